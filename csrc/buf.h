@@ -1,0 +1,39 @@
+/* A growable byte buffer over a caller-supplied allocator (lua_Alloc shape). */
+#ifndef MPH_BUF_H
+#define MPH_BUF_H
+
+#include <stddef.h>
+#include <string.h>
+
+typedef void *(*mph_alloc_fn)(void *ud, void *ptr, size_t osize, size_t nsize);
+
+typedef struct mph_buf {
+  char *p;
+  size_t len, cap;
+  mph_alloc_fn alloc;
+  void *ud;
+} mph_buf;
+
+void mph_buf_init(mph_buf *b, mph_alloc_fn alloc, void *ud);
+void mph_buf_free(mph_buf *b);
+/* Makes room for `extra` more bytes; 0 on success, -1 when out of memory. */
+int mph_buf_grow(mph_buf *b, size_t extra);
+
+static inline int mph_buf_reserve(mph_buf *b, size_t extra) {
+  return (b->cap - b->len >= extra) ? 0 : mph_buf_grow(b, extra);
+}
+
+static inline int mph_buf_put(mph_buf *b, const void *s, size_t n) {
+  if (mph_buf_reserve(b, n)) return -1;
+  memcpy(b->p + b->len, s, n);
+  b->len += n;
+  return 0;
+}
+
+static inline int mph_buf_putc(mph_buf *b, char c) {
+  if (mph_buf_reserve(b, 1)) return -1;
+  b->p[b->len++] = c;
+  return 0;
+}
+
+#endif

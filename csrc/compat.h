@@ -1,0 +1,33 @@
+/* The differences between Lua 5.1 (and LuaJIT), 5.2, 5.3 and 5.4 that the
+   binding needs, in one place. */
+#ifndef MPH_COMPAT_H
+#define MPH_COMPAT_H
+
+#include <lua.h>
+#include <lauxlib.h>
+
+#if LUA_VERSION_NUM == 501
+#define mph_rawlen(L, i) lua_objlen(L, (i))
+#else
+#define mph_rawlen(L, i) lua_rawlen(L, (i))
+#endif
+
+#if LUA_VERSION_NUM >= 503
+#define MPH_HAS_INTEGERS 1
+#else
+#define MPH_HAS_INTEGERS 0
+#endif
+
+/* luaL_setfuncs (5.2+; LuaJIT has its own), under a name of our own */
+static inline void mph_setfuncs(lua_State *L, const luaL_Reg *l, int nup) {
+  luaL_checkstack(L, nup, "too many upvalues");
+  for (; l->name != NULL; l++) {
+    int i;
+    for (i = 0; i < nup; i++) lua_pushvalue(L, -nup);
+    lua_pushcclosure(L, l->func, nup);
+    lua_setfield(L, -(nup + 2), l->name);
+  }
+  lua_pop(L, nup);
+}
+
+#endif

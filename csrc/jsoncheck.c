@@ -1,0 +1,231 @@
+#include "jsoncheck.h"
+#include "utf8.h"
+
+#include <stdint.h>
+#include <string.h>
+
+static const unsigned char hexval[256] = {
+  ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
+  ['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+  ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+  ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+};
+
+/* 1 for bytes a string may hold as they are (ASCII, not '"', '\\', control) */
+static const unsigned char plain[256] = {
+  [0x20 ... 0x21] = 1, [0x23 ... 0x5B] = 1, [0x5D ... 0x7F] = 1, /* not '"', '\\' */
+};
+
+typedef struct state {
+  const unsigned char *s;
+  size_t n, i;
+  mph_json_check *c;
+  size_t strings; /* ordinal of the next string */
+} state;
+
+static mph_status fail(state *st, size_t at, const char *msg) {
+  st->c->err_at = at;
+  st->c->err_msg = msg;
+  return MPH_EJSON;
+}
+
+static void skip_ws(state *st) {
+  while (st->i < st->n) {
+    unsigned char ch = st->s[st->i];
+    if (ch != ' ' && ch != '\t' && ch != '\n' && ch != '\r') break;
+    st->i++;
+  }
+}
+
+/* four hex digits at s[i..], or -1 */
+static long hex4(state *st, size_t i) {
+  long v = 0;
+  size_t k;
+  if (st->n - i < 4) return -1;
+  for (k = 0; k < 4; k++) {
+    unsigned h = hexval[st->s[i + k]];
+    if (!h) return -1;
+    v = (v << 4) | (long)(h - 1);
+  }
+  return v;
+}
+
+static mph_status check_string(state *st) {
+  const unsigned char *s = st->s;
+  size_t start = st->i, decoded = 0, k;
+  int has_nul = 0;
+  uint32_t cp;
+  st->i++; /* the opening quote */
+  for (;;) {
+    size_t run = st->i;
+    while (run < st->n && plain[s[run]]) run++;
+    decoded += run - st->i;
+    st->i = run;
+    if (st->i >= st->n) return fail(st, start, "unterminated string");
+    if (s[st->i] == '"') break;
+    if (s[st->i] == '\\') {
+      unsigned char e;
+      if (st->i + 1 >= st->n) return fail(st, st->i, "unterminated string");
+      e = s[st->i + 1];
+      if (e == 'u') {
+        long u = hex4(st, st->i + 2), lo;
+        if (u < 0) return fail(st, st->i, "invalid \\u escape");
+        if (u >= 0xDC00 && u <= 0xDFFF) return fail(st, st->i, "lone surrogate");
+        if (u >= 0xD800 && u <= 0xDBFF) {
+          if (st->i + 7 >= st->n || s[st->i + 6] != '\\' || s[st->i + 7] != 'u' ||
+              (lo = hex4(st, st->i + 8)) < 0xDC00 || lo > 0xDFFF)
+            return fail(st, st->i, "lone surrogate");
+          decoded += 4;
+          st->i += 12;
+        } else {
+          if (u == 0) has_nul = 1;
+          decoded += u < 0x80 ? 1 : u < 0x800 ? 2 : 3;
+          st->i += 6;
+        }
+        continue;
+      }
+      if (e != '"' && e != '\\' && e != '/' && e != 'b' && e != 'f' &&
+          e != 'n' && e != 'r' && e != 't')
+        return fail(st, st->i, "invalid escape");
+      decoded++;
+      st->i += 2;
+      continue;
+    }
+    if (s[st->i] < 0x20) return fail(st, st->i, "raw control character in string");
+    if ((k = mph_utf8_seq(s + st->i, st->n - st->i, &cp)) == 0)
+      return fail(st, st->i, "invalid UTF-8 in string");
+    decoded += k;
+    st->i += k;
+  }
+  st->i++; /* the closing quote */
+  st->c->string_bytes += st->i - start;
+  if (has_nul) {
+    mph_json_nul rec;
+    rec.ordinal = st->strings;
+    rec.length = decoded;
+    if (mph_buf_put(st->c->nuls, &rec, sizeof rec)) return MPH_ENOMEM;
+  }
+  st->strings++;
+  return MPH_OK;
+}
+
+#define IS_DIGIT(ch) ((ch) >= '0' && (ch) <= '9')
+
+static mph_status check_number(state *st) {
+  const unsigned char *s = st->s;
+  size_t start = st->i, n = st->n;
+  if (s[st->i] == '-') st->i++;
+  if (st->i >= n || !IS_DIGIT(s[st->i])) return fail(st, start, "invalid number");
+  if (s[st->i] == '0') {
+    st->i++;
+    if (st->i < n && IS_DIGIT(s[st->i])) return fail(st, start, "leading zero");
+  } else {
+    while (st->i < n && IS_DIGIT(s[st->i])) st->i++;
+  }
+  if (st->i < n && s[st->i] == '.') {
+    st->i++;
+    if (st->i >= n || !IS_DIGIT(s[st->i])) return fail(st, start, "invalid number");
+    while (st->i < n && IS_DIGIT(s[st->i])) st->i++;
+  }
+  if (st->i < n && (s[st->i] == 'e' || s[st->i] == 'E')) {
+    st->i++;
+    if (st->i < n && (s[st->i] == '+' || s[st->i] == '-')) st->i++;
+    if (st->i >= n || !IS_DIGIT(s[st->i])) return fail(st, start, "invalid number");
+    while (st->i < n && IS_DIGIT(s[st->i])) st->i++;
+  }
+  if (st->i - start > MPH_JSON_MAX_NUMBER)
+    return fail(st, start, "number literal longer than 63 characters");
+  return MPH_OK;
+}
+
+static mph_status check_literal(state *st, const char *word, size_t len) {
+  if (st->n - st->i < len || memcmp(st->s + st->i, word, len) != 0)
+    return fail(st, st->i, "unexpected character");
+  st->i += len;
+  return MPH_OK;
+}
+
+mph_status mph_json_check_text(const char *text, size_t n, mph_json_check *c) {
+  char stack[MPH_JSON_MAX_DEPTH + 1]; /* '[' or '{' per open container */
+  size_t depth = 0, max_depth = c->max_depth;
+  mph_status r;
+  state st;
+  st.s = (const unsigned char *)text;
+  st.n = n;
+  st.i = 0;
+  st.c = c;
+  st.strings = 0;
+  c->values = 0;
+  c->string_bytes = 0;
+  c->err_at = 0;
+  c->err_msg = NULL;
+  if (max_depth > MPH_JSON_MAX_DEPTH) max_depth = MPH_JSON_MAX_DEPTH;
+
+value:
+  skip_ws(&st);
+  if (st.i >= n) return fail(&st, st.i, "unexpected end");
+  c->values++;
+  switch (st.s[st.i]) {
+  case '{':
+  case '[':
+    if (depth >= max_depth) {
+      c->err_at = st.i;
+      c->err_msg = "nesting deeper than max_depth";
+      return MPH_EDEPTH;
+    }
+    stack[depth++] = (char)st.s[st.i];
+    st.i++;
+    skip_ws(&st);
+    if (st.i < n && st.s[st.i] == (stack[depth - 1] == '{' ? '}' : ']')) {
+      st.i++;
+      depth--;
+      goto after;
+    }
+    if (stack[depth - 1] == '[') goto value;
+    goto key;
+  case '"':
+    if ((r = check_string(&st)) != MPH_OK) return r;
+    goto after;
+  case 't': if ((r = check_literal(&st, "true", 4)) != MPH_OK) return r; goto after;
+  case 'f': if ((r = check_literal(&st, "false", 5)) != MPH_OK) return r; goto after;
+  case 'n': if ((r = check_literal(&st, "null", 4)) != MPH_OK) return r; goto after;
+  default:
+    if (st.s[st.i] == '-' || IS_DIGIT(st.s[st.i])) {
+      if ((r = check_number(&st)) != MPH_OK) return r;
+      goto after;
+    }
+    if (st.i == 0 && n >= 3 && memcmp(st.s, "\xEF\xBB\xBF", 3) == 0)
+      return fail(&st, 0, "byte-order mark");
+    return fail(&st, st.i, "unexpected character");
+  }
+
+key:
+  skip_ws(&st);
+  if (st.i >= n) return fail(&st, st.i, "unexpected end");
+  if (st.s[st.i] != '"') return fail(&st, st.i, "expected a string key");
+  if ((r = check_string(&st)) != MPH_OK) return r;
+  skip_ws(&st);
+  if (st.i >= n) return fail(&st, st.i, "unexpected end");
+  if (st.s[st.i] != ':') return fail(&st, st.i, "expected ':'");
+  st.i++;
+  goto value;
+
+after:
+  skip_ws(&st);
+  if (depth == 0) {
+    if (st.i != n) return fail(&st, st.i, "trailing characters");
+    return MPH_OK;
+  }
+  if (st.i >= n) return fail(&st, st.i, "unexpected end");
+  if (st.s[st.i] == ',') {
+    st.i++;
+    if (stack[depth - 1] == '{') goto key;
+    goto value;
+  }
+  if (st.s[st.i] == (stack[depth - 1] == '{' ? '}' : ']')) {
+    st.i++;
+    depth--;
+    goto after;
+  }
+  return fail(&st, st.i, "expected ',' or a closing bracket");
+}

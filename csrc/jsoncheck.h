@@ -1,0 +1,33 @@
+/* Strict RFC 8259 validation, run before cJSON parses, for what cJSON lets
+   through: trailing text, invalid UTF-8, non-hex or lone-surrogate \u escapes,
+   raw control characters, leading zeros, a byte-order mark. It also measures
+   the document so that the parse can be sized in advance, and finds the
+   strings whose \u0000 cJSON's C strings would cut short. */
+#ifndef MPH_JSONCHECK_H
+#define MPH_JSONCHECK_H
+
+#include <stddef.h>
+#include "buf.h"
+#include "errors.h"
+
+#define MPH_JSON_MAX_DEPTH 1000    /* cJSON's CJSON_NESTING_LIMIT */
+#define MPH_JSON_MAX_NUMBER 63     /* cJSON reads at most 63 number bytes */
+
+typedef struct mph_json_nul {
+  size_t ordinal;  /* which string, keys included, in document order */
+  size_t length;   /* its decoded length in bytes */
+} mph_json_nul;
+
+typedef struct mph_json_check {
+  size_t max_depth;     /* in: deepest nesting allowed */
+  mph_buf *nuls;        /* in: receives an mph_json_nul per string with \u0000 */
+  size_t values;        /* out: number of values (cJSON nodes) */
+  size_t string_bytes;  /* out: raw bytes of all strings and keys */
+  size_t err_at;        /* out: byte offset of the error */
+  const char *err_msg;  /* out: what is wrong */
+} mph_json_check;
+
+/* MPH_OK, MPH_EJSON, MPH_EDEPTH or MPH_ENOMEM (nuls could not grow). */
+mph_status mph_json_check_text(const char *s, size_t n, mph_json_check *c);
+
+#endif

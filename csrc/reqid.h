@@ -1,0 +1,16 @@
+/* Request ids in the published shape: a prefix, 8 characters of [0-9a-z], and
+   a base-36 counter tail of 1-2 characters. The 8 characters are a keyed
+   permutation of a 40-bit counter, so ids do not repeat within 2^40 calls in
+   one process; the key and the counter's start come from getrandom(2) and
+   are drawn again in a forked child. */
+#ifndef MPH_REQID_H
+#define MPH_REQID_H
+
+#include <stddef.h>
+
+#define MPH_REQID_BODY 10  /* 8 characters + a tail of at most 2 */
+
+/* Writes the part after the prefix into out; returns its length (9 or 10). */
+size_t mph_reqid_next(char *out);
+
+#endif
