@@ -47,7 +47,7 @@ void *mph_arena_alloc(mph_arena *a, size_t n) {
   void *p;
   if (n > (size_t)-1 - ALIGN) return NULL;
   n = ROUND_UP(n ? n : 1);
-  if (mph_arena_reserve(a, n)) return NULL;
+  if (!(a->head && a->head->size - a->head->used >= n) && mph_arena_reserve(a, n)) return NULL;
   p = DATA(a->head) + a->head->used;
   a->head->used += n;
   return p;
@@ -79,7 +79,8 @@ int mph_arena_owns(const mph_arena *a, const void *p) {
   return 0;
 }
 
-static __thread mph_arena *current;
+/* initial-exec: a plain load, not a __tls_get_addr call per allocation */
+static __thread mph_arena *current __attribute__((tls_model("initial-exec")));
 
 static void *hook_malloc(size_t n) {
   return current ? mph_arena_alloc(current, n) : malloc(n);

@@ -58,6 +58,15 @@ static mph_status check_string(state *st) {
   st->i++; /* the opening quote */
   for (;;) {
     size_t run = st->i;
+    /* eight plain bytes at a time: none below 0x20, '"', '\\' or >= 0x80 */
+    while (run + 8 <= st->n) {
+      uint64_t w, t;
+      memcpy(&w, s + run, 8);
+      t = (w - 0x2020202020202020ULL) | ((w ^ 0x2222222222222222ULL) - 0x0101010101010101ULL) |
+          ((w ^ 0x5C5C5C5C5C5C5C5CULL) - 0x0101010101010101ULL) | w;
+      if (t & 0x8080808080808080ULL) break;
+      run += 8;
+    }
     while (run < st->n && plain[s[run]]) run++;
     decoded += run - st->i;
     st->i = run;

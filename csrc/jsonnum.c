@@ -50,6 +50,31 @@ static size_t step_digits(const char *digits, size_t k, int up, char *out,
   return n;
 }
 
+static const double powers_of_ten[] = {
+  1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+  1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+/* The fast path for the common short decimals (12.5, 0.1, 1e-7): the least
+   k for which m = round(d * 10^k) is below 2^50 and m / 10^k reads back as
+   d. 10^k (k <= 22) and m are exact, so the division is correctly rounded,
+   as strtod is; below 2^50 one step of m is wider than d's rounding
+   interval, so the m found is the only, and so the closest, candidate. */
+static int short_decimal(double d, char *digits, size_t *k, int *e10) {
+  int p;
+  for (p = 1; p <= 22; p++) {
+    double x = d * powers_of_ten[p], m = floor(x + 0.5);
+    if (m >= 1125899906842624.0) return 0; /* 2^50 */
+    if (m / powers_of_ten[p] == d) {
+      size_t n = put_uint(digits, (uint64_t)m);
+      *k = n;
+      *e10 = (int)n - 1 - p;
+      return 1;
+    }
+  }
+  return 0;
+}
+
 size_t mph_js_number(char *out, double d) {
   char digits[24], cand[24];
   size_t k = 0, len = 0, i;
@@ -59,6 +84,7 @@ size_t mph_js_number(char *out, double d) {
   if (d < 0) { out[len++] = '-'; d = -d; }
   if (d < TWO53 && d == floor(d)) /* exact integers are their own shortest */
     return len + put_uint(out + len, (uint64_t)d);
+  if (d >= DBL_MIN && short_decimal(d, digits, &k, &e10)) goto format;
 
   /* A normal double's 15-digit rounding, if it reads back, is the shortest
      form padded with zeros; a subnormal one has fewer significant bits, so
@@ -84,6 +110,7 @@ size_t mph_js_number(char *out, double d) {
   }
   while (k > 1 && digits[k - 1] == '0') k--;
 
+format:
   n = e10 + 1; /* d = 0.DDD * 10^n */
   if ((int)k <= n && n <= 21) {
     memcpy(out + len, digits, k);

@@ -39,7 +39,7 @@
 #define ID_MAX 128        /* request ids and api names, in bytes */
 #define PREFIX_MAX 32
 #define SCRATCH_KEEP (1u << 20) /* larger buffers are freed after a call */
-#define STACK_KEYS 256    /* objects with more keys sort them from a table */
+#define STACK_KEYS 200    /* objects with more keys anchor them in a table */
 #define TWO53 9007199254740992.0
 
 /* upvalues shared by every function of the module */
@@ -234,8 +234,13 @@ static int enc_fail(enc *e, mph_status st, const char *fmt, ...) {
   return -1;
 }
 
-static int enc_put(enc *e, const char *s, size_t n) {
+static inline int enc_put(enc *e, const char *s, size_t n) {
   if (mph_buf_put(e->out, s, n)) return enc_fail(e, MPH_ENOMEM, "out of memory");
+  return 0;
+}
+
+static inline int enc_char(enc *e, char c) {
+  if (mph_buf_putc(e->out, c)) return enc_fail(e, MPH_ENOMEM, "out of memory");
   return 0;
 }
 
@@ -304,79 +309,60 @@ static int enc_value(enc *e, int idx, size_t depth);
 static int enc_array(enc *e, int idx, size_t n, size_t depth) {
   lua_State *L = e->L;
   size_t i;
-  if (enc_put(e, "[", 1)) return -1;
+  if (enc_char(e, '[')) return -1;
   for (i = 1; i <= n; i++) {
-    if (i > 1 && enc_put(e, ",", 1)) return -1;
+    if (i > 1 && enc_char(e, ',')) return -1;
     lua_rawgeti(L, idx, (int)i);
     if (enc_value(e, lua_gettop(L), depth)) return -1;
     lua_pop(L, 1);
   }
-  return enc_put(e, "]", 1);
+  return enc_char(e, ']');
 }
 
-/* Sorts the string keys of the table at idx and writes the object. The keys
-   are anchored on the stack (or, for many keys, in a table) while their
-   bytes are being compared. */
-static int enc_object(enc *e, int idx, size_t nkeys, size_t depth) {
+static void sort_keys(key_ent *ents, size_t n) {
+  size_t i, j;
+  if (n > 12) {
+    qsort(ents, n, sizeof(key_ent), cmp_keys);
+    return;
+  }
+  for (i = 1; i < n; i++) { /* few keys: insertion sort */
+    key_ent t = ents[i];
+    for (j = i; j > 0 && cmp_keys(&ents[j - 1], &t) > 0; j--) ents[j] = ents[j - 1];
+    ents[j] = t;
+  }
+}
+
+/* Writes the object whose count sorted keys are in aux at base. */
+static int enc_object(enc *e, int idx, size_t base, size_t count, int keytab,
+                      size_t depth) {
   lua_State *L = e->L;
-  int top = lua_gettop(L), keytab = 0, slot = 0;
-  size_t base, i, count = 0;
+  size_t i;
   key_ent *ents;
-
-  /* aux is a stack of key arrays, one per object being written */
-  base = (e->S->aux.len + 15) & ~(size_t)15;
-  if (mph_buf_reserve(&e->S->aux, base - e->S->aux.len + nkeys * sizeof(key_ent)))
-    return enc_fail(e, MPH_ENOMEM, "out of memory");
-  e->S->aux.len = base;
-
-  if (nkeys > STACK_KEYS || !lua_checkstack(L, (int)nkeys + 4)) {
-    lua_createtable(L, (int)nkeys, 0);
-    keytab = lua_gettop(L);
-    luaL_checkstack(L, 4, "object too large");
-  }
-  lua_pushnil(L);
-  while (lua_next(L, idx)) {
-    lua_pop(L, 1);
-    if (lua_type(L, -1) != LUA_TSTRING) continue; /* counted as bad before */
-    ents = (key_ent *)(e->S->aux.p + base);
-    if (count >= nkeys) break; /* the table changed under us */
-    ents[count].s = lua_tolstring(L, -1, &ents[count].len);
-    ents[count].index = index_of(ents[count].s, ents[count].len);
-    if (keytab) {
-      lua_pushvalue(L, -1);
-      lua_rawseti(L, keytab, ++slot);
-      ents[count].slot = slot;
-    } else {
-      lua_pushvalue(L, -1);
-      ents[count].slot = lua_gettop(L) - 1;
-    }
-    count++;
-  }
-  e->S->aux.len = base + count * sizeof(key_ent);
-  ents = (key_ent *)(e->S->aux.p + base);
-  qsort(ents, count, sizeof(key_ent), cmp_keys);
-
-  if (enc_put(e, "{", 1)) return -1;
+  if (enc_char(e, '{')) return -1;
   for (i = 0; i < count; i++) {
-    ents = (key_ent *)(e->S->aux.p + base); /* aux may have moved */
-    if (i > 0 && enc_put(e, ",", 1)) return -1;
-    if (enc_string(e, ents[i].s, ents[i].len) || enc_put(e, ":", 1)) return -1;
+    ents = (key_ent *)(e->S->aux.p + base); /* aux may move as we recurse */
+    if (i > 0 && enc_char(e, ',')) return -1;
+    if (enc_string(e, ents[i].s, ents[i].len) || enc_char(e, ':')) return -1;
     if (keytab) lua_rawgeti(L, keytab, ents[i].slot);
     else lua_pushvalue(L, ents[i].slot);
     lua_rawget(L, idx);
     if (enc_value(e, lua_gettop(L), depth)) return -1;
     lua_pop(L, 1);
   }
-  e->S->aux.len = base;
-  lua_settop(L, top);
-  return enc_put(e, "}", 1);
+  return enc_char(e, '}');
 }
 
+/* One pass over the table at idx tells an array from an object and, for an
+   object, collects its keys. The keys are anchored while their bytes are
+   compared: on the stack, or past STACK_KEYS keys in a table. */
 static int enc_table(enc *e, int idx, size_t depth) {
   lua_State *L = e->L;
-  size_t nstr = 0, nint = 0, i;
+  mph_buf *aux = &e->S->aux;
+  size_t nint = 0, count = 0, i, base;
   lua_Number max = 0;
+  int top, keytab = 0, r;
   const void *self = lua_topointer(L, idx);
+  key_ent *ent;
 
   if (depth >= e->max_depth) {
     for (i = 0; i < depth; i++)
@@ -394,35 +380,86 @@ static int enc_table(enc *e, int idx, size_t depth) {
     lua_pop(L, 1);
     if (is_array) return enc_array(e, idx, mph_rawlen(L, idx), depth + 1);
   }
+
+  top = lua_gettop(L);
+  base = (aux->len + 15) & ~(size_t)15; /* aux: a stack of key arrays */
+  if (mph_buf_reserve(aux, base - aux->len)) return enc_fail(e, MPH_ENOMEM, "out of memory");
+  aux->len = base;
   lua_pushnil(L);
   while (lua_next(L, idx)) {
     int kt = lua_type(L, -2);
     lua_pop(L, 1);
     if (kt == LUA_TSTRING) {
-      nstr++;
+      if (nint) goto mixed;
+      if (!keytab && (count >= STACK_KEYS || !lua_checkstack(L, 4))) {
+        /* too many keys for the stack: move them into a table */
+        lua_createtable(L, (int)count * 2, 0);
+        for (i = 0; i < count; i++) {
+          lua_pushvalue(L, top + 1 + (int)i);
+          lua_rawseti(L, -2, (int)i + 1);
+          ((key_ent *)(aux->p + base))[i].slot = (int)i + 1;
+        }
+        lua_insert(L, top + 1); /* keytab, anchors..., key */
+        if (count > 0) {
+          lua_replace(L, top + 2);
+          lua_settop(L, top + 2);
+        }
+        keytab = top + 1;
+      }
+      if (mph_buf_reserve(aux, sizeof(key_ent))) {
+        lua_settop(L, top);
+        return enc_fail(e, MPH_ENOMEM, "out of memory");
+      }
+      ent = (key_ent *)(aux->p + aux->len);
+      aux->len += sizeof(key_ent);
+      ent->s = lua_tolstring(L, -1, &ent->len);
+      ent->index = index_of(ent->s, ent->len);
+      lua_pushvalue(L, -1);
+      if (keytab) {
+        lua_rawseti(L, keytab, (int)count + 1);
+        ent->slot = (int)count + 1;
+      } else {
+        ent->slot = lua_gettop(L) - 1; /* the copy below stays as the anchor */
+      }
+      count++;
     } else if (kt == LUA_TNUMBER) {
       lua_Number k = lua_tonumber(L, -1);
+      if (count) goto mixed;
       if (!(k >= 1 && k <= TWO53 && k == floor(k))) {
-        lua_pop(L, 1);
+        lua_settop(L, top);
+        aux->len = base;
         return enc_fail(e, MPH_EVALUE, "table has a key that is not a string or an array index");
       }
       nint++;
       if (k > max) max = k;
     } else {
-      lua_pop(L, 1);
+      lua_settop(L, top);
+      aux->len = base;
       return enc_fail(e, MPH_EVALUE, "table has a %s key", lua_typename(L, kt));
     }
   }
-  if (nstr && nint)
-    return enc_fail(e, MPH_EVALUE, "table mixes array items and object keys");
   if (nint) {
+    lua_settop(L, top);
+    aux->len = base;
     if ((lua_Number)nint != max)
       return enc_fail(e, MPH_EVALUE, "sparse array (%lu items, highest index %.0f)",
                       (unsigned long)nint, (double)max);
     return enc_array(e, idx, nint, depth + 1);
   }
-  if (nstr == 0) return enc_put(e, "{}", 2);
-  return enc_object(e, idx, nstr, depth + 1);
+  if (count == 0) {
+    aux->len = base;
+    return enc_put(e, "{}", 2);
+  }
+  sort_keys((key_ent *)(aux->p + base), count);
+  r = enc_object(e, idx, base, count, keytab, depth + 1);
+  lua_settop(L, top);
+  aux->len = base;
+  return r;
+
+mixed:
+  lua_settop(L, top);
+  aux->len = base;
+  return enc_fail(e, MPH_EVALUE, "table mixes array items and object keys");
 }
 
 static int enc_value(enc *e, int idx, size_t depth) {

@@ -60,64 +60,71 @@ mph_status mph_uri_encode(mph_buf *out, const char *str, size_t n, size_t *err_a
   return MPH_OK;
 }
 
-/* The byte escaped at s[i] ("%XX"), or -1 when s[i..] is not an escape. */
-static int escaped_byte(const unsigned char *s, size_t n, size_t i) {
-  unsigned h, l;
-  if (i >= n || n - i < 3 || s[i] != '%') return -1;
-  h = hexval[s[i + 1]];
-  l = hexval[s[i + 2]];
-  if (!h || !l) return -1;
-  return (int)(((h - 1) << 4) | (l - 1));
-}
+/* The number of bytes of the UTF-8 sequence a lead byte starts (2..4), or 0
+   for a byte that cannot lead one (80-C1, F5-FF). */
+static const unsigned char seq_len[256] = {
+  [0xC2 ... 0xDF] = 2, [0xE0 ... 0xEF] = 3, [0xF0 ... 0xF4] = 4,
+};
+
+#define HEX2(h, l) ((unsigned)((((h) - 1) << 4) | ((l) - 1)))
 
 mph_status mph_uri_decode(mph_buf *out, const char *str, size_t n,
                           int plus_as_space, size_t *err_at) {
   const unsigned char *s = (const unsigned char *)str;
-  size_t i = 0, k, j;
+  size_t i = 0, k, j, len;
   uint32_t cp;
+  unsigned h, l, b;
+  unsigned char oct[4];
   char *o;
   if (mph_buf_reserve(out, n)) return MPH_ENOMEM;
   o = out->p + out->len;
   while (i < n) {
     unsigned char c = s[i];
-    if (c == '%') {
-      unsigned char oct[4];
-      int b = escaped_byte(s, n, i), len;
-      if (b < 0) goto bad_escape;
-      if (b < 0x80) { *o++ = (char)b; i += 3; continue; }
-      /* the number of leading one bits gives the sequence length */
-      if ((b & 0xE0) == 0xC0) len = 2;
-      else if ((b & 0xF0) == 0xE0) len = 3;
-      else if ((b & 0xF8) == 0xF0) len = 4;
-      else goto bad_escape;
-      oct[0] = (unsigned char)b;
-      for (j = 1; j < (size_t)len; j++) {
-        int t = escaped_byte(s, n, i + 3 * j);
-        if (t < 0 || (t & 0xC0) != 0x80) goto bad_escape;
-        oct[j] = (unsigned char)t;
+    if (c != '%') {
+      if (c < 0x80) {
+        *o++ = (plus_as_space && c == '+') ? ' ' : (char)c;
+        i++;
+        continue;
       }
-      if (mph_utf8_seq(oct, (size_t)len, &cp) != (size_t)len) goto bad_escape;
-      memcpy(o, oct, (size_t)len);
-      o += len;
-      i += 3 * (size_t)len;
-      continue;
-    bad_escape:
-      *err_at = i;
-      return MPH_EESCAPE;
-    }
-    if (c < 0x80) {
-      *o++ = (plus_as_space && c == '+') ? ' ' : (char)c;
-      i++;
+      if ((k = mph_utf8_seq(s + i, n - i, &cp)) == 0) {
+        *err_at = i;
+        return MPH_EUTF8;
+      }
+      memcpy(o, s + i, k);
+      o += k;
+      i += k;
       continue;
     }
-    if ((k = mph_utf8_seq(s + i, n - i, &cp)) == 0) {
-      *err_at = i;
-      return MPH_EUTF8;
+    if (n - i < 3 || !(h = hexval[s[i + 1]]) || !(l = hexval[s[i + 2]])) goto bad_escape;
+    b = HEX2(h, l);
+    if (b < 0x80) {
+      *o++ = (char)b;
+      i += 3;
+      continue;
     }
-    memcpy(o, s + i, k);
-    o += k;
-    i += k;
+    /* a multi-byte sequence: every byte escaped, and together valid UTF-8 */
+    len = seq_len[b];
+    if (len == 0 || n - i < 3 * len) goto bad_escape;
+    oct[0] = (unsigned char)b;
+    for (j = 1; j < len; j++) {
+      const unsigned char *e = s + i + 3 * j;
+      if (e[0] != '%' || !(h = hexval[e[1]]) || !(l = hexval[e[2]])) goto bad_escape;
+      b = HEX2(h, l);
+      if ((b & 0xC0) != 0x80) goto bad_escape;
+      oct[j] = (unsigned char)b;
+    }
+    /* overlongs, surrogates and values past U+10FFFF */
+    if ((oct[0] == 0xE0 && oct[1] < 0xA0) || (oct[0] == 0xED && oct[1] >= 0xA0) ||
+        (oct[0] == 0xF0 && oct[1] < 0x90) || (oct[0] == 0xF4 && oct[1] >= 0x90))
+      goto bad_escape;
+    memcpy(o, oct, len);
+    o += len;
+    i += 3 * len;
   }
   out->len = (size_t)(o - out->p);
   return MPH_OK;
+
+bad_escape:
+  *err_at = i;
+  return MPH_EESCAPE;
 }
