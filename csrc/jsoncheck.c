@@ -1,5 +1,9 @@
 #include "jsoncheck.h"
+#include "jsonnum.h"
 #include "utf8.h"
+
+#include <stdio.h>
+#include <stdlib.h>
 
 #include <stdint.h>
 #include <string.h>
@@ -29,7 +33,8 @@ static mph_status fail(state *st, size_t at, const char *msg) {
   return MPH_EJSON;
 }
 
-static void skip_ws(state *st) {
+static inline void skip_ws(state *st) {
+  if (st->i < st->n && st->s[st->i] > ' ') return; /* the usual case */
   while (st->i < st->n) {
     unsigned char ch = st->s[st->i];
     if (ch != ' ' && ch != '\t' && ch != '\n' && ch != '\r') break;
@@ -142,8 +147,7 @@ static mph_status check_number(state *st) {
     if (st->i >= n || !IS_DIGIT(s[st->i])) return fail(st, start, "invalid number");
     while (st->i < n && IS_DIGIT(s[st->i])) st->i++;
   }
-  if (st->i - start > MPH_JSON_MAX_NUMBER)
-    return fail(st, start, "number literal longer than 63 characters");
+  if (st->i - start > MPH_JSON_MAX_NUMBER) st->c->long_numbers++;
   return MPH_OK;
 }
 
@@ -166,6 +170,7 @@ mph_status mph_json_check_text(const char *text, size_t n, mph_json_check *c) {
   st.strings = 0;
   c->values = 0;
   c->string_bytes = 0;
+  c->long_numbers = 0;
   c->err_at = 0;
   c->err_msg = NULL;
   if (max_depth > MPH_JSON_MAX_DEPTH) max_depth = MPH_JSON_MAX_DEPTH;
@@ -237,4 +242,78 @@ after:
     goto after;
   }
   return fail(&st, st.i, "expected ',' or a closing bracket");
+}
+
+/* The double a checked number literal s[0..n) spells, read without a
+   decimal point so that strtod's locale does not matter. */
+static mph_status literal_value(const char *s, size_t n, mph_buf *tmp, double *d) {
+  size_t i = 0, frac = 0;
+  long exp = 0;
+  int eneg = 0;
+  tmp->len = 0;
+  if (s[i] == '-') { if (mph_buf_putc(tmp, '-')) return MPH_ENOMEM; i++; }
+  for (; i < n && IS_DIGIT(s[i]); i++)
+    if (mph_buf_putc(tmp, s[i])) return MPH_ENOMEM;
+  if (i < n && s[i] == '.')
+    for (i++; i < n && IS_DIGIT(s[i]); i++, frac++)
+      if (mph_buf_putc(tmp, s[i])) return MPH_ENOMEM;
+  if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+    i++;
+    if (s[i] == '+' || s[i] == '-') eneg = s[i++] == '-';
+    for (; i < n && IS_DIGIT(s[i]); i++)
+      if (exp < 100000000L) exp = exp * 10 + (s[i] - '0'); /* past this, 0 or inf */
+  }
+  if (eneg) exp = -exp;
+  exp -= (long)(frac > 100000000 ? 100000000 : frac);
+  {
+    char e[32];
+    int k = snprintf(e, sizeof e, "e%ld", exp);
+    if (mph_buf_put(tmp, e, (size_t)k) || mph_buf_putc(tmp, '\0')) return MPH_ENOMEM;
+  }
+  *d = strtod(tmp->p, NULL);
+  return MPH_OK;
+}
+
+mph_status mph_json_shorten_numbers(const char *s, size_t n, mph_buf *out, mph_buf *tmp) {
+  size_t i = 0, start;
+  out->len = 0;
+  if (mph_buf_reserve(out, n)) return MPH_ENOMEM;
+  while (i < n) {
+    char ch = s[i];
+    if (ch == '"') { /* copy a string whole */
+      start = i++;
+      while (s[i] != '"') i += (s[i] == '\\') ? 2 : 1;
+      i++;
+      if (mph_buf_put(out, s + start, i - start)) return MPH_ENOMEM;
+      continue;
+    }
+    if (ch == '-' || IS_DIGIT(ch)) {
+      start = i++;
+      while (i < n && (IS_DIGIT(s[i]) || s[i] == '.' || s[i] == 'e' || s[i] == 'E' ||
+                       s[i] == '+' || s[i] == '-'))
+        i++;
+      if (i - start > MPH_JSON_MAX_NUMBER) {
+        char num[MPH_NUMBER_MAX];
+        size_t k;
+        double d;
+        if (literal_value(s + start, i - start, tmp, &d)) return MPH_ENOMEM;
+        if (d != d || d - d != 0) /* out of range: a literal that reads as inf */
+          k = (size_t)snprintf(num, sizeof num, "%s1e999", d < 0 ? "-" : "");
+        else
+          k = mph_js_number(num, d);
+        if (d == 0 && s[start] == '-') { /* keep the sign of -0 */
+          num[0] = '-';
+          num[1] = '0';
+          k = 2;
+        }
+        if (mph_buf_put(out, num, k)) return MPH_ENOMEM;
+      } else if (mph_buf_put(out, s + start, i - start)) {
+        return MPH_ENOMEM;
+      }
+      continue;
+    }
+    if (mph_buf_putc(out, ch)) return MPH_ENOMEM;
+    i++;
+  }
+  return MPH_OK;
 }

@@ -23,11 +23,17 @@ typedef struct mph_json_check {
   mph_buf *nuls;        /* in: receives an mph_json_nul per string with \u0000 */
   size_t values;        /* out: number of values (cJSON nodes) */
   size_t string_bytes;  /* out: raw bytes of all strings and keys */
+  size_t long_numbers;  /* out: number literals longer than cJSON reads */
   size_t err_at;        /* out: byte offset of the error */
   const char *err_msg;  /* out: what is wrong */
 } mph_json_check;
 
 /* MPH_OK, MPH_EJSON, MPH_EDEPTH or MPH_ENOMEM (nuls could not grow). */
 mph_status mph_json_check_text(const char *s, size_t n, mph_json_check *c);
+
+/* Copies checked text s into out with every number literal longer than
+   MPH_JSON_MAX_NUMBER bytes rewritten as the shortest literal of the same
+   double, which cJSON can read. tmp is working space. */
+mph_status mph_json_shorten_numbers(const char *s, size_t n, mph_buf *out, mph_buf *tmp);
 
 #endif

@@ -74,7 +74,7 @@ static int push_error(lua_State *L, mph_status st, const char *fmt, ...) {
 /* --------------------------------------------------------------- scratch */
 
 typedef struct scratch {
-  mph_buf out, tmp, aux;
+  mph_buf out, tmp, aux, long_text, work; /* long_text, work: long numbers */
   mph_arena arena;
 } scratch;
 
@@ -83,6 +83,8 @@ static int scratch_gc(lua_State *L) {
   mph_buf_free(&S->out);
   mph_buf_free(&S->tmp);
   mph_buf_free(&S->aux);
+  mph_buf_free(&S->long_text);
+  mph_buf_free(&S->work);
   mph_arena_free(&S->arena);
   return 0;
 }
@@ -103,6 +105,8 @@ static scratch *take_scratch(lua_State *L) {
     mph_buf_init(&S->out, (mph_alloc_fn)f, ud);
     mph_buf_init(&S->tmp, (mph_alloc_fn)f, ud);
     mph_buf_init(&S->aux, (mph_alloc_fn)f, ud);
+    mph_buf_init(&S->long_text, (mph_alloc_fn)f, ud);
+    mph_buf_init(&S->work, (mph_alloc_fn)f, ud);
     mph_arena_init(&S->arena, (mph_alloc_fn)f, ud);
     lua_rawgeti(L, POOL, 2);
     lua_setmetatable(L, -2);
@@ -120,6 +124,8 @@ static void give_back(lua_State *L, int idx, scratch *S) {
   shrink(&S->out);
   shrink(&S->tmp);
   shrink(&S->aux);
+  mph_buf_free(&S->long_text);
+  mph_buf_free(&S->work);
   mph_arena_reset(&S->arena, SCRATCH_KEEP);
   lua_rawgeti(L, POOL, 1);
   if (lua_type(L, -1) != LUA_TUSERDATA) {
@@ -564,7 +570,6 @@ static void push_node(conv *c, const cJSON *item) {
   lua_State *L = c->L;
   const cJSON *child;
   int n = 0;
-  luaL_checkstack(L, 4, "JSON nested too deeply");
   switch (item->type & 0xFF) {
   case cJSON_NULL: lua_pushlightuserdata(L, NULL); break;
   case cJSON_False: lua_pushboolean(L, 0); break;
@@ -572,6 +577,7 @@ static void push_node(conv *c, const cJSON *item) {
   case cJSON_Number: push_number(L, item->valuedouble); break;
   case cJSON_String: push_string(c, item->valuestring); break;
   case cJSON_Array:
+    luaL_checkstack(L, 4, "JSON nested too deeply");
     for (child = item->child; child; child = child->next) n++;
     lua_createtable(L, n, 0);
     n = 0;
@@ -583,6 +589,7 @@ static void push_node(conv *c, const cJSON *item) {
     lua_setmetatable(L, -2);
     break;
   case cJSON_Object:
+    luaL_checkstack(L, 4, "JSON nested too deeply");
     for (child = item->child; child; child = child->next) n++;
     lua_createtable(L, 0, n);
     for (child = item->child; child; child = child->next) {
@@ -619,6 +626,13 @@ static mph_status decode_json(lua_State *L, scratch *S, const char *text, size_t
     return st;
   }
   if (st != MPH_OK) return st;
+  if (chk.long_numbers) {
+    /* numbers cJSON would cut at 63 bytes: parse an equivalent text */
+    st = mph_json_shorten_numbers(text, n, &S->long_text, &S->work);
+    if (st != MPH_OK) return st;
+    text = S->long_text.p;
+    n = S->long_text.len;
+  }
 
   /* size the arena for the whole tree: nodes, strings, alignment */
   if (mph_arena_reserve(&S->arena, chk.values * (sizeof(cJSON) + 48) + chk.string_bytes + 64))
