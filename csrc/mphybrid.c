@@ -635,7 +635,7 @@ static mph_status decode_json(lua_State *L, scratch *S, const char *text, size_t
   }
 
   /* size the arena for the whole tree: nodes, strings, alignment */
-  if (mph_arena_reserve(&S->arena, chk.values * (sizeof(cJSON) + 48) + chk.string_bytes + 64))
+  if (mph_arena_reserve(&S->arena, chk.values * (sizeof(cJSON) + 16) + chk.string_bytes + 64))
     return MPH_ENOMEM;
   mph_arena_hook_cjson();
   mph_arena_use(&S->arena);
@@ -1103,7 +1103,8 @@ static int l_decode_cmd(lua_State *L) {
     const char *api = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &an) : NULL;
     if (api == NULL || bad_id(api, an)) {
       give_back(L, sidx, S);
-      return push_error(L, MPH_ECMD, "api must be a string of 1 to %d bytes", ID_MAX);
+      return push_error(L, MPH_ECMD, "api must be a string of 1 to %d bytes without control characters",
+                        ID_MAX);
     }
   }
   lua_pop(L, 1);
