@@ -366,7 +366,7 @@ static int enc_table(enc *e, int idx, size_t depth) {
   mph_buf *aux = &e->S->aux;
   size_t nint = 0, count = 0, i, base;
   lua_Number max = 0;
-  int top, keytab = 0, r;
+  int top, keytab = 0, r, marked = 0; /* marked: has array_mt */
   const void *self = lua_topointer(L, idx);
   key_ent *ent;
 
@@ -382,9 +382,8 @@ static int enc_table(enc *e, int idx, size_t depth) {
   luaL_checkstack(L, 6, "nesting too deep");
 
   if (lua_getmetatable(L, idx)) {
-    int is_array = lua_rawequal(L, -1, ARRAY_MT);
+    marked = lua_rawequal(L, -1, ARRAY_MT);
     lua_pop(L, 1);
-    if (is_array) return enc_array(e, idx, mph_rawlen(L, idx), depth + 1);
   }
 
   top = lua_gettop(L);
@@ -396,7 +395,7 @@ static int enc_table(enc *e, int idx, size_t depth) {
     int kt = lua_type(L, -2);
     lua_pop(L, 1);
     if (kt == LUA_TSTRING) {
-      if (nint) goto mixed;
+      if (nint || marked) goto mixed;
       if (!keytab && (count >= STACK_KEYS || !lua_checkstack(L, 4))) {
         /* too many keys for the stack: move them into a table */
         lua_createtable(L, (int)count * 2, 0);
@@ -444,6 +443,11 @@ static int enc_table(enc *e, int idx, size_t depth) {
       return enc_fail(e, MPH_EVALUE, "table has a %s key", lua_typename(L, kt));
     }
   }
+  if (marked) { /* an array by declaration: holes are written as null */
+    lua_settop(L, top);
+    aux->len = base;
+    return enc_array(e, idx, (size_t)max, depth + 1);
+  }
   if (nint) {
     lua_settop(L, top);
     aux->len = base;
@@ -465,7 +469,8 @@ static int enc_table(enc *e, int idx, size_t depth) {
 mixed:
   lua_settop(L, top);
   aux->len = base;
-  return enc_fail(e, MPH_EVALUE, "table mixes array items and object keys");
+  return enc_fail(e, MPH_EVALUE, marked ? "array (array_mt) has a string key"
+                                        : "table mixes array items and object keys");
 }
 
 static int enc_value(enc *e, int idx, size_t depth) {
