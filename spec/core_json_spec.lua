@@ -1,0 +1,495 @@
+local core = require "mphybrid.core"
+local expect = require "helpers.expect"
+local paths = require "helpers.paths"
+local prng = require "helpers.prng"
+local gen = require "helpers.gen"
+
+local json_decode, json_encode = core.json_decode, core.json_encode
+local null, array_mt, empty_array = core.null, core.array_mt, core.empty_array
+
+local has_integers = math.type ~= nil
+
+-- Built at run time: Lua 5.1 merges the constants 0 and -0.0.
+local NEG_ZERO = tonumber("-0.0")
+
+local function array(t) return setmetatable(t, array_mt) end
+
+local function nested(open, close, n)
+  return open:rep(n) .. close:rep(n)
+end
+
+describe("null, array_mt, empty_array", function()
+  it("null is a light userdata equal to cjson.null", function()
+    assert.are.equal("userdata", type(null))
+    local ok, cjson = pcall(require, "cjson")
+    if ok then assert.are.equal(cjson.null, null) end
+    local ok_safe, cjson_safe = pcall(require, "cjson.safe")
+    if ok_safe then assert.are.equal(cjson_safe.null, null) end
+  end)
+
+  it("array_mt is a table, empty_array a value of its own", function()
+    assert.are.equal("table", type(array_mt))
+    assert.are_not.equal(null, empty_array)
+    assert.is_not_nil(empty_array)
+  end)
+end)
+
+describe("json_decode", function()
+  it("reads the README example", function()
+    local v = json_decode('{"a":[1,2.5,null]}')
+    assert.are.same({ a = { 1, 2.5, null } }, v)
+    assert.are.equal(array_mt, getmetatable(v.a))
+  end)
+
+  it("reads null as core.null, so nil always means an error", function()
+    assert.are.equal(null, json_decode("null"))
+    assert.are.equal(null, json_decode(" null "))
+    assert.are.equal(null, json_decode("[null]")[1])
+  end)
+
+  it("reads scalars at the top level", function()
+    assert.are.equal(true, json_decode("true"))
+    assert.are.equal(false, json_decode("false"))
+    assert.are.equal(12, json_decode("12"))
+    assert.are.equal("s", json_decode('"s"'))
+  end)
+
+  it("marks every array with array_mt, empty ones too", function()
+    local v = json_decode('[[],{"a":[]},[[1]]]')
+    assert.are.equal(array_mt, getmetatable(v))
+    assert.are.equal(array_mt, getmetatable(v[1]))
+    assert.is_nil(getmetatable(v[2]))
+    assert.are.equal(array_mt, getmetatable(v[2].a))
+    assert.are.equal(array_mt, getmetatable(v[3][1]))
+  end)
+
+  it("keeps [] and {} apart through a round trip", function()
+    local s = '{"a":[],"b":{},"c":[{}],"d":[[]]}'
+    assert.are.equal(s, json_encode(json_decode(s)))
+  end)
+
+  if has_integers then
+    it("reads integral numbers within 2^53 as Lua integers", function()
+      for _, s in ipairs({ "0", "1", "-1", "100", "1e2", "1.0", "9007199254740992", "-9007199254740992" }) do
+        assert.are.equal("integer", math.type(json_decode(s)), s)
+      end
+      assert.are.equal(100, json_decode("1e2"))
+      assert.are.equal(9007199254740992, json_decode("9007199254740992"))
+    end)
+
+    it("reads other numbers as floats", function()
+      for _, s in ipairs({ "1.5", "-0.25", "1e-7", "9007199254740994", "1e300", "12345678901234567890" }) do
+        assert.are.equal("float", math.type(json_decode(s)), s)
+      end
+    end)
+  end
+
+  it("reads numbers as the nearest double", function()
+    assert.are.equal(0.1, json_decode("0.1"))
+    assert.are.equal(5e-324, json_decode("5e-324"))
+    assert.are.equal(1.7976931348623157e308, json_decode("1.7976931348623157e308"))
+    assert.are.equal(2 ^ 53, json_decode("9007199254740993"))
+    assert.are.equal(1e21, json_decode("1E+21"))
+  end)
+
+  it("keeps \\u0000 and everything after it", function()
+    assert.are.equal("a\0b", json_decode('"a\\u0000b"'))
+    local t = json_decode('{"k\\u0000x":"\\u0000\\u0000"}')
+    assert.are.equal("\0\0", t["k\0x"])
+    assert.are.equal(2, #t["k\0x"])
+  end)
+
+  it("decodes escapes", function()
+    assert.are.equal('"\\/\b\f\n\r\t', json_decode('"\\"\\\\\\/\\b\\f\\n\\r\\t"'))
+    assert.are.equal("é中", json_decode('"\\u00e9\\u4E2D"'))
+    assert.are.equal("😀", json_decode('"\\ud83d\\ude00"'))
+    assert.are.equal("\244\143\191\191", json_decode('"\\uDBFF\\uDFFF"'))
+  end)
+
+  it("passes raw UTF-8 through", function()
+    assert.are.equal("中文 😀 \226\128\168", json_decode('"中文 😀 \226\128\168"'))
+  end)
+
+  it("keeps the last value of a repeated key, as JSON.parse", function()
+    assert.are.same({ a = "c" }, json_decode('{"a":"b","a":"c"}'))
+  end)
+
+  local refused = {
+    { "trailing garbage", "{} x" },
+    { "a second value", "1 2" },
+    { "an extra ]", "[1]]" },
+    { "a NUL after the value", "[1]\0" },
+    { "a non-hex \\u", '"\\u12G4"' },
+    { "a short \\u", '"\\u12"' },
+    { "an unknown escape", '"\\x41"' },
+    { "a lone high surrogate", '"\\ud800"' },
+    { "a lone low surrogate", '"\\udc00"' },
+    { "a high surrogate before a non-surrogate", '"\\ud800\\u0041"' },
+    { "swapped surrogates", '"\\udc00\\ud800"' },
+    { "a high surrogate then a raw character", '"\\ud83dx"' },
+    { "a lone surrogate in a key", '{"\\udfff":1}' },
+    { "a raw control character", '"a\1b"' },
+    { "a raw tab in a string", '"a\tb"' },
+    { "a raw newline in a string", '"a\nb"' },
+    { "a leading zero", "01" },
+    { "a negative leading zero", "-01" },
+    { "a leading zero in an array", "[00]" },
+    { "a leading +", "+1" },
+    { "a bare fraction", ".5" },
+    { "a trailing dot", "1." },
+    { "an empty exponent", "1e" },
+    { "a hex number", "0x10" },
+    { "NaN", "NaN" },
+    { "Infinity", "Infinity" },
+    { "-Infinity", "-Infinity" },
+    { "single quotes", "'a'" },
+    { "a trailing comma in an array", "[1,]" },
+    { "a trailing comma in an object", '{"a":1,}' },
+    { "an unquoted key", "{a:1}" },
+    { "a comment", "[1]//" },
+    { "a byte-order mark", "\239\187\191{}" },
+    { "an empty text", "" },
+    { "whitespace only", " \n" },
+    { "a vertical tab as whitespace", "[\v1]" },
+    { "a form feed as whitespace", "[\f1]" },
+    { "a no-break space as whitespace", "[\194\1601]" },
+    { "True", "True" },
+    { "nul", "nul" },
+    { "an unterminated string", '"abc' },
+    { "an unterminated array", "[1" },
+    { "a lone ]", "]" },
+  }
+  for _, case in ipairs(refused) do
+    it("refuses " .. case[1] .. " with EJSON", function()
+      expect.failure("EJSON", json_decode(case[2]))
+    end)
+  end
+
+  local not_utf8 = {
+    { "0xFF in a string", '"\255"' },
+    { "an overlong form in a string", '"\192\175"' },
+    { "an encoded surrogate in a string", '"\237\160\128"' },
+    { "a truncated sequence in a string", '"\228\184"' },
+    { "a code point above U+10FFFF", '"\244\144\128\128"' },
+    { "invalid UTF-8 in a key", '{"\255":1}' },
+    { "invalid UTF-8 outside strings", "[1,\255]" },
+  }
+  for _, case in ipairs(not_utf8) do
+    it("refuses " .. case[1], function()
+      expect.failure({ "EJSON", "EUTF8" }, json_decode(case[2]))
+    end)
+  end
+
+  it("gives the byte offset in EJSON messages", function()
+    local _, err = json_decode("[1,2,x]")
+    assert.is_truthy(err:find("%d"), err)
+  end)
+
+  it("takes 1000 levels of nesting by default and refuses 1001 with EDEPTH", function()
+    assert.is_table(json_decode(nested("[", "]", 1000)))
+    expect.failure("EDEPTH", json_decode(nested("[", "]", 1001)))
+    assert.is_table(json_decode(('{"a":'):rep(1000) .. "1" .. ("}"):rep(1000)))
+    expect.failure("EDEPTH", json_decode(('{"a":'):rep(1001) .. "1" .. ("}"):rep(1001)))
+  end)
+
+  it("takes max_depth per call", function()
+    assert.is_table(json_decode("[[[1]]]", { max_depth = 3 }))
+    expect.failure("EDEPTH", json_decode("[[[[1]]]]", { max_depth = 3 }))
+    expect.failure("EDEPTH", json_decode('{"a":{"b":{"c":{}}}}', { max_depth = 3 }))
+    assert.are.equal(1, json_decode("1", { max_depth = 1 }))
+  end)
+
+  it("refuses 100,000 open brackets without crashing", function()
+    expect.failure({ "EDEPTH", "EJSON" }, json_decode(("["):rep(100000)))
+    expect.failure({ "EDEPTH", "EJSON" }, json_decode(('{"a":['):rep(50000)))
+  end)
+
+  it("takes texts of up to 16 MiB by default and refuses longer ones with ESIZE", function()
+    local fill = ("a"):rep(16 * 1024 * 1024 - 2)
+    assert.are.equal(#fill, #json_decode('"' .. fill .. '"'))
+    expect.failure("ESIZE", json_decode('"' .. fill .. 'a"'))
+  end)
+
+  it("takes max_size per call and refuses longer texts with ESIZE", function()
+    assert.are.equal("abc", json_decode('"abc"', { max_size = 5 }))
+    expect.failure("ESIZE", json_decode('"abcd"', { max_size = 5 }))
+  end)
+
+  it("reads number literals of any length exactly", function()
+    local n64 = "1." .. ("0"):rep(62)
+    assert.are.equal(64, #n64)
+    assert.are.equal(1, json_decode(n64))
+    assert.are.same({ 1 }, json_decode("[" .. n64 .. "]"))
+    assert.are.equal(1e-81, json_decode("0." .. ("0"):rep(80) .. "1"))
+    assert.are.equal(-1e-81, json_decode("-0." .. ("0"):rep(80) .. "1"))
+    assert.are.equal(math.pi, json_decode("3.14159265358979323846264338327950288419716939937510582097494459230781"))
+    local big = "1234567890123456789012345678901234567890123456789012345678901234567890"
+    assert.are.equal(tonumber(big), json_decode(big))
+    assert.are.equal(tonumber(big .. "e-60"), json_decode(big .. "e-60"))
+    -- just above the midpoint between 2^53 and 2^53 + 2: rounds up, which a
+    -- literal cut to 63 characters (exactly the midpoint) would not
+    assert.are.equal(9007199254740994, json_decode("9007199254740993." .. ("0"):rep(60) .. "1"))
+    assert.are.equal(9007199254740992, json_decode("9007199254740993." .. ("0"):rep(61)))
+  end)
+
+  it("reads numbers beyond the double range as +-math.huge and underflow as 0", function()
+    assert.are.equal(math.huge, json_decode("1e400"))
+    assert.are.equal(-math.huge, json_decode("-1e400"))
+    assert.are.same({ math.huge }, json_decode("[1e309]"))
+    assert.are.equal(math.huge, json_decode("1" .. ("0"):rep(400)))
+    assert.are.equal(0, json_decode("1e-400"))
+    assert.are.equal(0, json_decode("-1e-400"))
+  end)
+
+  it("raises on a wrong argument type", function()
+    expect.raises(json_decode)
+    expect.raises(json_decode, {})
+  end)
+end)
+
+describe("json_encode", function()
+  it("writes the README example", function()
+    assert.are.equal('{"a":[1,"x"],"b":1e+21}', json_encode({ b = 1e21, a = { 1, "x" } }))
+  end)
+
+  it("writes scalars at the top level", function()
+    assert.are.equal("null", json_encode(null))
+    assert.are.equal("true", json_encode(true))
+    assert.are.equal("false", json_encode(false))
+    assert.are.equal("1", json_encode(1))
+    assert.are.equal('"s"', json_encode("s"))
+  end)
+
+  it("writes numbers as JavaScript does", function()
+    local cases = {
+      { 0, "0" }, { NEG_ZERO, "0" }, { 1.0, "1" }, { -1, "-1" }, { 0.1, "0.1" }, { 0.1 + 0.2, "0.30000000000000004" },
+      { 1e21, "1e+21" }, { 1e20, "100000000000000000000" }, { 1e-7, "1e-7" }, { 1e-6, "0.000001" },
+      { 1.5e-7, "1.5e-7" }, { 2 ^ 53, "9007199254740992" }, { -2 ^ 53, "-9007199254740992" },
+      { 5e-324, "5e-324" }, { 1.7976931348623157e308, "1.7976931348623157e+308" },
+      { 123456789012345680000, "123456789012345680000" }, { 1 / 3, "0.3333333333333333" },
+      { 100, "100" }, { 1e100, "1e+100" }, { 2.5e-5, "0.000025" }, { 4.35, "4.35" },
+    }
+    for _, c in ipairs(cases) do
+      assert.are.equal("[" .. c[2] .. "]", json_encode(array({ c[1] })), ("%.17g"):format(c[1]))
+    end
+  end)
+
+  if has_integers then
+    it("writes integers beyond 2^53 as the double they round to", function()
+      assert.are.equal("[9223372036854776000]", json_encode({ math.maxinteger }))
+      assert.are.equal("[-9223372036854776000]", json_encode({ math.mininteger }))
+      assert.are.equal("[9007199254740992]", json_encode({ 9007199254740993 }))
+      assert.are.equal("[9007199254740991]", json_encode({ 9007199254740991 }))
+      assert.are.equal("[3]", json_encode({ 3 }))
+      assert.are.equal("[3]", json_encode({ 3.0 }))
+    end)
+  end
+
+  it("escapes strings as JSON.stringify does", function()
+    local want = {
+      [0] = "\\u0000", "\\u0001", "\\u0002", "\\u0003", "\\u0004", "\\u0005", "\\u0006", "\\u0007",
+      "\\b", "\\t", "\\n", "\\u000b", "\\f", "\\r", "\\u000e", "\\u000f", "\\u0010", "\\u0011",
+      "\\u0012", "\\u0013", "\\u0014", "\\u0015", "\\u0016", "\\u0017", "\\u0018", "\\u0019",
+      "\\u001a", "\\u001b", "\\u001c", "\\u001d", "\\u001e", "\\u001f",
+    }
+    for b = 0, 31 do
+      assert.are.equal('"' .. want[b] .. '"', json_encode(string.char(b)), ("byte %d"):format(b))
+    end
+    assert.are.equal('"\\"\\\\/\127"', json_encode('"\\/\127'))
+    assert.are.equal('"中文😀\226\128\168\226\128\169"', json_encode("中文😀\226\128\168\226\128\169"))
+    assert.are.equal('"a\\u0000b"', json_encode("a\0b"))
+  end)
+
+  it("writes array-index keys first in numeric order, then the others bytewise", function()
+    assert.are.equal('{"9":1,"10":2,"01":3,"a":4,"b":5}',
+      json_encode({ b = 5, a = 4, ["01"] = 3, ["10"] = 2, ["9"] = 1 }))
+    assert.are.equal('{"0":0,"4294967294":1,"-1":2,"0x":3,"1.5":4,"4294967295":5}',
+      json_encode({ ["4294967295"] = 5, ["0x"] = 3, ["4294967294"] = 1, ["-1"] = 2, ["1.5"] = 4, ["0"] = 0 }))
+    assert.are.equal('{"":1,"B":2,"_":3,"a":4,"\195\169":5}',
+      json_encode({ a = 4, [""] = 1, _ = 3, B = 2, ["é"] = 5 }))
+  end)
+
+  it("gives equal text for equal tables", function()
+    local a, b = {}, {}
+    for i = 1, 50 do a["k" .. i] = i end
+    for i = 50, 1, -1 do b["k" .. i] = i end
+    assert.are.equal(json_encode(a), json_encode(b))
+  end)
+
+  it("tells arrays from objects", function()
+    assert.are.equal("[1,2,3]", json_encode({ 1, 2, 3 }))
+    assert.are.equal("[]", json_encode(empty_array))
+    assert.are.equal("[]", json_encode(setmetatable({}, array_mt)))
+    assert.are.equal("{}", json_encode({}))
+    assert.are.equal("[null,1]", json_encode({ null, 1 }))
+    assert.are.equal('{"1":1}', json_encode({ ["1"] = 1 }))
+    assert.are.equal('[[],{}]', json_encode({ empty_array, {} }))
+  end)
+
+  it("writes the holes of a table marked with array_mt as null, up to its highest index", function()
+    assert.are.equal("[1,null,3]", json_encode(setmetatable({ 1, nil, 3 }, array_mt)))
+    assert.are.equal("[1,2,null,4]", json_encode(setmetatable({ [1] = 1, [2] = 2, [4] = 4 }, array_mt)))
+    assert.are.equal("[null,null,1]", json_encode(setmetatable({ [3] = 1 }, array_mt)))
+  end)
+
+  local refused = {
+    { "NaN", 0 / 0 },
+    { "Infinity", math.huge },
+    { "-Infinity", -math.huge },
+    { "NaN in an array", { 1, 0 / 0 } },
+    { "a function", function() end },
+    { "a coroutine", coroutine.create(function() end) },
+    { "a full userdata", io.stdout },
+    { "a sparse table", { 1, nil, 3 } },
+    { "a table with a hole at 1", { [2] = 1 } },
+    { "a mixed table", { 1, 2, a = 3 } },
+    { "a table marked with array_mt that has a string key", setmetatable({ a = 1 }, array_mt) },
+    { "a table marked with array_mt that mixes items and a string key", setmetatable({ 1, a = 2 }, array_mt) },
+    { "a table marked with array_mt that has a float key", setmetatable({ [1.5] = 1 }, array_mt) },
+    { "a table marked with array_mt that has a negative key", setmetatable({ [-1] = 1 }, array_mt) },
+    { "a table with a key 0", { [0] = 1 } },
+    { "a boolean key", { [true] = 1 } },
+    { "a float key", { [1.5] = 1 } },
+    { "a table key", { [{}] = 1 } },
+    { "a string that is not UTF-8", "\255" },
+    { "an encoded surrogate", "\237\160\128" },
+    { "an overlong form", "\192\128" },
+    { "a key that is not UTF-8", { ["\255"] = 1 } },
+    { "a nested bad value", { a = { b = { c = function() end } } } },
+  }
+  for _, case in ipairs(refused) do
+    it("refuses " .. case[1] .. " with EVALUE", function()
+      expect.failure("EVALUE", json_encode(case[2]))
+    end)
+  end
+
+  it("reports a cycle as EDEPTH", function()
+    local t = {}
+    t.self = t
+    expect.failure("EDEPTH", json_encode(t))
+    local a = {}
+    a[1] = a
+    expect.failure("EDEPTH", json_encode(a))
+  end)
+
+  it("takes 1000 levels of nesting by default and refuses 1001 with EDEPTH", function()
+    local function deep(n)
+      local t = setmetatable({}, array_mt)
+      for _ = 1, n - 1 do t = { t } end
+      return t
+    end
+    assert.are.equal(nested("[", "]", 1000), json_encode(deep(1000)))
+    expect.failure("EDEPTH", json_encode(deep(1001)))
+    assert.is_string(json_encode(deep(3), { max_depth = 3 }))
+    expect.failure("EDEPTH", json_encode(deep(4), { max_depth = 3 }))
+  end)
+
+  it("writes up to 16 MiB by default and refuses longer output with ESIZE", function()
+    local fill = ("a"):rep(16 * 1024 * 1024 - 2)
+    assert.are.equal(16 * 1024 * 1024, #json_encode(fill))
+    expect.failure("ESIZE", json_encode(fill .. "a"))
+  end)
+
+  it("takes max_size per call and refuses longer output with ESIZE", function()
+    assert.are.equal('"abc"', json_encode("abc", { max_size = 5 }))
+    expect.failure("ESIZE", json_encode("abcd", { max_size = 5 }))
+    expect.failure("ESIZE", json_encode({ ("x"):rep(1000) }, { max_size = 100 }))
+  end)
+
+  it("raises on a missing argument", function()
+    expect.raises(json_encode)
+  end)
+end)
+
+describe("json_encode and json_decode", function()
+  -- What a value reads back as: integers beyond 2^53 come back as doubles,
+  -- empty_array as an empty table marked with array_mt.
+  local function as_read_back(v)
+    if v == empty_array then return setmetatable({}, array_mt) end
+    if type(v) == "number" and has_integers and math.type(v) == "integer"
+        and (v > 9007199254740992 or v < -9007199254740992) then
+      return v + 0.0
+    end
+    if type(v) == "table" then
+      local t = {}
+      for k, x in pairs(v) do t[k] = as_read_back(x) end
+      return setmetatable(t, getmetatable(v))
+    end
+    return v
+  end
+
+  it("round-trip 3,000 random values", function()
+    local r = prng.new(3)
+    for _ = 1, 3000 do
+      local v = gen.json_value(r, core, 4)
+      local s, err = json_encode(v)
+      assert.is_string(s, err)
+      local back, err2 = json_decode(s)
+      assert.is_not_nil(back, err2)
+      assert.are.equal(s, json_encode(back))
+      local want = as_read_back(v)
+      assert.are.same(want, back)
+      if type(want) == "table" then
+        assert.are.equal(getmetatable(want) == array_mt or #want > 0, getmetatable(back) == array_mt, s)
+      end
+    end
+  end)
+end)
+
+describe("json_decode on JSONTestSuite", function()
+  local dir = paths.shared_dir() .. "/conformance/JSONTestSuite/test_parsing"
+  local names = paths.list_dir(dir)
+  if not names then
+    it("needs the JSONTestSuite files", function()
+      pending("JSONTestSuite not found at " .. dir)
+    end)
+    return
+  end
+
+  -- Files the README's strictness refuses although the suite leaves them
+  -- to the parser: invalid UTF-8, lone surrogates, a byte-order mark.
+  local function refused_by_readme(name)
+    return name:match("^i_string_") or name == "i_object_key_lone_2nd_surrogate.json"
+      or name == "i_structure_UTF-8_BOM_empty_object.json"
+  end
+
+  local counts = { y = 0, n = 0, i = 0 }
+  for _, name in ipairs(names) do
+    local kind = name:match("^([yni])_.*%.json$")
+    if kind then
+      counts[kind] = counts[kind] + 1
+      local s = assert(paths.read_file(dir .. "/" .. name))
+      if kind == "y" then
+        it("parses " .. name, function()
+          local v, err = json_decode(s)
+          assert.is_not_nil(v, err)
+        end)
+      elseif kind == "n" then
+        it("refuses " .. name, function()
+          expect.failure({ "EJSON", "EDEPTH", "EUTF8" }, json_decode(s))
+        end)
+      elseif refused_by_readme(name) then
+        it("refuses " .. name .. " (README: strict UTF-8, no lone surrogates, no BOM)", function()
+          expect.failure({ "EJSON", "EUTF8" }, json_decode(s))
+        end)
+      else
+        it("parses or refuses " .. name .. " without crashing", function()
+          local ok, v, err, code = pcall(json_decode, s)
+          assert.is_true(ok, tostring(v))
+          if v == nil then
+            expect.failure({ "EJSON", "EDEPTH", "EUTF8", "ESIZE" }, v, err, code)
+          end
+        end)
+      end
+    end
+  end
+
+  it("found the whole suite", function()
+    assert.is_true(counts.y >= 90 and counts.n >= 180 and counts.i >= 30)
+  end)
+
+  it("parses i_structure_500_nested_arrays.json (within the default depth)", function()
+    local s = paths.read_file(dir .. "/i_structure_500_nested_arrays.json")
+    assert.is_table(json_decode(s))
+  end)
+end)
