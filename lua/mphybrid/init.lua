@@ -1,6 +1,6 @@
 -- mphybrid: H5 <-> WeChat mini-program messaging over navigateTo and URL
--- fragments. This module re-exports the C core (mphybrid.core); the Lua
--- layer lives in mphybrid.router, mphybrid.client and mphybrid.shell.
+-- fragments. require "mphybrid" gives the C core (mphybrid.core) and, loaded
+-- on first use, the Lua layer: mphybrid.router, .shell, .client, .errors.
 local core = require "mphybrid.core"
 
 local _M = {}
@@ -8,4 +8,14 @@ for name, value in pairs(core) do
     _M[name] = value
 end
 
-return _M
+local submodules = { router = true, shell = true, client = true, errors = true }
+
+return setmetatable(_M, {
+    __index = function(self, name)
+        if submodules[name] then
+            local m = require("mphybrid." .. name)
+            rawset(self, name, m)
+            return m
+        end
+    end,
+})

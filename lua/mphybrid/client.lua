@@ -1,0 +1,556 @@
+-- mphybrid.client: the H5 side. It sends each command by navigating the
+-- mini-program to the hybrid page, and delivers the replies it finds in the
+-- web-view's fragment, each call's callback exactly once. Protocol:
+-- docs/PROTOCOL.md.
+
+local core = require "mphybrid.core"
+local errors = require "mphybrid.errors"
+
+local type = type
+local pairs = pairs
+local pcall = pcall
+local select = select
+local tostring = tostring
+local setmetatable = setmetatable
+local error = error
+local os_time = os.time
+local str_find = string.find
+local str_sub = string.sub
+local str_byte = string.byte
+local str_match = string.match
+local tbl_sort = table.sort
+local tbl_concat = table.concat
+
+local json_encode = core.json_encode
+local json_decode = core.json_decode
+local encode_uri_component = core.encode_uri_component
+local decode_uri_component = core.decode_uri_component
+local decode_fragment = core.decode_fragment
+local new_req_id = core.new_req_id
+local new_error = errors.new
+local parse_error = errors.parse
+local valid_code = errors.valid_code
+
+local _M = { _VERSION = "0.1.0" }
+local mt = { __index = _M }
+
+_M.defaults = {
+    page = "/pages/hybrid-page/hybrid", -- the hybrid page, as published
+    timeout = 30000,    -- ms before a call fails with ETIMEOUT
+    max_url = 1000,     -- bytes of the whole navigate URL
+    max_acks = 16,      -- acknowledgements carried by one command
+    max_done = 256,     -- finished request ids remembered (at least) to acknowledge
+    prefix = "H5Req_",  -- request id prefix, as published
+    protocol = 2,
+}
+
+local function default_clock()
+    local ngx = rawget(_G, "ngx")
+    if ngx and ngx.now then
+        local ngx_now = ngx.now
+        return function()
+            return ngx_now() * 1000
+        end
+    end
+    return function()
+        return os_time() * 1000
+    end
+end
+
+local function default_log(level, msg)
+    io.stderr:write("mphybrid ", level, ": ", msg, "\n")
+end
+
+local function opt_number(opts, name, min)
+    local v = opts[name]
+    if v == nil then
+        return _M.defaults[name]
+    end
+    if type(v) ~= "number" or v ~= v or v < min then
+        error("client.new: " .. name .. " must be a number >= " .. min, 3)
+    end
+    return v
+end
+
+--- client.new(opts) -> client
+-- opts.navigate(url) sends a command (wx.miniProgram.navigateTo); it may
+-- return false or nil, err when the command could not be sent.
+-- opts.page, opts.timeout (ms, false for none), opts.max_url, opts.now() -> ms,
+-- opts.protocol (2, or 1 for the published format), opts.prefix,
+-- opts.hash() -> the page's own fragment to keep across replies,
+-- opts.log(level, message), opts.max_acks, opts.max_done,
+-- opts.new_req_id(prefix) -> a request id (default core.new_req_id).
+function _M.new(opts)
+    if type(opts) ~= "table" then
+        error("client.new: opts must be a table", 2)
+    end
+    if type(opts.navigate) ~= "function" then
+        error("client.new: opts.navigate must be a function", 2)
+    end
+    local page = opts.page or _M.defaults.page
+    if type(page) ~= "string" or page == "" or str_find(page, "[?#]") then
+        error("client.new: opts.page must be a page path without query or fragment", 2)
+    end
+    local timeout = opts.timeout
+    if timeout == nil then
+        timeout = _M.defaults.timeout
+    elseif timeout == false or timeout == 0 then
+        timeout = false
+    elseif type(timeout) ~= "number" or timeout < 0 or timeout ~= timeout then
+        error("client.new: opts.timeout must be a number of ms or false", 2)
+    end
+    local protocol = opts.protocol or _M.defaults.protocol
+    if protocol ~= 1 and protocol ~= 2 then
+        error("client.new: opts.protocol must be 1 or 2", 2)
+    end
+    for _, name in pairs({ "now", "hash", "log", "new_req_id" }) do
+        if opts[name] ~= nil and type(opts[name]) ~= "function" then
+            error("client.new: opts." .. name .. " must be a function", 2)
+        end
+    end
+    local prefix = opts.prefix or _M.defaults.prefix
+    if opts.new_req_id == nil then
+        -- raises now, on a bad prefix, rather than at the first call
+        new_req_id(prefix)
+    end
+
+    local self = {
+        navigate = opts.navigate,
+        url_head = page .. "?cmd=",
+        timeout = timeout,
+        max_url = opt_number(opts, "max_url", 16),
+        max_acks = opt_number(opts, "max_acks", 0),
+        max_done = opt_number(opts, "max_done", 1),
+        now = opts.now or default_clock(),
+        hash = opts.hash,
+        log = opts.log or default_log,
+        v2 = protocol == 2,
+        prefix = prefix,
+        new_req_id = opts.new_req_id or new_req_id,
+        custom_ids = opts.new_req_id ~= nil,
+        api_json = {},       -- api -> its JSON text
+        api_count = 0,
+        calls = {},          -- request id -> call in flight
+        count = 0,           -- calls in flight
+        seq = 0,             -- order of calls, for a stable delivery order
+        next_deadline = nil, -- the earliest deadline of a call in flight
+        -- request ids finished lately, acknowledged again on sight: two
+        -- generations of max_done ids, the old one dropped whole
+        done = {},
+        done_old = {},
+        done_count = 0,
+        to_ack = {},         -- request ids received, to acknowledge
+        to_ack_set = {},
+    }
+    return setmetatable(self, mt)
+end
+
+--- c:pending() -> the number of calls in flight
+function _M.pending(self)
+    return self.count
+end
+
+local function safe_callback(self, call, err, result)
+    local ok, e = pcall(call.callback, err, result)
+    if not ok then
+        self.log("error", "callback of " .. call.api .. " (" .. call.id .. ") raised: " .. tostring(e))
+    end
+end
+
+local function queue_ack(self, id)
+    if not self.to_ack_set[id] then
+        self.to_ack_set[id] = true
+        local q = self.to_ack
+        q[#q + 1] = id
+    end
+end
+
+local function mark_done(self, id)
+    local done = self.done
+    if self.done_count >= self.max_done then
+        self.done_old = done
+        done = {}
+        self.done = done
+        self.done_count = 0
+    end
+    done[id] = true
+    self.done_count = self.done_count + 1
+end
+
+-- removes a call from the flight table; its callback is the caller's job
+local function finish(self, call)
+    self.calls[call.id] = nil
+    self.count = self.count - 1
+    mark_done(self, call.id)
+end
+
+local function by_seq(a, b)
+    return a.seq < b.seq
+end
+
+--- c:expire([now]) -> the number of calls that timed out
+-- Fails every call whose deadline is at or before now (default: opts.now())
+-- with ETIMEOUT, oldest call first.
+function _M.expire(self, now)
+    now = now or self.now()
+    local next_deadline = self.next_deadline
+    if next_deadline == nil or now < next_deadline then
+        return 0
+    end
+    local late, soonest = {}, nil
+    for _, call in pairs(self.calls) do
+        local d = call.deadline
+        if d then
+            if d <= now then
+                late[#late + 1] = call
+            elseif soonest == nil or d < soonest then
+                soonest = d
+            end
+        end
+    end
+    self.next_deadline = soonest
+    if #late > 1 then
+        tbl_sort(late, by_seq)
+    end
+    for i = 1, #late do
+        local call = late[i]
+        finish(self, call)
+        safe_callback(self, call, new_error("ETIMEOUT",
+            "no reply to " .. call.api .. " within " .. call.timeout .. " ms"))
+    end
+    return #late
+end
+
+--- c:cancel(id) -> true | nil, err
+-- Fails the call with ECANCELED at once; a reply that comes later is ignored.
+function _M.cancel(self, id)
+    local call = self.calls[id]
+    if call == nil then
+        return nil, "no call in flight with request id " .. tostring(id)
+    end
+    finish(self, call)
+    safe_callback(self, call, new_error("ECANCELED", "call to " .. call.api .. " canceled"))
+    return true
+end
+
+local function fail(self, callback, code, msg)
+    local err = new_error(code, msg)
+    local ok, e = pcall(callback, err)
+    if not ok then
+        self.log("error", "callback raised: " .. tostring(e))
+    end
+    return nil, code .. ": " .. msg, code
+end
+
+-- the command's JSON text, fields in the published order (req, api, params),
+-- then the version 2 fields
+local function command_json(self, id, api_json, params_json, acks, hash_json)
+    local parts = { '{"req":"', id, '","api":', api_json }
+    local n = 4
+    if params_json then
+        parts[n + 1] = ',"params":'
+        parts[n + 2] = params_json
+        n = n + 2
+    end
+    if self.v2 then
+        parts[n + 1] = ',"mph":2'
+        n = n + 1
+        if acks then
+            -- request ids need no JSON escaping: ours are [A-Za-z0-9_.~-],
+            -- and call() checks the ids of opts.new_req_id
+            parts[n + 1] = ',"ack":["'
+            parts[n + 2] = tbl_concat(acks, '","')
+            parts[n + 3] = '"]'
+            n = n + 3
+        end
+        if hash_json then
+            parts[n + 1] = ',"hash":'
+            parts[n + 2] = hash_json
+            n = n + 2
+        end
+    end
+    parts[n + 1] = "}"
+    return tbl_concat(parts)
+end
+
+--- c:call(api, params, callback [, opts]) -> request id | nil, err, code
+-- Sends the command; callback(err, result) is called exactly once: with the
+-- result, with the error the shell answered, or with ETIMEOUT, ECANCELED.
+-- When the command cannot be sent (EVALUE, EUTF8, ETOOLONG, ENAVIGATE),
+-- callback(err) is called before call returns nil, err, code.
+-- opts.timeout: ms for this call (false for none).
+function _M.call(self, api, params, callback, opts)
+    if type(api) ~= "string" or api == "" then
+        error("call: api must be a non-empty string", 2)
+    end
+    if type(callback) ~= "function" then
+        error("call: callback must be a function", 2)
+    end
+    local timeout = self.timeout
+    if opts ~= nil then
+        if type(opts) ~= "table" then
+            error("call: opts must be a table", 2)
+        end
+        local t = opts.timeout
+        if t ~= nil then
+            if t == false or t == 0 then
+                timeout = false
+            elseif type(t) ~= "number" or t < 0 or t ~= t then
+                error("call: opts.timeout must be a number of ms or false", 2)
+            else
+                timeout = t
+            end
+        end
+    end
+
+    local now = self.now()
+    self:expire(now)
+
+    local api_json = self.api_json[api]
+    local err, code
+    if api_json == nil then
+        api_json, err, code = json_encode(api)
+        if not api_json then
+            return fail(self, callback, code or "EVALUE", "api: " .. select(2, parse_error(err)))
+        end
+        if self.api_count >= 256 then
+            self.api_json, self.api_count = {}, 0
+        end
+        self.api_json[api] = api_json
+        self.api_count = self.api_count + 1
+    end
+    local params_json
+    if params ~= nil then
+        params_json, err, code = json_encode(params)
+        if not params_json then
+            local c, msg = parse_error(err, "EVALUE")
+            return fail(self, callback, code or c, "params: " .. msg)
+        end
+    end
+    local hash_json
+    if self.v2 and self.hash then
+        local h = self.hash()
+        if h ~= nil then
+            h = tostring(h)
+            -- a longer one would be refused by the shell (its max_hash)
+            if #h <= 512 then
+                hash_json = json_encode(h)
+            end
+        end
+    end
+
+    local id = self.new_req_id(self.prefix)
+    if self.custom_ids then
+        if type(id) ~= "string" or id == "" or #id > 128 or str_find(id, '[%c"\\]') then
+            error("call: new_req_id returned an unusable request id", 2)
+        end
+        if self.v2 and (id == "mph" or id == "hash" or id == "v") then
+            error("call: new_req_id returned a name that version 2 fragments reserve: " .. id, 2)
+        end
+        if self.calls[id] then
+            error("call: new_req_id returned the id of a call in flight: " .. id, 2)
+        end
+    end
+    local acks
+    local n_acks = #self.to_ack
+    if self.v2 and n_acks > 0 and self.max_acks > 0 then
+        acks = {}
+        local q = self.to_ack
+        local take = n_acks < self.max_acks and n_acks or self.max_acks
+        for i = 1, take do
+            acks[i] = q[i]
+        end
+    end
+
+    local json = command_json(self, id, api_json, params_json, acks, hash_json)
+    local enc, eerr, ecode = encode_uri_component(json)
+    if not enc then
+        local c, msg = parse_error(eerr, "EUTF8")
+        return fail(self, callback, ecode or c, msg)
+    end
+    local url = self.url_head .. enc
+    if #url > self.max_url and acks then
+        -- acknowledgements wait for a shorter command
+        acks = nil
+        url = self.url_head .. encode_uri_component(command_json(self, id, api_json, params_json, nil, hash_json))
+    end
+    if #url > self.max_url then
+        return fail(self, callback, "ETOOLONG", "command URL of " .. #url .. " bytes is over the limit of "
+            .. self.max_url .. " bytes")
+    end
+
+    local seq = self.seq + 1
+    self.seq = seq
+    local deadline = timeout and now + timeout or nil
+    local call = { id = id, api = api, callback = callback, seq = seq, deadline = deadline, timeout = timeout }
+    self.calls[id] = call
+    self.count = self.count + 1
+    if deadline and (self.next_deadline == nil or deadline < self.next_deadline) then
+        self.next_deadline = deadline
+    end
+
+    -- the acknowledgements are taken off the queue before navigating: the
+    -- shell may answer (and the page receive) within navigate
+    if acks then
+        local q, set = self.to_ack, self.to_ack_set
+        local k = #acks
+        local m = #q
+        for i = 1, k do
+            set[q[i]] = nil
+        end
+        for i = 1, m do
+            q[i] = q[i + k]
+        end
+    end
+
+    local ok, r1, r2 = pcall(self.navigate, url)
+    if not ok or r1 == false or (r1 == nil and r2 ~= nil) then
+        local why = not ok and r1 or r2
+        if acks then
+            for i = 1, #acks do
+                queue_ack(self, acks[i])
+            end
+        end
+        if self.calls[id] == call then
+            self.calls[id] = nil
+            self.count = self.count - 1
+            return fail(self, callback, "ENAVIGATE", "navigate failed: " .. tostring(why))
+        end
+        -- answered already (within navigate): the reply stands
+        return id
+    end
+    return id
+end
+
+local function decode_envelope(value)
+    local t = json_decode(value)
+    if type(t) == "table" then
+        local e = t.error
+        if e ~= nil then
+            if type(e) == "table" and valid_code(e.code) then
+                local msg = e.message
+                if type(msg) ~= "string" then
+                    msg = ""
+                end
+                return new_error(e.code, msg, e.data)
+            end
+        elseif t.result ~= nil then
+            return nil, t.result
+        end
+    end
+    return new_error("EREPLY", "reply is not a version 2 reply")
+end
+
+-- whether frag has a pair "<key>=..." (rather than a bare "<key>")
+local function has_pair(frag, key)
+    local enc = encode_uri_component(key)
+    if not enc then
+        return false
+    end
+    enc = enc .. "="
+    local init = 1
+    while true do
+        local pos = str_find(frag, enc, init, true)
+        if pos == nil then
+            return false
+        end
+        if pos == 1 or str_byte(frag, pos - 1) == 38 then -- "&"
+            return true
+        end
+        init = pos + 1
+    end
+end
+
+local function looks_like_url(s)
+    return str_match(s, "^%a[%w+.-]*:") ~= nil or str_sub(s, 1, 1) == "/"
+end
+
+--- c:receive(src_or_fragment) -> delivered, hash
+-- Takes the new web-view src (or its fragment, with or without "#"), and
+-- delivers every reply in it to a call in flight, oldest call first.
+-- Replies already delivered, and fragments that are not ours, are ignored.
+-- hash is the page's own fragment, when the shell kept it (opts.hash).
+function _M.receive(self, s)
+    if type(s) ~= "string" then
+        error("receive: expected the web-view src or its fragment", 2)
+    end
+    local frag
+    local p = str_find(s, "#", 1, true)
+    if p then
+        frag = str_sub(s, p + 1)
+    elseif looks_like_url(s) then
+        return 0
+    else
+        frag = s
+    end
+    if frag == "" then
+        return 0
+    end
+    self:expire()
+
+    local map, bad = decode_fragment(frag)
+    local v2 = map.mph == "2"
+    local calls = self.calls
+    local found, n = nil, 0
+    for key, value in pairs(map) do
+        local call = calls[key]
+        if call and value == "" and not has_pair(frag, key) then
+            -- "#<id>" without "=" is no reply (the published listener
+            -- looks for "#<id>=")
+            call = nil
+        end
+        if call then
+            n = n + 1
+            if found == nil then
+                found = { call }
+            else
+                found[n] = call
+            end
+            call.value = value
+        elseif v2 and self.v2 and (self.done[key] or self.done_old[key]) then
+            -- a reply delivered (or given up) before, written again because
+            -- the acknowledgement has not reached the shell yet
+            queue_ack(self, key)
+        end
+    end
+    if bad then
+        for i = 1, #bad do
+            local raw = bad[i].pair
+            local key = decode_uri_component(str_match(raw, "^[^=]*"))
+            local call = key and calls[key]
+            if call and call.value == nil then
+                n = n + 1
+                if found == nil then
+                    found = { call }
+                else
+                    found[n] = call
+                end
+                call.bad = bad[i].err
+            end
+        end
+    end
+    if n == 0 then
+        return 0, v2 and map.hash or nil
+    end
+    if n > 1 then
+        tbl_sort(found, by_seq)
+    end
+    for i = 1, n do
+        local call = found[i]
+        finish(self, call)
+        if v2 and self.v2 then
+            queue_ack(self, call.id)
+        end
+        if call.bad then
+            local code, msg = parse_error(call.bad, "EESCAPE")
+            safe_callback(self, call, new_error(code, "reply to " .. call.id .. ": " .. msg))
+        elseif v2 then
+            safe_callback(self, call, decode_envelope(call.value))
+        else
+            safe_callback(self, call, nil, call.value)
+        end
+    end
+    return n, v2 and map.hash or nil
+end
+
+return _M

@@ -1,0 +1,93 @@
+-- mphybrid.errors: the error objects and stable codes of the Lua layer.
+-- Every code is listed, with its meaning, in docs/PROTOCOL.md.
+
+local type = type
+local tostring = tostring
+local setmetatable = setmetatable
+local str_match = string.match
+
+local _M = { _VERSION = "0.1.0" }
+
+-- code -> what it means; the codes of mphybrid.core come first
+_M.codes = {
+    -- mphybrid.core
+    EUTF8 = "a string is not valid UTF-8",
+    EESCAPE = "a malformed or truncated percent escape",
+    EJSON = "JSON syntax error",
+    EDEPTH = "nesting deeper than the limit",
+    ESIZE = "input larger than the limit",
+    EVALUE = "a value that JSON cannot carry",
+    ECMD = "a command or request id of the wrong shape",
+    EURL = "an empty web-view src",
+    -- the Lua layer
+    ENOAPI = "no handler is registered for the api",
+    EPARAMS = "the params failed the api's check",
+    EHANDLER = "the handler returned an error",
+    ECRASH = "the handler (or a hook) raised an error",
+    EDENIED = "a before hook refused the command",
+    EREPLY = "the reply could not be encoded or is over the size limit",
+    ETOOLONG = "the command URL is over the client's length limit",
+    ETIMEOUT = "no reply before the call's deadline",
+    ECANCELED = "the call was canceled",
+    ENAVIGATE = "navigate failed: the command was not sent",
+}
+
+local error_mt = {
+    __tostring = function(e)
+        return e.code .. ": " .. e.message
+    end,
+}
+_M.mt = error_mt
+
+--- errors.new(code, message [, data]) -> { code =, message =, data = }
+-- tostring(err) gives "CODE: message".
+local function new(code, message, data)
+    return setmetatable({ code = code, message = message, data = data }, error_mt)
+end
+_M.new = new
+
+local function valid_code(c)
+    return type(c) == "string" and #c <= 64 and str_match(c, "^[A-Z][A-Z0-9_]*$") ~= nil
+end
+_M.valid_code = valid_code
+
+--- errors.from_value(v, default_code, default_message) -> error object
+-- What a handler hands back as its error: a table { code =, message =,
+-- data = }, a string "ECODE: message", any other string (a message), or
+-- anything else (ignored in favour of the defaults).
+function _M.from_value(v, default_code, default_message)
+    local tv = type(v)
+    if tv == "table" then
+        local code = valid_code(v.code) and v.code or default_code
+        local msg = v.message
+        if msg == nil then
+            msg = default_message
+        end
+        return new(code, tostring(msg), v.data)
+    end
+    if tv == "string" then
+        local code, msg = str_match(v, "^(E[A-Z0-9_]*): (.*)$")
+        if code and #code <= 64 then
+            return new(code, msg)
+        end
+        return new(default_code, v)
+    end
+    if tv == "number" or tv == "boolean" then
+        return new(default_code, tostring(v))
+    end
+    return new(default_code, default_message)
+end
+
+--- errors.parse(s) -> code, message: splits a core error "ECODE: message"
+function _M.parse(s, default_code)
+    if type(s) ~= "string" then
+        return default_code, tostring(s)
+    end
+    local code, msg = str_match(s, "^(E[A-Z0-9_]*): (.*)$")
+    if code then
+        return code, msg
+    end
+    return default_code, s
+end
+
+return _M

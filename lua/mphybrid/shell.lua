@@ -1,0 +1,571 @@
+-- mphybrid.shell: the mini-program side. It holds the web-view src, runs
+-- each command that reaches the hybrid page's onLoad through a router, and
+-- answers by writing a new fragment into the src. Protocol: docs/PROTOCOL.md.
+
+local core = require "mphybrid.core"
+local errors = require "mphybrid.errors"
+
+local type = type
+local pairs = pairs
+local tostring = tostring
+local setmetatable = setmetatable
+local getmetatable = getmetatable
+local error = error
+local math_floor = math.floor
+local os_time = os.time
+local str_byte = string.byte
+local str_find = string.find
+
+local decode_cmd = core.decode_cmd
+local encode_reply = core.encode_reply
+local json_encode = core.json_encode
+local json_decode = core.json_decode
+local decode_uri_component = core.decode_uri_component
+local null = core.null
+local array_mt = core.array_mt
+local new_error = errors.new
+local parse_error = errors.parse
+
+local _M = { _VERSION = "0.1.0" }
+local mt = { __index = _M }
+
+-- the request id a command without "req" is answered under (published)
+local SEED_REQ = "miniProgramResult"
+_M.SEED_REQ = SEED_REQ
+
+-- keys a version 2 fragment uses for itself; never request ids
+local RESERVED = { mph = true, hash = true, v = true }
+local MPH_PAIR = { "mph", "2" }
+
+_M.defaults = {
+    max_cmd = 65536,       -- bytes of the cmd option, as received
+    max_depth = 100,       -- nesting of the command's JSON
+    max_src = 16384,       -- bytes of the web-view src written
+    max_hash = 512,        -- bytes of the page's own fragment kept for it
+    outbox_max = 32,       -- unacknowledged replies kept
+    outbox_ttl = 120000,   -- ms an unacknowledged reply is written again
+    store_max = 256,       -- replies kept for replayed commands (>= 2)
+    store_ttl = 600000,    -- ms a reply is kept for a replayed command
+}
+
+local function default_clock()
+    local ngx = rawget(_G, "ngx")
+    if ngx and ngx.now then
+        local ngx_now = ngx.now
+        return function()
+            return ngx_now() * 1000
+        end
+    end
+    return function()
+        return os_time() * 1000
+    end
+end
+
+local function positive(opts, name, min)
+    local v = opts[name]
+    if v == nil then
+        return _M.defaults[name]
+    end
+    min = min or 1
+    if type(v) ~= "number" or v < min or v ~= v then
+        error("shell.new: " .. name .. " must be a number >= " .. min, 3)
+    end
+    return v
+end
+
+--- shell.new(opts) -> shell | nil, err
+-- opts.router (required), opts.src (required: the web-view src),
+-- opts.now() -> ms, opts.log(level, message), opts.env (handed to every
+-- handler as ctx.env: timers, services), and the limits in shell.defaults.
+function _M.new(opts)
+    if type(opts) ~= "table" then
+        error("shell.new: opts must be a table", 2)
+    end
+    local router = opts.router
+    if type(router) ~= "table" or type(router.dispatch) ~= "function" then
+        error("shell.new: opts.router must be a router", 2)
+    end
+    if type(opts.src) ~= "string" or opts.src == "" then
+        return nil, "web-view src must be a non-empty string"
+    end
+    if opts.now ~= nil and type(opts.now) ~= "function" then
+        error("shell.new: opts.now must be a function", 2)
+    end
+    local self = {
+        router = router,
+        src = opts.src,
+        now = opts.now or default_clock(),
+        log = opts.log or router.log,
+        env = opts.env,
+        max_cmd = positive(opts, "max_cmd"),
+        max_depth = positive(opts, "max_depth"),
+        max_src = positive(opts, "max_src"),
+        max_hash = positive(opts, "max_hash"),
+        outbox_max = positive(opts, "outbox_max"),
+        outbox_ttl = positive(opts, "outbox_ttl"),
+        store_max = positive(opts, "store_max", 2),
+        store_ttl = positive(opts, "store_ttl"),
+        last_stamp = 0,
+        hash = nil,          -- the page's own fragment, echoed in v2 replies
+        outbox = {},         -- { req =, value =, at = }, oldest first
+        -- the store: req -> { api =, value =, at =, running = }, in two
+        -- generations; when the young one is full it becomes the old one
+        -- and the old one is dropped whole (no deletions: tables that
+        -- churn at a fixed size rehash on every insert)
+        store_young = {},
+        store_old = {},
+        young_count = 0,
+        old_count = 0,
+    }
+    self.generation = math_floor(self.store_max / 2)
+    self.decode_opts = { max_size = self.max_cmd, max_depth = self.max_depth }
+    self.encode_opts = { max_size = self.max_src }
+    return setmetatable(self, mt)
+end
+
+--- s:get_src() -> the web-view src as last written
+function _M.get_src(self)
+    return self.src
+end
+
+--- s:set_src(url) -> true | nil, err: the web-view now shows another url
+function _M.set_src(self, url)
+    if type(url) ~= "string" or url == "" then
+        return nil, "web-view src must be a non-empty string"
+    end
+    self.src = url
+    return true
+end
+
+--- s:stats() -> { outbox =, store =, running = }
+function _M.stats(self)
+    local running = 0
+    for _, e in pairs(self.store_young) do
+        if e.running then
+            running = running + 1
+        end
+    end
+    for _, e in pairs(self.store_old) do
+        if e.running then
+            running = running + 1
+        end
+    end
+    return { outbox = #self.outbox, store = self.young_count + self.old_count, running = running }
+end
+
+-- the fragment stamp: the clock in ms, strictly increasing, so that every
+-- fragment written differs from the last one and fires hashchange
+local function next_stamp(self)
+    local t = math_floor(self.now())
+    if t <= self.last_stamp then
+        t = self.last_stamp + 1
+    end
+    self.last_stamp = t
+    return t
+end
+
+---------------------------------------------------------------- the store
+
+-- the stored entry for req, or nil when there is none or it is too old
+local function store_get(self, req, now)
+    local e = self.store_young[req]
+    if e == nil then
+        e = self.store_old[req]
+        if e == nil then
+            return nil
+        end
+    end
+    if not e.running and now - e.at > self.store_ttl then
+        return nil
+    end
+    return e
+end
+
+local function store_put(self, req, entry)
+    local young = self.store_young
+    if young[req] == nil then
+        if self.young_count >= self.generation then
+            self.store_old = young
+            self.old_count = self.young_count
+            young = {}
+            self.store_young = young
+            self.young_count = 0
+        end
+        self.young_count = self.young_count + 1
+        if self.store_old[req] ~= nil then
+            self.store_old[req] = nil
+            self.old_count = self.old_count - 1
+        end
+    end
+    young[req] = entry
+end
+
+--------------------------------------------------------------- the outbox
+
+local function outbox_put(self, req, value, now)
+    local outbox = self.outbox
+    local n = #outbox
+    for i = 1, n do
+        if outbox[i].req == req then
+            table.remove(outbox, i)
+            n = n - 1
+            break
+        end
+    end
+    outbox[n + 1] = { req = req, value = value, at = now, pair = { req, value } }
+    n = n + 1
+    while n > self.outbox_max do
+        local dropped = table.remove(outbox, 1)
+        n = n - 1
+        self.log("warn", "outbox full: reply to " .. dropped.req .. " dropped unacknowledged")
+    end
+end
+
+local function outbox_ack(self, acks)
+    local outbox = self.outbox
+    local n = #outbox
+    if n == 0 or #acks == 0 then
+        return
+    end
+    local m = #acks
+    local set
+    if m > 4 then
+        set = {}
+        for i = 1, m do
+            set[acks[i]] = true
+        end
+    end
+    local j = 0
+    for i = 1, n do
+        local e = outbox[i]
+        outbox[i] = nil
+        local acked = false
+        if set then
+            acked = set[e.req] ~= nil
+        else
+            local req = e.req
+            for k = 1, m do
+                if acks[k] == req then
+                    acked = true
+                    break
+                end
+            end
+        end
+        if not acked then
+            j = j + 1
+            outbox[j] = e
+        end
+    end
+end
+
+local function outbox_expire(self, now)
+    local outbox = self.outbox
+    local n = #outbox
+    if n == 0 or now - outbox[1].at <= self.outbox_ttl then
+        -- the oldest is young enough (entries are in the order written)
+        return
+    end
+    local j = 0
+    for i = 1, n do
+        local e = outbox[i]
+        outbox[i] = nil
+        if now - e.at > self.outbox_ttl then
+            self.log("warn", "outbox: reply to " .. e.req .. " expired unacknowledged")
+        else
+            j = j + 1
+            outbox[j] = e
+        end
+    end
+end
+
+---------------------------------------------------------------- replies
+
+local function error_envelope(err)
+    local s = json_encode({ error = { code = err.code, message = err.message, data = err.data } })
+    if not s then
+        s = json_encode({ error = { code = err.code, message = err.message } })
+    end
+    return s
+end
+
+local function ereply(msg)
+    return new_error("EREPLY", msg)
+end
+
+-- the value a version 2 reply carries: {"result":...} or {"error":{...}}
+local function envelope(self, err, result)
+    if err then
+        return error_envelope(err), err
+    end
+    if result == nil then
+        result = null
+    end
+    local s, e = json_encode({ result = result }, self.encode_opts)
+    if not s then
+        local code, msg = parse_error(e, "EVALUE")
+        local rerr = ereply("result cannot be sent (" .. code .. ": " .. msg .. ")")
+        return error_envelope(rerr), rerr
+    end
+    return s
+end
+
+-- the value a seed reply carries: "0" for no result, String(result) for a
+-- scalar, JSON text for a table, the error code for an error
+local function seed_value(self, err, result)
+    if err then
+        return err.code
+    end
+    local t = type(result)
+    if result == nil or result == null then
+        return "0"
+    elseif t == "string" then
+        return result
+    end
+    local s = json_encode(result, self.encode_opts)
+    if not s then
+        return "EREPLY"
+    end
+    return s
+end
+
+local function write_seed(self, req, value)
+    local src, err = encode_reply(self.src, { { req, value } }, next_stamp(self))
+    if src and #src > self.max_src then
+        src, err = encode_reply(self.src, { { req, "EREPLY" } }, next_stamp(self))
+    end
+    if not src then
+        -- a request id the fragment cannot carry: answer where the
+        -- published client looks for a reply without an id
+        local code = parse_error(err, "EREPLY")
+        src, err = encode_reply(self.src, { { SEED_REQ, code } }, next_stamp(self))
+        if not src then
+            return nil, err
+        end
+    end
+    self.src = src
+    return src
+end
+
+-- writes the whole outbox; when it does not all fit in max_src, the oldest
+-- replies wait for a later write
+local function write_v2(self, now)
+    outbox_expire(self, now)
+    local outbox = self.outbox
+    local n = #outbox
+    local first = 1
+    local shrunk = false
+    while true do
+        local list = { MPH_PAIR }
+        local k = 1
+        for i = first, n do
+            k = k + 1
+            list[k] = outbox[i].pair
+        end
+        if self.hash ~= nil then
+            list[k + 1] = { "hash", self.hash }
+        end
+        local src, err = encode_reply(self.src, list, next_stamp(self))
+        if not src then
+            if n == 0 then
+                return nil, err
+            end
+            -- a reply the fragment cannot carry: drop it, say so where the
+            -- published client looks for a reply without an id
+            local e = table.remove(outbox, n)
+            self.log("error", "reply to " .. e.req .. " cannot be written: " .. tostring(err))
+            return write_seed(self, SEED_REQ, (parse_error(err, "EREPLY")))
+        end
+        if #src <= self.max_src then
+            self.src = src
+            return src
+        end
+        if first < n then
+            first = first + 1
+        elseif n > 0 and not shrunk then
+            -- the newest reply does not fit on its own: it becomes EREPLY
+            local e = outbox[n]
+            local rerr = ereply("reply of " .. #src .. " bytes over the limit of "
+                .. self.max_src .. " bytes")
+            e.value = error_envelope(rerr)
+            e.pair = { e.req, e.value }
+            local stored = self.store_young[e.req] or self.store_old[e.req]
+            if stored and not stored.running then
+                stored.value = e.value
+            end
+            shrunk = true
+        else
+            return nil, "EREPLY: web-view src over max_src even without replies"
+        end
+    end
+end
+
+-- the request id and version of a command that decode_cmd refused for its
+-- shape, when the JSON itself is readable: so the error reaches its caller
+local function peek(raw)
+    local text = raw
+    for _ = 1, 2 do
+        if str_byte(text, 1) == 123 then -- "{"
+            break
+        end
+        text = decode_uri_component(text)
+        if not text then
+            return nil
+        end
+    end
+    if str_byte(text, 1) ~= 123 then
+        return nil
+    end
+    local cmd = json_decode(text)
+    if type(cmd) ~= "table" then
+        return nil
+    end
+    local req = cmd.req
+    if type(req) ~= "string" or req == "" or #req > 128 or str_find(req, "%c") then
+        req = nil
+    end
+    local v2 = type(cmd.mph) == "number" and cmd.mph >= 2
+    if v2 and req and RESERVED[req] then
+        req = nil
+    end
+    return req, v2
+end
+
+local function finish(src, done, err)
+    if done then
+        done(src, true, err)
+    end
+    return src, true, err
+end
+
+-- answers a command that never reached a handler
+local function answer_error(self, req, v2, code, msg, done)
+    local now = self.now()
+    local src, err
+    if v2 and req then
+        outbox_put(self, req, error_envelope(new_error(code, msg)), now)
+        src, err = write_v2(self, now)
+    else
+        src, err = write_seed(self, req or SEED_REQ, code)
+    end
+    return finish(src, done, err)
+end
+
+-- ack: absent, or a JSON array of request ids
+local function valid_acks(ack)
+    if ack == nil then
+        return true
+    end
+    if getmetatable(ack) ~= array_mt then
+        return false
+    end
+    for i = 1, #ack do
+        local id = ack[i]
+        if type(id) ~= "string" or id == "" or #id > 128 then
+            return false
+        end
+    end
+    return true
+end
+
+--- s:on_load(options [, done]) -> src, back
+-- What the hybrid page's onLoad does with its options: decode options.cmd,
+-- run it, and write the reply into the web-view src. Returns the new src and
+-- true (navigate back now) when the reply is ready at once; false while an
+-- asynchronous handler runs. done(src, true), when given, is called exactly
+-- once, as soon as the reply is written. If no src could be written at all,
+-- src is nil and a third value tells why.
+function _M.on_load(self, options, done)
+    local raw = type(options) == "table" and options.cmd or nil
+    if type(raw) ~= "string" then
+        return answer_error(self, nil, false, "ECMD", "the page options carry no cmd string", done)
+    end
+    local cmd, err, code = decode_cmd(raw, self.decode_opts)
+    if not cmd then
+        local req, v2
+        if code == "ECMD" then
+            req, v2 = peek(raw)
+        end
+        local c, msg = parse_error(err, code or "ECMD")
+        return answer_error(self, req, v2, code or c, msg, done)
+    end
+
+    local mph = cmd.mph
+    local req = cmd.req
+    if mph == nil or mph == 1 then
+        -- seed-compatible: the published reply format
+        req = req or SEED_REQ
+        local written, written_err
+        local ctx = { req = req, version = 1, shell = self, env = self.env }
+        self.router:dispatch(cmd, ctx, function(e, result)
+            local src, werr = write_seed(self, req, seed_value(self, e, result))
+            written, written_err = src or false, werr
+            finish(src, done, werr)
+        end)
+        if written ~= nil then
+            return written or nil, true, written_err
+        end
+        return false
+    end
+
+    if type(mph) ~= "number" or mph < 2 then
+        return answer_error(self, req, false, "ECMD", "mph must be a protocol version number", done)
+    end
+    if req == nil or RESERVED[req] then
+        return answer_error(self, nil, false, "ECMD",
+            "a version 2 command needs a req other than mph, hash and v", done)
+    end
+    local ack, hash = cmd.ack, cmd.hash
+    if not valid_acks(ack) then
+        return answer_error(self, req, true, "ECMD", "ack must be an array of request ids", done)
+    end
+    if hash ~= nil and (type(hash) ~= "string" or #hash > self.max_hash) then
+        return answer_error(self, req, true, "ECMD",
+            "hash must be a string of at most " .. self.max_hash .. " bytes", done)
+    end
+
+    local now = self.now()
+    if ack then
+        outbox_ack(self, ack)
+    end
+    if hash ~= nil then
+        self.hash = hash
+    end
+
+    local stored = store_get(self, req, now)
+    if stored then
+        if stored.api ~= cmd.api then
+            return answer_error(self, req, true, "ECMD",
+                "request id " .. req .. " was already used for api " .. stored.api, done)
+        end
+        if stored.running then
+            -- the first run will write the reply; nothing new to write now
+            return finish(self.src, done)
+        end
+        outbox_put(self, req, stored.value, now)
+        return finish(write_v2(self, now), done)
+    end
+
+    local entry = { api = cmd.api, running = true, at = now }
+    store_put(self, req, entry)
+    local written, written_err
+    local ctx = { req = req, version = 2, shell = self, env = self.env }
+    self.router:dispatch(cmd, ctx, function(e, result)
+        local t = self.now()
+        local value = envelope(self, e, result)
+        entry.value, entry.running, entry.at = value, false, t
+        if self.store_young[req] ~= entry and self.store_old[req] ~= entry then
+            -- dropped from the store while it ran
+            store_put(self, req, entry)
+        end
+        outbox_put(self, req, value, t)
+        local src, werr = write_v2(self, t)
+        written, written_err = src or false, werr
+        finish(src, done, werr)
+    end)
+    if written ~= nil then
+        return written or nil, true, written_err
+    end
+    return false
+end
+
+return _M
