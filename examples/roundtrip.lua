@@ -1,93 +1,218 @@
--- One whole exchange between the client (the H5 page inside the web-view)
--- and the shell (the mini-program page that does the work), written with the
--- primitives of mphybrid.core alone. Every wire message is printed.
+-- A timeline of whole exchanges between the client (the H5 page inside the
+-- web-view) and the shell (the mini-program's hybrid page), in one process,
+-- with the handlers of examples/handlers.lua: several calls in flight,
+-- asynchronous replies, an error, an unknown api and a timeout. Every wire
+-- message is printed.
 --
 --   make demo
---   LUA_CPATH='build/5.4/?.so;;' lua5.4 examples/roundtrip.lua
+--   LUA_PATH='lua/?.lua;;' LUA_CPATH='build/5.4/?.so;;' lua5.4 examples/roundtrip.lua
+--
+-- Time is simulated: a clock in milliseconds and a queue of timers stand in
+-- for the mini-program's and the browser's event loops.
 
 local core = require "mphybrid.core"
+local router = require "mphybrid.router"
+local shell = require "mphybrid.shell"
+local client = require "mphybrid.client"
 
-local WEBVIEW_SRC = "https://h5.example.com/shop/index.html?from=menu"
-local SHELL_PAGE = "/pages/hybrid/hybrid"
+local WEBVIEW_SRC = "https://h5.example.com/shop/index.html?from=menu#/cart"
+local T0 = 1700000000000
 
-local function step(title)
-  print()
-  print("== " .. title)
+------------------------------------------------------------------ the clock
+
+local now = T0
+local timers = {}   -- { at =, seq =, fn = }, run in order
+local seq = 0
+
+local function after(ms, fn)
+  seq = seq + 1
+  timers[#timers + 1] = { at = now + ms, seq = seq, fn = fn }
 end
 
-local function wire(label, message)
-  print(("   %-26s %s"):format(label, message))
+local function run_until(t)
+  while true do
+    table.sort(timers, function(a, b)
+      if a.at ~= b.at then return a.at < b.at end
+      return a.seq < b.seq
+    end)
+    local first = timers[1]
+    if first == nil or first.at > t then break end
+    table.remove(timers, 1)
+    now = first.at
+    first.fn()
+  end
+  now = t
 end
 
-------------------------------------------------------------------------------
-step("client: the H5 page sends a command with wx.miniProgram.navigateTo")
+local function clock()
+  return now
+end
 
-local req = core.new_req_id()
-local cmd = {
-  req = req,
-  api = "createOrder",
-  params = {
+------------------------------------------------------------------ printing
+
+local function log(side, what, text)
+  print(("[%5d ms] %-5s %-12s %s"):format(now - T0, side, what, text or ""))
+end
+
+local function detail(label, text)
+  print(("%28s %s"):format(label, text))
+end
+
+-- the replies a web-view src carries, one line each
+local function show_fragment(src)
+  local fields = core.decode_fragment(core.get_fragment(src))
+  local keys = {}
+  for k in pairs(fields) do
+    if k ~= "mph" and k ~= "v" and k ~= "hash" then keys[#keys + 1] = k end
+  end
+  table.sort(keys)
+  for _, k in ipairs(keys) do detail(k .. " =", fields[k]) end
+  if fields.hash then detail("page route (hash) =", fields.hash) end
+end
+
+------------------------------------------------------------------ the mini-program
+
+local r = router.new({ log = function(level, msg) log("mp", level, msg) end })
+assert(r:load("examples/handlers.lua"))
+
+local s = assert(shell.new({
+  router = r,
+  src = WEBVIEW_SRC,
+  now = clock,
+  env = { after = after },  -- handlers.lua answers asynchronously through it
+}))
+
+------------------------------------------------------------------ the H5 page
+
+local page_route = "/cart"
+local c
+local hashchange_pending = false
+
+-- the web-view fires hashchange a little after its src changes; two changes
+-- before it fires make one event, which sees the last src
+local function write_src(src)
+  log("mp", "web-view src", src)
+  show_fragment(src)
+  if not hashchange_pending then
+    hashchange_pending = true
+    after(10, function()
+      hashchange_pending = false
+      local current = s:get_src()
+      log("h5", "hashchange", "#" .. core.get_fragment(current))
+      local delivered, route = c:receive(current)
+      if delivered == 0 then
+        detail("replies delivered:", "0 (each one already delivered or given up;"
+          .. " acknowledged by the next command)")
+      else
+        detail("replies delivered:", tostring(delivered))
+      end
+      if route then detail("route put back:", "#" .. route) end
+    end)
+  end
+end
+
+c = client.new({
+  now = clock,
+  timeout = 2000,
+  hash = function() return page_route end,
+  navigate = function(url)
+    log("h5", "navigateTo", url)
+    detail("cmd =", core.decode_uri_component(url:match("%?cmd=(.*)$")))
+    -- the hybrid page is pushed; its onLoad runs the command
+    local cmd = url:match("%?cmd=(.*)$")
+    s:on_load({ cmd = cmd }, function(src)
+      write_src(src)
+      log("mp", "navigateBack")
+    end)
+  end,
+})
+
+------------------------------------------------------------------ the calls
+
+local outcomes, order = {}, {}
+
+local function call(label, api, params, opts)
+  order[#order + 1] = label
+  outcomes[label] = { count = 0 }
+  local id, err = c:call(api, params, function(e, result)
+    local o = outcomes[label]
+    o.count = o.count + 1
+    o.err, o.result = e, result
+    if e then
+      log("h5", "callback", ("%s: %s"):format(label, tostring(e)))
+    else
+      log("h5", "callback", ("%s: %s"):format(label, core.json_encode(result)))
+    end
+  end, opts)
+  if not id then log("h5", "not sent", err) end
+  return id
+end
+
+after(0, function()
+  call("getUserInfo", "getUserInfo", { withCredentials = true, lang = "zh_CN" })
+end)
+after(20, function()
+  call("chooseAddress #1", "chooseAddress", nil)
+end)
+after(25, function()
+  call("chooseAddress #2", "chooseAddress", nil)
+end)
+after(40, function()
+  call("createOrder", "createOrder", {
     shopId = "S-2048",
     items = {
       { sku = "A1001", name = "有机绿茶 250g", qty = 2, price = 39.9 },
       { sku = "F6002", name = "香薰蜡烛 50%off", qty = 1, price = 79 },
     },
     remark = "请在 18:00 前送达 & 不要辣; 备注=无 / a%b",
-  },
-}
-local cmd_json = assert(core.json_encode(cmd))
-local url = SHELL_PAGE .. "?" .. assert(core.encode_query({ cmd = cmd_json }))
+  })
+end)
+after(60, function()
+  call("requestPayment", "requestPayment", { orderId = "SOS-2048-0001", total = 9999 })
+end)
+after(80, function()
+  call("getLocation", "getLocation", { type = "gcj02" })
+end)
+after(100, function()
+  call("scanCode", "scanCode", { onlyFromCamera = true })
+end)
+after(3000, function()
+  page_route = "/orders"
+  call("getSystemInfo", "getSystemInfo", nil)
+end)
+after(6000, function()
+  call("getSystemInfo again", "getSystemInfo", nil)
+end)
+after(6500, function()
+  call("a long remark", "createOrder", { shopId = "S-2048", items = {}, remark = ("很长的备注"):rep(80) })
+end)
 
-wire("request id", req)
-wire("command (JSON)", cmd_json)
-wire("navigateTo url", url)
+-- the page checks its deadlines every 500 ms
+local function tick()
+  local n = c:expire()
+  if n > 0 then log("h5", "timeout", n .. " call(s) failed with ETIMEOUT") end
+  if now - T0 < 7000 then after(500, tick) end
+end
+after(500, tick)
 
-------------------------------------------------------------------------------
-step("shell: onLoad(options) on the mini-program page")
-
--- Some devices hand onLoad the query value still percent-encoded, others
--- (and the developer tools) already decoded. decode_cmd takes both.
-local query = url:match("%?(.*)$")
-local raw_value = query:match("^cmd=([^&]*)")
-local options = assert(core.decode_query(query))
-
-wire("options.cmd as encoded", raw_value)
-wire("options.cmd as decoded", options.cmd)
-
-local from_raw = assert(core.decode_cmd(raw_value))
-local received = assert(core.decode_cmd(options.cmd))
-assert(core.json_encode(from_raw) == core.json_encode(received), "both forms give the same command")
-
-wire("command api", received.api)
-wire("command req", received.req)
-wire("command params", assert(core.json_encode(received.params)))
-
-------------------------------------------------------------------------------
-step("shell: the handler answers and the web-view src is rewritten")
-
-local total = 0
-for _, item in ipairs(received.params.items) do total = total + item.qty * item.price end
-local result = { orderId = "O-20240601-0007", total = total, status = "created" }
-
-local new_src = assert(core.encode_reply(WEBVIEW_SRC, { [received.req] = result }))
-
-wire("result", assert(core.json_encode(result)))
-wire("new web-view src", new_src)
-
-------------------------------------------------------------------------------
-step("client: hashchange on the H5 page reads the reply")
-
-local fragment = assert(core.get_fragment(new_src), "the new src has a fragment")
-local fields, bad = core.decode_fragment(fragment)
-assert(bad == nil, "every pair of the fragment decodes")
-local reply_text = assert(fields[req], "the fragment carries a reply to our request id")
-local reply = assert(core.json_decode(reply_text))
-
-wire("location.hash", "#" .. fragment)
-wire("reply to " .. req, reply_text)
-wire("stamp v", fields.v)
-wire("order", ("%s, %s, total %s"):format(reply.orderId, reply.status, core.json_encode(reply.total)))
-
-assert(reply.orderId == result.orderId and reply.total == total)
+print("H5 page in the web-view: " .. WEBVIEW_SRC)
+print("hybrid page: " .. client.defaults.page .. "   handlers: " .. table.concat(r:apis(), ", "))
 print()
-print("exchange complete")
+run_until(T0 + 7000)
+
+------------------------------------------------------------------ summary
+
+print()
+print("every call, with how many times its callback ran:")
+local once = true
+for _, label in ipairs(order) do
+  local o = outcomes[label]
+  local what = o.err and tostring(o.err) or core.json_encode(o.result)
+  print(("  %-22s x%d  %s"):format(label, o.count, what))
+  once = once and o.count == 1
+end
+local stats = s:stats()
+print(("shell: %d repl%s in the outbox, %d in the replay store; calls in flight: %d"):format(
+  stats.outbox, stats.outbox == 1 and "y" or "ies", stats.store, c:pending()))
+assert(once, "every callback runs exactly once")
+print("every callback ran exactly once")
