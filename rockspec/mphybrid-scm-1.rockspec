@@ -42,5 +42,9 @@ build = {
             libraries = { "cjson", "pthread", "m" },
         },
         ["mphybrid"] = "lua/mphybrid/init.lua",
+        ["mphybrid.router"] = "lua/mphybrid/router.lua",
+        ["mphybrid.shell"] = "lua/mphybrid/shell.lua",
+        ["mphybrid.client"] = "lua/mphybrid/client.lua",
+        ["mphybrid.errors"] = "lua/mphybrid/errors.lua",
     },
 }
