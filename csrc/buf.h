@@ -19,8 +19,9 @@ void mph_buf_free(mph_buf *b);
 /* Makes room for `extra` more bytes; 0 on success, -1 when out of memory. */
 int mph_buf_grow(mph_buf *b, size_t extra);
 
+/* Never leaves p NULL, so that p + len is always a valid pointer. */
 static inline int mph_buf_reserve(mph_buf *b, size_t extra) {
-  return (b->cap - b->len >= extra) ? 0 : mph_buf_grow(b, extra);
+  return (b->p && b->cap - b->len >= extra) ? 0 : mph_buf_grow(b, extra);
 }
 
 static inline int mph_buf_put(mph_buf *b, const void *s, size_t n) {
