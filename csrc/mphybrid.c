@@ -545,20 +545,50 @@ static int l_json_encode(lua_State *L) {
 
 /* ------------------------------------------------------------ JSON decode */
 
+#define KEY_CACHE 32 /* object keys remembered while a tree is converted */
+
 typedef struct conv {
   lua_State *L;
   const mph_json_nul *nuls;
   size_t nul_count, nul_next, ordinal;
+  /* Objects in an array tend to repeat their keys. A key seen before is
+     pushed from a stack slot instead of being hashed and interned again. */
+  int cache_base; /* first of KEY_CACHE stack slots */
+  struct { const char *s; size_t len; } keys[KEY_CACHE];
 } conv;
 
-static void push_string(conv *c, const char *s) {
+static size_t string_length(conv *c, const char *s) {
   size_t len;
   if (c->nul_next < c->nul_count && c->nuls[c->nul_next].ordinal == c->ordinal)
     len = c->nuls[c->nul_next++].length; /* holds a \u0000: strlen would stop there */
   else
     len = strlen(s);
   c->ordinal++;
+  return len;
+}
+
+static void push_string(conv *c, const char *s) {
+  size_t len = string_length(c, s);
   lua_pushlstring(c->L, s, len);
+}
+
+static void push_key(conv *c, const char *s) {
+  size_t len = string_length(c, s);
+  unsigned h;
+  if (len == 0 || len > 40) { /* only short keys are worth it */
+    lua_pushlstring(c->L, s, len);
+    return;
+  }
+  h = ((unsigned)len * 31u + (unsigned char)s[0] * 7u + (unsigned char)s[len - 1]) % KEY_CACHE;
+  if (c->keys[h].len == len && memcmp(c->keys[h].s, s, len) == 0) {
+    lua_pushvalue(c->L, c->cache_base + (int)h);
+    return;
+  }
+  lua_pushlstring(c->L, s, len);
+  lua_pushvalue(c->L, -1);
+  lua_replace(c->L, c->cache_base + (int)h);
+  c->keys[h].s = s;
+  c->keys[h].len = len;
 }
 
 static void push_number(lua_State *L, double d) {
@@ -598,7 +628,7 @@ static void push_node(conv *c, const cJSON *item) {
     for (child = item->child; child; child = child->next) n++;
     lua_createtable(L, 0, n);
     for (child = item->child; child; child = child->next) {
-      push_string(c, child->string);
+      push_key(c, child->string);
       push_node(c, child);
       lua_rawset(L, -3);
     }
@@ -663,7 +693,13 @@ static mph_status decode_json(lua_State *L, scratch *S, const char *text, size_t
   c.nul_count = S->aux.len / sizeof(mph_json_nul);
   c.nul_next = 0;
   c.ordinal = 0;
+  memset(c.keys, 0, sizeof c.keys);
+  luaL_checkstack(L, KEY_CACHE + 8, "no room for the key cache");
+  c.cache_base = lua_gettop(L) + 1;
+  lua_settop(L, c.cache_base + KEY_CACHE - 1);
   push_node(&c, root);
+  lua_replace(L, c.cache_base); /* the value takes the cache's place */
+  lua_settop(L, c.cache_base);
   if (!owned) {
     cJSON **guard = (cJSON **)lua_touserdata(L, -2);
     cJSON_Delete(*guard);
