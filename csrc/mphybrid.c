@@ -996,19 +996,23 @@ static int l_decode_query(lua_State *L) {
 static int l_set_fragment(lua_State *L) {
   size_t n, fn, a, b, h;
   const char *url, *frag;
-  luaL_Buffer B;
+  scratch *S;
+  int sidx;
   if (lua_isnoneornil(L, 1)) { lua_settop(L, 1); return 1; }
   url = luaL_checklstring(L, 1, &n);
   frag = luaL_checklstring(L, 2, &fn);
   if (n == 0) { lua_settop(L, 1); return 1; }
+  lua_settop(L, 2);
   mph_js_trim(url, n, &a, &b);
   h = mph_url_hash_at(url + a, b - a);
-  luaL_buffinit(L, &B);
-  luaL_addlstring(&B, url + a, h);
-  luaL_addchar(&B, '#');
-  luaL_addlstring(&B, frag, fn);
-  luaL_pushresult(&B);
-  return 1;
+  S = take_scratch(L);
+  sidx = lua_gettop(L);
+  if (mph_buf_put(&S->out, url + a, h) || mph_buf_putc(&S->out, '#') ||
+      mph_buf_put(&S->out, frag, fn)) {
+    give_back(L, sidx, S);
+    return push_error(L, MPH_ENOMEM, "");
+  }
+  return return_out(L, sidx, S);
 }
 
 static int l_get_fragment(lua_State *L) {
@@ -1048,6 +1052,10 @@ static int l_decode_fragment(lua_State *L) {
       at += (size_t)(p.value - s);
     } else {
       at += (size_t)(p.key - s);
+    }
+    if (st == MPH_ENOMEM) {
+      give_back(L, sidx, S);
+      return push_error(L, st, "");
     }
     if (!errs) {
       lua_newtable(L);
