@@ -3,6 +3,8 @@
 
 local type = type
 local tostring = tostring
+local pcall = pcall
+local rawget = rawget
 local setmetatable = setmetatable
 local str_match = string.match
 
@@ -51,19 +53,35 @@ local function valid_code(c)
 end
 _M.valid_code = valid_code
 
+--- errors.text(v [, default]) -> tostring(v), or default when that raises or
+-- gives no string: a value from a faulty handler must not stop a reply.
+local function text(v, default)
+    local ok, s = pcall(tostring, v)
+    if ok and type(s) == "string" then
+        return s
+    end
+    return default or "(a value that cannot be shown)"
+end
+_M.text = text
+
 --- errors.from_value(v, default_code, default_message) -> error object
 -- What a handler hands back as its error: a table { code =, message =,
 -- data = }, a string "ECODE: message", any other string (a message), or
--- anything else (ignored in favour of the defaults).
+-- anything else (ignored in favour of the defaults). Fields are read raw
+-- and turned into text under pcall, so no metamethod of a faulty value
+-- can raise here.
 function _M.from_value(v, default_code, default_message)
     local tv = type(v)
     if tv == "table" then
-        local code = valid_code(v.code) and v.code or default_code
-        local msg = v.message
+        local code = rawget(v, "code")
+        code = valid_code(code) and code or default_code
+        local msg = rawget(v, "message")
         if msg == nil then
             msg = default_message
+        elseif type(msg) ~= "string" then
+            msg = text(msg, default_message)
         end
-        return new(code, tostring(msg), v.data)
+        return new(code, msg, rawget(v, "data"))
     end
     if tv == "string" then
         local code, msg = str_match(v, "^(E[A-Z0-9_]*): (.*)$")

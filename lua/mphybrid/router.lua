@@ -21,6 +21,7 @@ local str_sub = string.sub
 local math_floor = math.floor
 
 local new_error = errors.new
+local text = errors.text
 local from_value = errors.from_value
 
 local _M = { _VERSION = "0.1.0" }
@@ -290,22 +291,22 @@ local function run_after(self, entry, ctx, err, result)
     if api_after then
         local ok, e = pcall(api_after, ctx, err, result)
         if not ok then
-            self.log("error", "after hook of api " .. ctx.api .. " raised: " .. tostring(e))
+            self.log("error", "after hook of api " .. ctx.api .. " raised: " .. text(e))
         end
     end
     for i = 1, #hooks do
         local ok, e = pcall(hooks[i], ctx, err, result)
         if not ok then
-            self.log("error", "after hook raised: " .. tostring(e))
+            self.log("error", "after hook raised: " .. text(e))
         end
     end
 end
 
 local function raised(self, ctx, what, e)
-    self.log("error", str_format("%s of api %s raised (request %s): %s", what, ctx.api, ctx.req, tostring(e)))
+    self.log("error", str_format("%s of api %s raised (request %s): %s", what, ctx.api, ctx.req, text(e)))
     local msg = what .. " raised an error"
     if self.debug then
-        msg = msg .. ": " .. tostring(e)
+        msg = msg .. ": " .. text(e)
     end
     return new_error("ECRASH", msg)
 end
@@ -395,7 +396,7 @@ function _M.dispatch(self, cmd, ctx, done)
         if not ok then
             if replied then
                 self.log("error", str_format("api %s raised after replying to request %s: %s",
-                    api, tostring(ctx.req), tostring(e)))
+                    api, tostring(ctx.req), text(e)))
             else
                 replied = true
                 finish(raised(self, ctx, "handler", e))

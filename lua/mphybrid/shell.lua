@@ -280,10 +280,18 @@ end
 
 ---------------------------------------------------------------- replies
 
+-- {"error":{...}}; without data when data cannot be encoded, and as an
+-- EREPLY that says why when the error itself cannot be (a message that is
+-- not UTF-8): the client always gets a well-formed version 2 reply
 local function error_envelope(err)
     local s = json_encode({ error = { code = err.code, message = err.message, data = err.data } })
     if not s then
         s = json_encode({ error = { code = err.code, message = err.message } })
+    end
+    if not s then
+        local _, e = json_encode(err.message)
+        s = json_encode({ error = { code = "EREPLY", message = "the error of code " .. err.code
+            .. " cannot be sent (" .. tostring(e) .. ")" } })
     end
     return s
 end
