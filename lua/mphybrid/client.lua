@@ -518,7 +518,8 @@ function _M.receive(self, s)
             local raw = bad[i].pair
             local key = decode_uri_component(str_match(raw, "^[^=]*"))
             local call = key and calls[key]
-            if call and call.value == nil then
+            -- once per call, even when the fragment repeats its key
+            if call and call.value == nil and call.bad == nil then
                 n = n + 1
                 if found == nil then
                     found = { call }
