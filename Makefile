@@ -4,6 +4,9 @@
 #   make test       the busted suite on each Lua, then under ASan+UBSan
 #   make demo       one whole exchange, every wire message printed
 #   make bench      benchmarks against pure Lua and lua-cjson
+#   make fuzz       every libFuzzer target for FUZZ_SECONDS (default 60) each
+#   make test-alloc the allocation-failure sweep of every core function
+#   make test-valgrind  the busted suite under valgrind memcheck
 #   make setup      install the Debian packages all of the above need
 
 CC      ?= cc
@@ -30,7 +33,7 @@ SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-om
 ASAN_LIB  = $(shell $(CC) -print-file-name=libasan.so)
 UBSAN_LIB = $(shell $(CC) -print-file-name=libubsan.so)
 
-.PHONY: all setup test test-5.1 test-5.4 test-jit test-asan demo bench lint clean
+.PHONY: all setup test test-5.1 test-5.4 test-jit test-asan test-valgrind test-alloc fuzz demo bench lint clean
 
 all: $(foreach v,$(LUAS),build/$(v)/mphybrid/core.so)
 
@@ -61,6 +64,20 @@ test-asan: build/asan/mphybrid/core.so
 	@ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	 LD_PRELOAD='$(ASAN_LIB) $(UBSAN_LIB)' \
 	 $(call run_busted,build/asan,lua5.4) 2>&1 | tee build/test-asan.log
+
+test-valgrind: build/5.4/mphybrid/core.so
+	@echo "== busted on lua5.4 under valgrind memcheck"
+	@$(call run_busted,build/5.4,valgrind --error-exitcode=1 --leak-check=full \
+	  --errors-for-leak-kinds=definite lua5.4) > build/test-valgrind.log 2>&1; \
+	 echo "valgrind exit status: $$?" >> build/test-valgrind.log; \
+	 grep -E 'successes|ERROR SUMMARY|definitely lost|in use at exit|exit status' build/test-valgrind.log
+
+test-alloc:
+	@$(MAKE) -s -f tests/alloc/Makefile run | tail -n 3
+
+FUZZ_SECONDS ?= 60
+fuzz:
+	@$(MAKE) -s -f fuzz/Makefile run FUZZ_SECONDS=$(FUZZ_SECONDS)
 
 test:
 	@sh .ci/test-all
