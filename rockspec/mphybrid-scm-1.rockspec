@@ -46,5 +46,6 @@ build = {
         ["mphybrid.shell"] = "lua/mphybrid/shell.lua",
         ["mphybrid.client"] = "lua/mphybrid/client.lua",
         ["mphybrid.errors"] = "lua/mphybrid/errors.lua",
+        ["mphybrid.options"] = "lua/mphybrid/options.lua",
     },
 }

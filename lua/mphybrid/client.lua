@@ -4,6 +4,7 @@
 -- docs/PROTOCOL.md.
 
 local core = require "mphybrid.core"
+local options = require "mphybrid.options"
 local errors = require "mphybrid.errors"
 
 local type = type
@@ -13,7 +14,6 @@ local select = select
 local tostring = tostring
 local setmetatable = setmetatable
 local error = error
-local os_time = os.time
 local str_find = string.find
 local str_sub = string.sub
 local str_byte = string.byte
@@ -44,32 +44,12 @@ _M.defaults = {
     protocol = 2,
 }
 
-local function default_clock()
-    local ngx = rawget(_G, "ngx")
-    if ngx and ngx.now then
-        local ngx_now = ngx.now
-        return function()
-            return ngx_now() * 1000
-        end
-    end
-    return function()
-        return os_time() * 1000
-    end
-end
-
 local function default_log(level, msg)
     io.stderr:write("mphybrid ", level, ": ", msg, "\n")
 end
 
 local function opt_number(opts, name, min)
-    local v = opts[name]
-    if v == nil then
-        return _M.defaults[name]
-    end
-    if type(v) ~= "number" or v ~= v or v < min then
-        error("client.new: " .. name .. " must be a number >= " .. min, 3)
-    end
-    return v
+    return options.number("client.new", _M.defaults, opts, name, min)
 end
 
 --- client.new(opts) -> client
@@ -121,7 +101,7 @@ function _M.new(opts)
         max_url = opt_number(opts, "max_url", 16),
         max_acks = opt_number(opts, "max_acks", 0),
         max_done = opt_number(opts, "max_done", 1),
-        now = opts.now or default_clock(),
+        now = opts.now or options.clock(),
         hash = opts.hash,
         log = opts.log or default_log,
         v2 = protocol == 2,

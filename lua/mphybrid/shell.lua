@@ -3,6 +3,7 @@
 -- answers by writing a new fragment into the src. Protocol: docs/PROTOCOL.md.
 
 local core = require "mphybrid.core"
+local limits = require "mphybrid.options"
 local errors = require "mphybrid.errors"
 
 local type = type
@@ -12,7 +13,6 @@ local setmetatable = setmetatable
 local getmetatable = getmetatable
 local error = error
 local math_floor = math.floor
-local os_time = os.time
 local str_byte = string.byte
 local str_find = string.find
 
@@ -48,29 +48,8 @@ _M.defaults = {
     store_ttl = 600000,    -- ms a reply is kept for a replayed command
 }
 
-local function default_clock()
-    local ngx = rawget(_G, "ngx")
-    if ngx and ngx.now then
-        local ngx_now = ngx.now
-        return function()
-            return ngx_now() * 1000
-        end
-    end
-    return function()
-        return os_time() * 1000
-    end
-end
-
 local function positive(opts, name, min)
-    local v = opts[name]
-    if v == nil then
-        return _M.defaults[name]
-    end
-    min = min or 1
-    if type(v) ~= "number" or v < min or v ~= v then
-        error("shell.new: " .. name .. " must be a number >= " .. min, 3)
-    end
-    return v
+    return limits.number("shell.new", _M.defaults, opts, name, min)
 end
 
 --- shell.new(opts) -> shell | nil, err
@@ -94,7 +73,7 @@ function _M.new(opts)
     local self = {
         router = router,
         src = opts.src,
-        now = opts.now or default_clock(),
+        now = opts.now or limits.clock(),
         log = opts.log or router.log,
         env = opts.env,
         max_cmd = positive(opts, "max_cmd"),
