@@ -73,7 +73,9 @@ test-valgrind: build/5.4/mphybrid/core.so
 	 grep -E 'successes|ERROR SUMMARY|definitely lost|in use at exit|exit status' build/test-valgrind.log
 
 test-alloc:
-	@$(MAKE) -s -f tests/alloc/Makefile run | tail -n 3
+	@mkdir -p build
+	@$(MAKE) -s -f tests/alloc/Makefile run > build/test-alloc.log 2>&1; \
+	 rc=$$?; tail -n 2 build/test-alloc.log; exit $$rc
 
 FUZZ_SECONDS ?= 60
 fuzz:
