@@ -516,9 +516,12 @@ static mph_status encode_json(lua_State *L, scratch *S, mph_buf *out, int idx,
   e->max_size = max_size;
   e->st = MPH_OK;
   e->msg[0] = 0;
-  if (enc_value(e, idx, 0) == 0 && enc_size(e) == 0) st = MPH_OK;
-  else st = e->st;
-  snprintf(msg, msg_size, "%s", e->msg);
+  if (enc_value(e, idx, 0) == 0 && enc_size(e) == 0) {
+    st = MPH_OK;
+  } else {
+    st = e->st;
+    snprintf(msg, msg_size, "%s", e->msg);
+  }
   lua_settop(L, top);
   return st;
 }
