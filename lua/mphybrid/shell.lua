@@ -454,6 +454,22 @@ local function valid_acks(ack)
     return true
 end
 
+-- Dispatches cmd; write(err, result) writes the reply into the src and
+-- returns src, err. A synchronous handler's src is returned at once (with
+-- true: navigate back); an asynchronous one's goes to done when it comes.
+local function run(self, cmd, ctx, done, write)
+    local written, written_err
+    self.router:dispatch(cmd, ctx, function(e, result)
+        local src, werr = write(e, result)
+        written, written_err = src or false, werr
+        finish(src, done, werr)
+    end)
+    if written ~= nil then
+        return written or nil, true, written_err
+    end
+    return false
+end
+
 --- s:on_load(options [, done]) -> src, back
 -- What the hybrid page's onLoad does with its options: decode options.cmd,
 -- run it, and write the reply into the web-view src. Returns the new src and
@@ -481,17 +497,10 @@ function _M.on_load(self, options, done)
     if mph == nil or mph == 1 then
         -- seed-compatible: the published reply format
         req = req or SEED_REQ
-        local written, written_err
         local ctx = { req = req, version = 1, shell = self, env = self.env }
-        self.router:dispatch(cmd, ctx, function(e, result)
-            local src, werr = write_seed(self, req, seed_value(self, e, result))
-            written, written_err = src or false, werr
-            finish(src, done, werr)
+        return run(self, cmd, ctx, done, function(e, result)
+            return write_seed(self, req, seed_value(self, e, result))
         end)
-        if written ~= nil then
-            return written or nil, true, written_err
-        end
-        return false
     end
 
     if type(mph) ~= "number" or mph < 2 then
@@ -534,9 +543,8 @@ function _M.on_load(self, options, done)
 
     local entry = { api = cmd.api, running = true, at = now }
     store_put(self, req, entry)
-    local written, written_err
     local ctx = { req = req, version = 2, shell = self, env = self.env }
-    self.router:dispatch(cmd, ctx, function(e, result)
+    return run(self, cmd, ctx, done, function(e, result)
         local t = self.now()
         local value = envelope(self, e, result)
         entry.value, entry.running, entry.at = value, false, t
@@ -545,14 +553,8 @@ function _M.on_load(self, options, done)
             store_put(self, req, entry)
         end
         outbox_put(self, req, value, t)
-        local src, werr = write_v2(self, t)
-        written, written_err = src or false, werr
-        finish(src, done, werr)
+        return write_v2(self, t)
     end)
-    if written ~= nil then
-        return written or nil, true, written_err
-    end
-    return false
 end
 
 return _M
