@@ -5,7 +5,6 @@
 local text = require "helpers.text"
 
 local format, concat = string.format, table.concat
-local floor = math.floor
 
 local gen = {}
 
@@ -63,17 +62,9 @@ end
 -- UTF-16 code units, possibly with lone surrogates, and the matching bytes.
 function gen.js_string(r, maxlen, allow_lone)
   local n = r:int(0, maxlen or 12)
-  local units = {}
-  for _ = 1, n do
-    local cp = gen.code_point(r, allow_lone)
-    if cp >= 0x10000 then
-      local c = cp - 0x10000
-      units[#units + 1] = 0xD800 + floor(c / 1024)
-      units[#units + 1] = 0xDC00 + c % 1024
-    else
-      units[#units + 1] = cp
-    end
-  end
+  local cps = {}
+  for i = 1, n do cps[i] = gen.code_point(r, allow_lone) end
+  local units = text.units_of(cps)
   return units, text.from_units(units)
 end
 
