@@ -445,6 +445,15 @@ local function looks_like_url(s)
     return str_match(s, "^%a[%w+.-]*:") ~= nil or str_sub(s, 1, 1) == "/"
 end
 
+-- the calls a fragment answers, as the n-th: no table until there is one
+local function add_found(found, n, call)
+    if found == nil then
+        return { call }
+    end
+    found[n] = call
+    return found
+end
+
 --- c:receive(src_or_fragment) -> delivered, hash
 -- Takes the new web-view src (or its fragment, with or without "#"), and
 -- delivers every reply in it to a call in flight, oldest call first.
@@ -481,11 +490,7 @@ function _M.receive(self, s)
         end
         if call then
             n = n + 1
-            if found == nil then
-                found = { call }
-            else
-                found[n] = call
-            end
+            found = add_found(found, n, call)
             call.value = value
         elseif v2 and self.v2 and (self.done[key] or self.done_old[key]) then
             -- a reply delivered (or given up) before, written again because
@@ -501,11 +506,7 @@ function _M.receive(self, s)
             -- once per call, even when the fragment repeats its key
             if call and call.value == nil and call.bad == nil then
                 n = n + 1
-                if found == nil then
-                    found = { call }
-                else
-                    found[n] = call
-                end
+                found = add_found(found, n, call)
                 call.bad = bad[i].err
             end
         end
