@@ -101,3 +101,6 @@ lint:
 
 clean:
 	rm -rf build
+
+# each part of the project with targets of its own: mk/<part>.mk
+include $(wildcard mk/*.mk)
