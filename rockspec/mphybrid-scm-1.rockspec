@@ -47,5 +47,7 @@ build = {
         ["mphybrid.client"] = "lua/mphybrid/client.lua",
         ["mphybrid.errors"] = "lua/mphybrid/errors.lua",
         ["mphybrid.options"] = "lua/mphybrid/options.lua",
+        ["mphybrid.store"] = "lua/mphybrid/store/init.lua",
+        ["mphybrid.store.memory"] = "lua/mphybrid/store/memory.lua",
     },
 }

@@ -5,6 +5,8 @@
 local core = require "mphybrid.core"
 local limits = require "mphybrid.options"
 local errors = require "mphybrid.errors"
+local stores = require "mphybrid.store"
+local memory_store = require "mphybrid.store.memory"
 
 local type = type
 local pairs = pairs
@@ -15,6 +17,8 @@ local error = error
 local math_floor = math.floor
 local str_byte = string.byte
 local str_find = string.find
+local str_match = string.match
+local tonumber = tonumber
 
 local decode_cmd = core.decode_cmd
 local encode_reply = core.encode_reply
@@ -37,16 +41,22 @@ _M.SEED_REQ = SEED_REQ
 local RESERVED = { mph = true, hash = true, v = true }
 local MPH_PAIR = { "mph", "2" }
 
+-- the shell's own limits; the limits of its default store (outbox_max,
+-- outbox_ttl, store_max, store_ttl) are mphybrid.store.defaults
 _M.defaults = {
     max_cmd = 65536,       -- bytes of the cmd option, as received
     max_depth = 100,       -- nesting of the command's JSON
     max_src = 16384,       -- bytes of the web-view src written
     max_hash = 512,        -- bytes of the page's own fragment kept for it
-    outbox_max = 32,       -- unacknowledged replies kept
-    outbox_ttl = 120000,   -- ms an unacknowledged reply is written again
-    store_max = 256,       -- replies kept for replayed commands (>= 2)
-    store_ttl = 600000,    -- ms a reply is kept for a replayed command
 }
+for name, value in pairs(stores.defaults) do
+    if _M.defaults[name] == nil then
+        _M.defaults[name] = value
+    end
+end
+
+-- the session of a shell made without opts.session
+local DEFAULT_SESSION = "default"
 
 local function positive(opts, name, min)
     return limits.number("shell.new", _M.defaults, opts, name, min)
@@ -55,7 +65,12 @@ end
 --- shell.new(opts) -> shell | nil, err
 -- opts.router (required), opts.src (required: the web-view src),
 -- opts.now() -> ms, opts.log(level, message), opts.env (handed to every
--- handler as ctx.env: timers, services), and the limits in shell.defaults.
+-- handler as ctx.env: timers, services), opts.store (where the outbox, the
+-- page's hash and the replay store are kept: see docs/GATEWAY.md; default a
+-- mphybrid.store.memory of this shell's own, made with the store limits of
+-- opts), opts.session (the web-view session this shell answers for, the
+-- key of its outbox and hash in the store; default "default"), and the
+-- limits in shell.defaults.
 function _M.new(opts)
     if type(opts) ~= "table" then
         error("shell.new: opts must be a table", 2)
@@ -70,6 +85,22 @@ function _M.new(opts)
     if opts.now ~= nil and type(opts.now) ~= "function" then
         error("shell.new: opts.now must be a function", 2)
     end
+    local store = opts.store
+    if store == nil then
+        store = memory_store.new({
+            outbox_max = opts.outbox_max, outbox_ttl = opts.outbox_ttl,
+            store_max = opts.store_max, store_ttl = opts.store_ttl,
+        })
+    elseif type(store) ~= "table" or type(store.claim) ~= "function"
+        or type(store.settle) ~= "function" or type(store.session) ~= "function" then
+        error("shell.new: opts.store must be a store (claim, settle, session)", 2)
+    end
+    local session = opts.session
+    if session == nil then
+        session = DEFAULT_SESSION
+    elseif type(session) ~= "string" or session == "" then
+        error("shell.new: opts.session must be a non-empty string", 2)
+    end
     local self = {
         router = router,
         src = opts.src,
@@ -80,23 +111,10 @@ function _M.new(opts)
         max_depth = positive(opts, "max_depth"),
         max_src = positive(opts, "max_src"),
         max_hash = positive(opts, "max_hash"),
-        outbox_max = positive(opts, "outbox_max"),
-        outbox_ttl = positive(opts, "outbox_ttl"),
-        store_max = positive(opts, "store_max", 2),
-        store_ttl = positive(opts, "store_ttl"),
+        store = store,
+        session = session,
         last_stamp = 0,
-        hash = nil,          -- the page's own fragment, echoed in v2 replies
-        outbox = {},         -- { req =, value =, at = }, oldest first
-        -- the store: req -> { api =, value =, at =, running = }, in two
-        -- generations; when the young one is full it becomes the old one
-        -- and the old one is dropped whole (no deletions: tables that
-        -- churn at a fixed size rehash on every insert)
-        store_young = {},
-        store_old = {},
-        young_count = 0,
-        old_count = 0,
     }
-    self.generation = math_floor(self.store_max / 2)
     self.decode_opts = { max_size = self.max_cmd, max_depth = self.max_depth }
     self.encode_opts = { max_size = self.max_src }
     return setmetatable(self, mt)
@@ -116,20 +134,35 @@ function _M.set_src(self, url)
     return true
 end
 
---- s:stats() -> { outbox =, store =, running = }
+--- s:stats() -> { outbox =, store =, running = }: what the store reports
+-- for this shell's session (a store may leave out what it cannot count)
 function _M.stats(self)
-    local running = 0
-    for _, e in pairs(self.store_young) do
-        if e.running then
-            running = running + 1
-        end
+    return self.store:stats(self.session)
+end
+
+-- the stamp v=<ms> that ends the fragment of src, or 0
+local function stamp_of(src)
+    return tonumber(str_match(src, "[#&]v=(%d+)$")) or 0
+end
+
+--- s:for_session(session, src) -> shell
+-- A shell for another web-view session that shares this one's router,
+-- store, clock, limits and env: what a gateway makes for each request,
+-- with the session id and the web-view src the mini-program page sent.
+-- Its stamps stay above the one that ends src. Cheap: one table.
+function _M.for_session(self, session, src)
+    if type(session) ~= "string" or session == "" then
+        error("for_session: session must be a non-empty string", 2)
     end
-    for _, e in pairs(self.store_old) do
-        if e.running then
-            running = running + 1
-        end
+    if type(src) ~= "string" or src == "" then
+        error("for_session: src must be a non-empty string", 2)
     end
-    return { outbox = #self.outbox, store = self.young_count + self.old_count, running = running }
+    local view_mt = self.view_mt
+    if view_mt == nil then
+        view_mt = { __index = self }
+        self.view_mt = view_mt
+    end
+    return setmetatable({ session = session, src = src, last_stamp = stamp_of(src) }, view_mt)
 end
 
 -- the fragment stamp: the clock in ms, strictly increasing, so that every
@@ -141,120 +174,6 @@ local function next_stamp(self)
     end
     self.last_stamp = t
     return t
-end
-
----------------------------------------------------------------- the store
-
--- the stored entry for req, or nil when there is none or it is too old
-local function store_get(self, req, now)
-    local e = self.store_young[req]
-    if e == nil then
-        e = self.store_old[req]
-        if e == nil then
-            return nil
-        end
-    end
-    if not e.running and now - e.at > self.store_ttl then
-        return nil
-    end
-    return e
-end
-
-local function store_put(self, req, entry)
-    local young = self.store_young
-    if young[req] == nil then
-        if self.young_count >= self.generation then
-            self.store_old = young
-            self.old_count = self.young_count
-            young = {}
-            self.store_young = young
-            self.young_count = 0
-        end
-        self.young_count = self.young_count + 1
-        if self.store_old[req] ~= nil then
-            self.store_old[req] = nil
-            self.old_count = self.old_count - 1
-        end
-    end
-    young[req] = entry
-end
-
---------------------------------------------------------------- the outbox
-
-local function outbox_put(self, req, value, now)
-    local outbox = self.outbox
-    local n = #outbox
-    for i = 1, n do
-        if outbox[i].req == req then
-            table.remove(outbox, i)
-            n = n - 1
-            break
-        end
-    end
-    outbox[n + 1] = { req = req, value = value, at = now, pair = { req, value } }
-    n = n + 1
-    while n > self.outbox_max do
-        local dropped = table.remove(outbox, 1)
-        n = n - 1
-        self.log("warn", "outbox full: reply to " .. dropped.req .. " dropped unacknowledged")
-    end
-end
-
-local function outbox_ack(self, acks)
-    local outbox = self.outbox
-    local n = #outbox
-    if n == 0 or #acks == 0 then
-        return
-    end
-    local m = #acks
-    local set
-    if m > 4 then
-        set = {}
-        for i = 1, m do
-            set[acks[i]] = true
-        end
-    end
-    local j = 0
-    for i = 1, n do
-        local e = outbox[i]
-        outbox[i] = nil
-        local acked = false
-        if set then
-            acked = set[e.req] ~= nil
-        else
-            local req = e.req
-            for k = 1, m do
-                if acks[k] == req then
-                    acked = true
-                    break
-                end
-            end
-        end
-        if not acked then
-            j = j + 1
-            outbox[j] = e
-        end
-    end
-end
-
-local function outbox_expire(self, now)
-    local outbox = self.outbox
-    local n = #outbox
-    if n == 0 or now - outbox[1].at <= self.outbox_ttl then
-        -- the oldest is young enough (entries are in the order written)
-        return
-    end
-    local j = 0
-    for i = 1, n do
-        local e = outbox[i]
-        outbox[i] = nil
-        if now - e.at > self.outbox_ttl then
-            self.log("warn", "outbox: reply to " .. e.req .. " expired unacknowledged")
-        else
-            j = j + 1
-            outbox[j] = e
-        end
-    end
 end
 
 ---------------------------------------------------------------- replies
@@ -333,23 +252,47 @@ local function write_seed(self, req, value)
     return src
 end
 
--- writes the whole outbox; when it does not all fit in max_src, the oldest
--- replies wait for a later write
-local function write_v2(self, now)
-    outbox_expire(self, now)
-    local outbox = self.outbox
+-- one step on this shell's session in the store (see mphybrid.store):
+-- returns the session's state, or a state of change alone when the store
+-- fails (logged: the command is still answered)
+local function session_step(self, now, change)
+    local state, dropped = self.store:session(self.session, now, change)
+    if state == nil then
+        self.log("error", "store: session " .. self.session .. ": " .. tostring(dropped))
+        return { hash = change.hash, outbox = change.req and { { change.req, change.value, now } } or {} }
+    end
+    if dropped then
+        for i = 1, #dropped do
+            local d = dropped[i]
+            if d[2] == "full" then
+                self.log("warn", "outbox full: reply to " .. d[1] .. " dropped unacknowledged")
+            else
+                self.log("warn", "outbox: reply to " .. d[1] .. " expired unacknowledged")
+            end
+        end
+    end
+    return state
+end
+
+-- applies change to the session (see mphybrid.store.change_outbox) and
+-- writes its whole outbox; when it does not all fit in max_src, the oldest
+-- replies wait for a later write. Returns src, err, and the value that
+-- replaced change.value when that reply alone was over max_src.
+local function write_v2(self, now, change)
+    local state = session_step(self, now, change)
+    local outbox = state.outbox
     local n = #outbox
     local first = 1
-    local shrunk = false
+    local shrunk, replaced
     while true do
         local list = { MPH_PAIR }
         local k = 1
         for i = first, n do
             k = k + 1
-            list[k] = outbox[i].pair
+            list[k] = outbox[i]
         end
-        if self.hash ~= nil then
-            list[k + 1] = { "hash", self.hash }
+        if state.hash ~= nil then
+            list[k + 1] = { "hash", state.hash }
         end
         local src, err = encode_reply(self.src, list, next_stamp(self))
         if not src then
@@ -358,26 +301,28 @@ local function write_v2(self, now)
             end
             -- a reply the fragment cannot carry: drop it, say so where the
             -- published client looks for a reply without an id
-            local e = table.remove(outbox, n)
-            self.log("error", "reply to " .. e.req .. " cannot be written: " .. tostring(err))
+            local req = outbox[n][1]
+            session_step(self, now, { ack = { req } })
+            self.log("error", "reply to " .. req .. " cannot be written: " .. tostring(err))
             return write_seed(self, SEED_REQ, (parse_error(err, "EREPLY")))
         end
         if #src <= self.max_src then
             self.src = src
-            return src
+            return src, nil, replaced
         end
         if first < n then
             first = first + 1
         elseif n > 0 and not shrunk then
             -- the newest reply does not fit on its own: it becomes EREPLY
-            local e = outbox[n]
+            local req = outbox[n][1]
             local rerr = ereply("reply of " .. #src .. " bytes over the limit of "
                 .. self.max_src .. " bytes")
-            e.value = error_envelope(rerr)
-            e.pair = { e.req, e.value }
-            local stored = self.store_young[e.req] or self.store_old[e.req]
-            if stored and not stored.running then
-                stored.value = e.value
+            local value = error_envelope(rerr)
+            state = session_step(self, now, { req = req, value = value, hash = change.hash })
+            outbox = state.outbox
+            n = #outbox
+            if req == change.req then
+                replaced = value
             end
             shrunk = true
         else
@@ -429,8 +374,7 @@ local function answer_error(self, req, v2, code, msg, done)
     local now = self.now()
     local src, err
     if v2 and req then
-        outbox_put(self, req, error_envelope(new_error(code, msg)), now)
-        src, err = write_v2(self, now)
+        src, err = write_v2(self, now, { req = req, value = error_envelope(new_error(code, msg)) })
     else
         src, err = write_seed(self, req or SEED_REQ, code)
     end
@@ -520,40 +464,50 @@ function _M.on_load(self, options, done)
     end
 
     local now = self.now()
-    if ack then
-        outbox_ack(self, ack)
-    end
-    if hash ~= nil then
-        self.hash = hash
+    local store, api = self.store, cmd.api
+    if ack or hash ~= nil then
+        -- acknowledged replies leave the outbox before the command runs
+        session_step(self, now, { ack = ack, hash = hash })
     end
 
-    local stored = store_get(self, req, now)
-    if stored then
-        if stored.api ~= cmd.api then
+    local claimed, stored, scode = store:claim(req, api, self.session, now)
+    if claimed == nil then
+        local c, msg = parse_error(stored, scode or "ESTORE")
+        return answer_error(self, req, true, scode or c, msg, done)
+    end
+    if not claimed then
+        if stored.api ~= api then
             return answer_error(self, req, true, "ECMD",
-                "request id " .. req .. " was already used for api " .. stored.api, done)
+                "request id " .. req .. " was already used for api " .. tostring(stored.api), done)
         end
         if stored.running then
             -- the first run will write the reply; nothing new to write now
             return finish(self.src, done)
         end
-        outbox_put(self, req, stored.value, now)
-        return finish(write_v2(self, now), done)
+        return finish(write_v2(self, now, { req = req, value = stored.value }), done)
     end
 
-    local entry = { api = cmd.api, running = true, at = now }
-    store_put(self, req, entry)
     local ctx = { req = req, version = 2, shell = self, env = self.env }
     return run(self, cmd, ctx, done, function(e, result)
         local t = self.now()
         local value = envelope(self, e, result)
-        entry.value, entry.running, entry.at = value, false, t
-        if self.store_young[req] ~= entry and self.store_old[req] ~= entry then
-            -- dropped from the store while it ran
-            store_put(self, req, entry)
+        local waiting, serr = store:settle(req, api, value, t)
+        if waiting == nil then
+            self.log("error", "store: settle " .. req .. ": " .. tostring(serr))
+            waiting = {}
         end
-        outbox_put(self, req, value, t)
-        return write_v2(self, t)
+        for i = 1, #waiting do
+            -- a session that replayed the command while it ran gets the reply too
+            local ok, werr = store:session(waiting[i], t, { req = req, value = value })
+            if ok == nil then
+                self.log("error", "store: session " .. tostring(waiting[i]) .. ": " .. tostring(werr))
+            end
+        end
+        local src, werr, replaced = write_v2(self, t, { req = req, value = value })
+        if replaced then
+            store:settle(req, api, replaced, t)
+        end
+        return src, werr
     end)
 end
 
