@@ -369,8 +369,16 @@ local function finish(src, done, err)
     return src, true, err
 end
 
+-- what became of the last command, for a gateway's log and metrics: the
+-- outcome (an error code, "replay" or "running"; a dispatched command's is
+-- set by whoever watches the dispatch), its request id and api
+local function note(self, outcome, req, api)
+    self.outcome, self.outcome_req, self.outcome_api = outcome, req, api
+end
+
 -- answers a command that never reached a handler
 local function answer_error(self, req, v2, code, msg, done)
+    note(self, code, req)
     local now = self.now()
     local src, err
     if v2 and req then
@@ -482,8 +490,10 @@ function _M.on_load(self, options, done)
         end
         if stored.running then
             -- the first run will write the reply; nothing new to write now
+            note(self, "running", req, api)
             return finish(self.src, done)
         end
+        note(self, "replay", req, api)
         return finish(write_v2(self, now, { req = req, value = stored.value }), done)
     end
 

@@ -1,0 +1,431 @@
+-- mphybrid.resty: the shell as an OpenResty gateway. The mini-program's
+-- hybrid page forwards the command it received (and the web-view src it
+-- holds) with wx.request; the gateway runs it through the shell and answers
+-- with the new src. The HTTP contract, limits and an nginx.conf are in
+-- docs/GATEWAY.md.
+--
+--   local gw = require("mphybrid.resty").new{ router = r }   -- once per worker
+--   gw:serve()                                                -- content_by_lua*
+-- luacheck: globals ngx
+
+local core = require "mphybrid.core"
+local shell = require "mphybrid.shell"
+local errors = require "mphybrid.errors"
+local limits = require "mphybrid.options"
+local semaphore = require "ngx.semaphore"
+
+local ngx = ngx
+local type = type
+local pcall = pcall
+local rawget = rawget
+local tostring = tostring
+local tonumber = tonumber
+local setmetatable = setmetatable
+local getmetatable = getmetatable
+local error = error
+local str_find = string.find
+local str_sub = string.sub
+
+local array_mt = core.array_mt
+local json_decode = core.json_decode
+local json_encode = core.json_encode
+local decode_query = core.decode_query
+local new_error = errors.new
+local from_value = errors.from_value
+local text = errors.text
+
+local _M = { _VERSION = "0.1.0" }
+local mt = { __index = _M }
+
+local give_up
+
+_M.defaults = {
+    max_body = 98304,        -- bytes of a POST body
+    response_wait = 2000,    -- ms a version 2 answer waits for its handler
+    handler_timeout = 30000, -- ms a handler may run before ETIMEOUT
+}
+
+-- session ids: 16 to 128 bytes of A-Z a-z 0-9 _ -
+local SESSION_MIN, SESSION_MAX = 16, 128
+
+-- the shell's own limits and its store's, passed through when given
+local SHELL_LIMITS = { "max_cmd", "max_depth", "max_src", "max_hash" }
+local STORE_LIMITS = { "outbox_max", "outbox_ttl", "store_max", "store_ttl", "sessions_max" }
+
+local function number(opts, name, min)
+    return limits.number("resty.new", _M.defaults, opts, name, min)
+end
+
+local function valid_session(id)
+    local n = #id
+    return n >= SESSION_MIN and n <= SESSION_MAX and not str_find(id, "[^%w_%-]")
+end
+_M.valid_session = valid_session
+
+---------------------------------------------------------------- the router
+-- The shell dispatches through this: it refuses what the allowlist and
+-- authorize refuse, runs the handler in a light thread (so that it may
+-- yield and be waited for with a deadline), and finishes each command once.
+
+local function refuse(view, write, err)
+    view.outcome = err.code
+    return write(err)
+end
+
+local function gate_dispatch(self, cmd, ctx, write)
+    local gw = self.gw
+    local view = ctx.shell
+    local api = cmd.api
+    view.outcome_req, view.outcome_api, view.version = ctx.req, api, ctx.version
+    if gw.allow and (type(api) ~= "string" or not gw.allow[api]) then
+        -- an api left out is answered as one that does not exist
+        return refuse(view, write, new_error("ENOAPI", "unknown api: " .. tostring(api)))
+    end
+    if gw.authorize then
+        local actx = {
+            session = view.session, req = ctx.req, api = api, version = ctx.version,
+            params = cmd.params, cmd = cmd,
+        }
+        local ok, res, err = pcall(gw.authorize, actx)
+        if not ok then
+            gw.log("error", "authorize raised (request " .. tostring(ctx.req) .. "): " .. text(res))
+            return refuse(view, write, new_error("ECRASH", "authorize raised an error"))
+        end
+        if not res then
+            return refuse(view, write, from_value(err, "EDENIED", "not authorized"))
+        end
+    end
+    local done = false
+    local function finish(e, result)
+        if done then
+            gw.log("warn", "reply to " .. tostring(ctx.req) .. " after its deadline ignored")
+            return
+        end
+        done = true
+        if view.outcome == nil then
+            view.outcome = e and e.code or "ok"
+        end
+        write(e, result)
+        local waiter = view.waiter
+        if waiter then
+            waiter:post(1)
+        end
+    end
+    view.finish = finish
+    view.thread = ngx.thread.spawn(self.router.dispatch, self.router, cmd, ctx, finish)
+end
+
+-------------------------------------------------------------- the store
+-- every method of the gateway's store, counted when it fails
+
+local function counted(st, metrics)
+    if not metrics then
+        return st
+    end
+    local function wrap(name)
+        local f = st[name]
+        return function(_, ...)
+            local a, b, c = f(st, ...)
+            if a == nil then
+                metrics:store_error()
+            end
+            return a, b, c
+        end
+    end
+    return {
+        claim = wrap("claim"), settle = wrap("settle"), session = wrap("session"),
+        stats = function(_, id) return st:stats(id) end,
+    }
+end
+
+--- resty.new(opts) -> gateway
+-- opts.router (required): a mphybrid.router with the handlers.
+-- opts.store: a store (docs/GATEWAY.md); default mphybrid.store.shdict on
+--   the zones "mphybrid" and "mphybrid_claims".
+-- opts.apis: array of the api names served (default: all the router has).
+-- opts.authorize(ctx) -> true | nil, err: ctx = { session, req, api,
+--   version, params, cmd }; runs in the request (ngx.var, ngx.req work).
+-- opts.metrics: lua_shared_dict for counters (default "mphybrid_metrics"
+--   when declared; false for none).
+-- opts.env: handed to every handler as ctx.env.
+-- opts.log(level, message): default ngx.log.
+-- Limits: max_body, response_wait, handler_timeout (resty.defaults), the
+-- shell's (max_cmd, max_depth, max_src, max_hash) and, for the default
+-- store, the store's (outbox_max, outbox_ttl, store_ttl, ...).
+function _M.new(opts)
+    if type(opts) ~= "table" then
+        error("resty.new: opts must be a table", 2)
+    end
+    local router = opts.router
+    if type(router) ~= "table" or type(router.dispatch) ~= "function" then
+        error("resty.new: opts.router must be a router", 2)
+    end
+    if opts.authorize ~= nil and type(opts.authorize) ~= "function" then
+        error("resty.new: opts.authorize must be a function", 2)
+    end
+    local allow
+    if opts.apis ~= nil then
+        if type(opts.apis) ~= "table" then
+            error("resty.new: opts.apis must be an array of api names", 2)
+        end
+        allow = {}
+        for i = 1, #opts.apis do
+            local api = opts.apis[i]
+            if type(api) ~= "string" then
+                error("resty.new: opts.apis must be an array of api names", 2)
+            end
+            allow[api] = true
+        end
+    end
+    local self = {
+        router = router,
+        allow = allow,
+        authorize = opts.authorize,
+        log = opts.log or router.log,
+        max_body = number(opts, "max_body"),
+        response_wait = number(opts, "response_wait"),
+        handler_timeout = number(opts, "handler_timeout"),
+    }
+    if self.response_wait > self.handler_timeout then
+        error("resty.new: response_wait must not be over handler_timeout", 2)
+    end
+
+    local metrics_name = opts.metrics
+    if metrics_name == nil then
+        metrics_name = "mphybrid_metrics"
+        if not (ngx.shared and ngx.shared[metrics_name]) then
+            metrics_name = false
+        end
+    end
+    if metrics_name then
+        local m, err = require("mphybrid.resty.metrics").new(metrics_name)
+        if not m then
+            error("resty.new: opts.metrics: " .. err, 2)
+        end
+        self.metrics = m
+    end
+
+    local st = opts.store
+    if st == nil then
+        local sopts = { claim_ttl = self.handler_timeout + 5000 }
+        for i = 1, #STORE_LIMITS do
+            sopts[STORE_LIMITS[i]] = opts[STORE_LIMITS[i]]
+        end
+        st = require("mphybrid.store.shdict").new(sopts)
+    end
+    local sopts = {
+        router = setmetatable({ gw = self, router = router, log = self.log }, { __index = {
+            dispatch = gate_dispatch } }),
+        src = "about:blank",
+        store = counted(st, self.metrics),
+        log = self.log,
+        env = opts.env,
+    }
+    for i = 1, #SHELL_LIMITS do
+        sopts[SHELL_LIMITS[i]] = opts[SHELL_LIMITS[i]]
+    end
+    self.shell = shell.new(sopts)
+    self.body_opts = { max_size = self.max_body, max_depth = 2 }
+    self.max_src = self.shell.max_src
+    return setmetatable(self, mt)
+end
+
+---------------------------------------------------------------- HTTP
+
+local function send(status, body)
+    ngx.status = status
+    ngx.header["Content-Type"] = "application/json"
+    ngx.header["Cache-Control"] = "no-store"
+    ngx.print(body)
+end
+
+-- a transport fault: 4xx {"error":{"code":..., "message":...}}
+local function refuse_request(self, status, code, message)
+    send(status, json_encode({ error = { code = code, message = message } }))
+    if self.metrics then
+        self.metrics:transport(code)
+    end
+    return nil, code
+end
+
+-- the three fields, from a POST body or a GET query; or a refusal
+local function read_fields(self)
+    local method = ngx.req.get_method()
+    local fields
+    if method == "POST" then
+        local length = tonumber(ngx.var.http_content_length)
+        if length and length > self.max_body then
+            return nil, 413, "ETOOLARGE", "body of " .. length .. " bytes over the limit of "
+                .. self.max_body .. " bytes"
+        end
+        ngx.req.read_body()
+        local body = ngx.req.get_body_data()
+        if body == nil then
+            if ngx.req.get_body_file() then
+                return nil, 413, "ETOOLARGE", "body over the limit of " .. self.max_body .. " bytes"
+            end
+            return nil, 400, "EBODY", "the body is empty: a JSON object {cmd, src, session} is expected"
+        end
+        if #body > self.max_body then
+            return nil, 413, "ETOOLARGE", "body of " .. #body .. " bytes over the limit of "
+                .. self.max_body .. " bytes"
+        end
+        local err
+        fields, err = json_decode(body, self.body_opts)
+        if fields == nil then
+            return nil, 400, "EBODY", "the body is not JSON (" .. tostring(err) .. ")"
+        end
+        if type(fields) ~= "table" or getmetatable(fields) == array_mt then
+            return nil, 400, "EBODY", "the body must be a JSON object {cmd, src, session}"
+        end
+    elseif method == "GET" then
+        local args = ngx.var.args or ""
+        if #args > self.max_body then
+            return nil, 413, "ETOOLARGE", "query over the limit of " .. self.max_body .. " bytes"
+        end
+        local err
+        fields, err = decode_query(args)
+        if fields == nil then
+            return nil, 400, "EQUERY", "the query cannot be read (" .. tostring(err) .. ")"
+        end
+    else
+        ngx.header["Allow"] = "GET, POST"
+        return nil, 405, "EMETHOD", "method " .. method .. " not allowed: use POST or GET"
+    end
+    local cmd, src, session = rawget(fields, "cmd"), rawget(fields, "src"), rawget(fields, "session")
+    if type(cmd) ~= "string" then
+        return nil, 400, "EFIELD", "cmd must be a string"
+    end
+    if type(src) ~= "string" or src == "" or #src > self.max_src then
+        return nil, 400, "EFIELD", "src must be a string of 1 to " .. self.max_src .. " bytes"
+    end
+    if type(session) ~= "string" then
+        return nil, 400, "EFIELD", "session must be a string"
+    end
+    if not valid_session(session) then
+        return nil, 400, "ESESSION", "session must be " .. SESSION_MIN .. " to " .. SESSION_MAX
+            .. " bytes of A-Z a-z 0-9 _ -"
+    end
+    return cmd, src, session
+end
+
+-- the number of replies in a version 2 src's fragment
+local function replies_in(src)
+    local hash_at = str_find(src, "#", 1, true)
+    if not hash_at then
+        return 0
+    end
+    local n, pos = 0, hash_at
+    while true do
+        pos = str_find(src, "&", pos + 1, true)
+        if not pos then
+            break
+        end
+        n = n + 1
+        if str_sub(src, pos + 1, pos + 5) == "hash=" then
+            n = n - 1
+        end
+    end
+    return n > 0 and n - 1 or 0 -- the last pair is v=
+end
+
+local function observe(self, view, src)
+    local outcome = view.outcome or "ok"
+    local api = view.outcome_api
+    local label = (type(api) == "string" and self.router:has(api)) and api or "other"
+    ngx.update_time()
+    local seconds = ngx.now() - ngx.req.start_time()
+    local m = self.metrics
+    if m then
+        m:command(label, outcome, seconds)
+        if view.version == 2 and src and outcome ~= "deferred" then
+            m:outbox(replies_in(src))
+        end
+    end
+    if self.log_vars ~= false then
+        local ok = pcall(function()
+            local var = ngx.var
+            var.mphybrid_req = view.outcome_req or "-"
+            var.mphybrid_session = view.session
+            var.mphybrid_api = label
+            var.mphybrid_outcome = outcome
+            var.mphybrid_ms = tostring(seconds * 1000)
+        end)
+        if not ok then
+            self.log_vars = false -- not declared in this location: docs/GATEWAY.md
+        end
+    end
+end
+
+local function answer(src, back)
+    send(200, '{"src":' .. (json_encode(src) or '""') .. ',"back":' .. (back and "true" or "false") .. "}")
+end
+
+-- the answer of a command whose handler has not finished: wait for it, up
+-- to response_wait (version 2) or handler_timeout (seed-compatible: the
+-- published page has no way to take a later reply)
+local function wait(self, view, src)
+    local sema = semaphore.new()
+    view.waiter = sema
+    if view.version == 2 then
+        if sema:wait(self.response_wait / 1000) then
+            return view.src, true
+        end
+        -- answered now without its reply; the reply goes to the outbox
+        view.outcome = "deferred"
+        view.deferred = true
+        return src, true
+    end
+    if not sema:wait(self.handler_timeout / 1000) then
+        give_up(self, view)
+    end
+    return view.src, true
+end
+
+-- the handler ran over handler_timeout: its command is answered ETIMEOUT
+-- and its light thread ends
+give_up = function(self, view)
+    view.outcome = "ETIMEOUT"
+    view.finish(new_error("ETIMEOUT", "the handler ran over the limit of "
+        .. self.handler_timeout .. " ms"))
+    ngx.thread.kill(view.thread)
+end
+
+--- gw:serve(): answers the request (content_by_lua*). Nothing a client
+-- sends makes it raise.
+function _M.serve(self)
+    local cmd, src, session, message = read_fields(self)
+    if cmd == nil then
+        return refuse_request(self, src, session, message)
+    end
+    local view = self.shell:for_session(session, src)
+    local out, back, err = view:on_load({ cmd = cmd })
+    if out == false then
+        out, back = wait(self, view, src)
+    end
+    if out == nil then
+        self.log("error", "no src could be written (session " .. session .. "): " .. tostring(err))
+        out, back = src, true
+    end
+    answer(out, back)
+    observe(self, view, out)
+    if view.deferred then
+        -- the handler goes on after the answer; the request ends with it
+        ngx.eof()
+        if not view.waiter:wait((self.handler_timeout - self.response_wait) / 1000) then
+            give_up(self, view)
+        end
+    end
+end
+
+--- gw:metrics(): answers the request with the metrics (content_by_lua*)
+function _M.metrics(self)
+    local m = self.metrics
+    if not m then
+        return refuse_request(self, 404, "ENOMETRICS", "no lua_shared_dict for metrics is declared")
+    end
+    ngx.header["Content-Type"] = "text/plain; version=0.0.4"
+    ngx.print(m:render())
+end
+
+return _M

@@ -1,0 +1,273 @@
+-- mphybrid.store.shdict: the shell's state in lua_shared_dict zones, shared
+-- by every worker of one nginx (the default of mphybrid.resty). The
+-- interface is in docs/GATEWAY.md ("The store interface").
+--
+-- Two zones:
+--   dict   (default "mphybrid"): settled replies "r:<req>" and sessions
+--          "s:<id>"; full, it drops the least recently used (set), so its
+--          size bounds the replies and sessions kept;
+--   claims (default "mphybrid_claims"): claims "c:<req>" and session locks
+--          "l:<id>", written with safe_add only: nothing in it is ever
+--          dropped for room, so a running command is never claimed twice.
+--          Full, a new claim fails with ESTORE.
+-- A claim is safe_add, atomic across workers. A session step takes the
+-- session's lock (safe_add, waiting 1 ms at a time while another worker
+-- holds it; the holder never yields), reads, changes and writes the
+-- session, and lets the lock go.
+
+local base = require "mphybrid.store"
+
+local type = type
+local tonumber = tonumber
+local setmetatable = setmetatable
+local error = error
+local str_find = string.find
+local str_sub = string.sub
+local str_format = string.format
+local math_floor = math.floor
+local concat = table.concat
+
+local change_outbox = base.change_outbox
+local fail = base.fail
+
+local _M = { _VERSION = "0.1.0" }
+local mt = { __index = _M }
+
+local LOCK_TTL = 1          -- s a session lock is held at most (a worker that died)
+local LOCK_WAIT = 1000      -- tries, 1 ms apart, before a session step fails
+
+--- shdict.new([opts]) -> store
+-- opts.dict, opts.claims: names of lua_shared_dict zones (defaults
+-- "mphybrid", "mphybrid_claims"); the limits of mphybrid.store.defaults
+-- (store_max and sessions_max are not used: the zone's size bounds them).
+-- Raises when a zone is not declared.
+function _M.new(opts)
+    local lim = base.limits("shdict.new", opts)
+    opts = opts or {}
+    local ngx = rawget(_G, "ngx")
+    local shared = ngx and ngx.shared
+    if shared == nil then
+        error("shdict.new: ngx.shared is not available (not inside nginx)", 2)
+    end
+    local names = { dict = opts.dict or "mphybrid", claims = opts.claims or "mphybrid_claims" }
+    for what, name in pairs(names) do
+        if type(name) ~= "string" or shared[name] == nil then
+            error(str_format("shdict.new: lua_shared_dict %s (opts.%s) is not declared in nginx.conf",
+                tostring(name), what), 2)
+        end
+    end
+    local self = {
+        limits = lim,
+        dict = shared[names.dict],
+        claims = shared[names.claims],
+        names = names,
+        store_ttl = lim.store_ttl / 1000,
+        claim_ttl = lim.claim_ttl and lim.claim_ttl / 1000 or 0,
+        sleep = ngx.sleep,
+    }
+    return setmetatable(self, mt)
+end
+
+local function zone_error(self, which, op, err)
+    return fail(str_format("lua_shared_dict %s: %s: %s", self.names[which], op, tostring(err)))
+end
+
+------------------------------------------------------------ replay store
+
+-- a settled reply: "<api length>:<api><value>"
+local function encode_reply(api, value)
+    return #api .. ":" .. api .. value
+end
+
+local function decode_reply(s)
+    local colon = str_find(s, ":", 1, true)
+    local n = colon and tonumber(str_sub(s, 1, colon - 1))
+    if not n then
+        return nil
+    end
+    return { api = str_sub(s, colon + 1, colon + n), value = str_sub(s, colon + n + 1) }
+end
+
+-- a claim: "<session length>:<session><api>"
+local function decode_claim(s)
+    local colon = str_find(s, ":", 1, true)
+    local n = colon and tonumber(str_sub(s, 1, colon - 1))
+    if not n then
+        return nil
+    end
+    return str_sub(s, colon + n + 1), str_sub(s, colon + 1, colon + n)
+end
+
+--- st:claim(req, api, session, now) -> true | false, entry | nil, err, "ESTORE"
+function _M.claim(self, req, api, session, now) -- luacheck: ignore now
+    local claims, dict = self.claims, self.dict
+    local ck, rk = "c:" .. req, "r:" .. req
+    for _ = 1, 3 do
+        local ok, err = claims:safe_add(ck, #session .. ":" .. session .. api, self.claim_ttl)
+        if ok then
+            local v = dict:get(rk)
+            if v == nil then
+                return true
+            end
+            -- settled before, its claim since ended: the reply stands
+            claims:delete(ck)
+            local entry = decode_reply(v)
+            if entry == nil then
+                return fail("unreadable reply for request id " .. req)
+            end
+            return false, entry
+        end
+        if err ~= "exists" then
+            return zone_error(self, "claims", "add", err)
+        end
+        -- claimed by another: it runs, or it was settled a moment ago
+        local c = claims:get(ck)
+        local capi, csession
+        if c ~= nil then
+            capi, csession = decode_claim(c)
+            if csession ~= session then
+                -- before the reply is read: settle drains after it writes
+                local wk = "w:" .. req
+                local n, perr = dict:rpush(wk, session)
+                if n == nil then
+                    return zone_error(self, "dict", "rpush", perr)
+                end
+                if self.claim_ttl > 0 then
+                    dict:expire(wk, self.claim_ttl)
+                end
+            end
+        end
+        local v = dict:get(rk)
+        if v ~= nil then
+            local entry = decode_reply(v)
+            if entry == nil then
+                return fail("unreadable reply for request id " .. req)
+            end
+            return false, entry
+        end
+        if capi ~= nil then
+            return false, { api = capi, running = true }
+        end
+        -- the claim ended without a reply kept (dropped for room): again
+    end
+    return fail("request id " .. req .. " claimed and released too often at once")
+end
+
+--- st:settle(req, api, value, now) -> waiting | nil, err, "ESTORE"
+function _M.settle(self, req, api, value, now) -- luacheck: ignore now
+    local dict = self.dict
+    local ok, err = dict:set("r:" .. req, encode_reply(api, value), self.store_ttl)
+    if not ok then
+        return zone_error(self, "dict", "set", err)
+    end
+    local waiting, seen = {}, {}
+    local wk = "w:" .. req
+    while true do
+        local id = dict:lpop(wk)
+        if id == nil then
+            break
+        end
+        if not seen[id] then
+            seen[id] = true
+            waiting[#waiting + 1] = id
+        end
+    end
+    self.claims:delete("c:" .. req)
+    return waiting
+end
+
+---------------------------------------------------------------- sessions
+
+-- a session: "n" or "h<length>:<hash>", then per reply
+-- "<at>,<req length>,<value length>:<req><value>"
+local function encode_session(s)
+    local parts = { s.hash and ("h" .. #s.hash .. ":" .. s.hash) or "n" }
+    local outbox = s.outbox
+    for i = 1, #outbox do
+        local e = outbox[i]
+        parts[i + 1] = str_format("%.0f,%d,%d:", e[3], #e[1], #e[2]) .. e[1] .. e[2]
+    end
+    return concat(parts)
+end
+
+local function decode_session(v)
+    local s = { outbox = {} }
+    local pos
+    if str_sub(v, 1, 1) == "n" then
+        pos = 2
+    else
+        local colon = str_find(v, ":", 2, true)
+        local n = colon and tonumber(str_sub(v, 2, colon - 1))
+        if not n then
+            return nil
+        end
+        s.hash = str_sub(v, colon + 1, colon + n)
+        pos = colon + n + 1
+    end
+    local outbox, k, len = s.outbox, 0, #v
+    while pos <= len do
+        local _, e, at, nreq, nval = str_find(v, "^(%d+),(%d+),(%d+):", pos)
+        if not e then
+            return nil
+        end
+        nreq, nval = tonumber(nreq), tonumber(nval)
+        local p = e + 1
+        k = k + 1
+        outbox[k] = { str_sub(v, p, p + nreq - 1), str_sub(v, p + nreq, p + nreq + nval - 1), tonumber(at) }
+        pos = p + nreq + nval
+    end
+    return s
+end
+_M.encode_session, _M.decode_session = encode_session, decode_session
+
+--- st:session(id, now, change) -> state, dropped | nil, err, "ESTORE"
+function _M.session(self, id, now, change)
+    local claims, dict = self.claims, self.dict
+    local lk = "l:" .. id
+    local locked, err
+    for _ = 1, LOCK_WAIT do
+        locked, err = claims:safe_add(lk, true, LOCK_TTL)
+        if locked or err ~= "exists" then
+            break
+        end
+        self.sleep(0.001)
+    end
+    if not locked then
+        if err == "exists" then
+            return fail("session " .. id .. " stayed locked for " .. LOCK_WAIT .. " ms")
+        end
+        return zone_error(self, "claims", "add", err)
+    end
+    -- nothing from here to the unlock yields
+    local sk = "s:" .. id
+    local v = dict:get(sk)
+    local s
+    if v == nil then
+        s = { outbox = {} }
+    else
+        s = decode_session(v)
+        if s == nil then
+            claims:delete(lk)
+            return fail("unreadable session " .. id)
+        end
+    end
+    if change.hash ~= nil then
+        s.hash = change.hash
+    end
+    local dropped = change_outbox(s.outbox, math_floor(now), change, self.limits)
+    local ok, serr = dict:set(sk, encode_session(s), self.limits.outbox_ttl / 1000 + 60)
+    claims:delete(lk)
+    if not ok then
+        return zone_error(self, "dict", "set", serr)
+    end
+    return s, dropped
+end
+
+--- st:stats(id) -> { outbox = } (the other counts are not cheap here)
+function _M.stats(self, id)
+    local v = self.dict:get("s:" .. id)
+    local s = v and decode_session(v)
+    return { outbox = s and #s.outbox or 0 }
+end
+
+return _M

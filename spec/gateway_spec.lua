@@ -1,0 +1,352 @@
+-- mphybrid.resty in a real nginx (two workers, lua_shared_dict store),
+-- spoken to over HTTP: the contract of docs/GATEWAY.md.
+
+local core = require "mphybrid.core"
+local nginx = require "helpers.nginx"
+
+local E = core.encode_uri_component
+local json = core.json_encode
+local SRC = "https://h5.example.com/shop/index.html?from=mp"
+local SESSION = "sess-0123456789abcdef"
+
+local available, why = nginx.available()
+
+-- conf for a gateway made with opts (Lua table constructor text)
+local function gateway_conf(opts_text, extra_location)
+  return {
+    http = [[
+  lua_shared_dict mphybrid 4m;
+  lua_shared_dict mphybrid_claims 1m;
+  lua_shared_dict mphybrid_metrics 1m;
+  lua_shared_dict spec_runs 1m;
+  log_format mphybrid '$mphybrid_req $mphybrid_session $mphybrid_api $mphybrid_outcome $mphybrid_ms';
+  init_by_lua_block { require("fixtures.gateway").setup(]] .. opts_text .. [[) }
+]],
+    server = [[
+    location = /__ping { return 200 "pong"; }
+    location = /mphybrid {
+      set $mphybrid_req ""; set $mphybrid_session ""; set $mphybrid_api "";
+      set $mphybrid_outcome ""; set $mphybrid_ms "";
+      access_log logs/commands.log mphybrid;
+      content_by_lua_block { require("fixtures.gateway").gw:serve() }
+    }
+    location = /metrics { content_by_lua_block { require("fixtures.gateway").gw:metrics() } }
+    location = /runs { content_by_lua_block { require("fixtures.gateway").runs() } }
+]] .. (extra_location or ""),
+  }
+end
+
+local function body(cmd, src, session)
+  return json({ cmd = cmd, src = src or SRC, session = session or SESSION })
+end
+
+local function seed_cmd(req, api, params)
+  return E(json({ req = req, api = api, params = params }))
+end
+
+local function v2_cmd(req, api, params, extra)
+  local t = { req = req, api = api, params = params, mph = 2 }
+  for k, v in pairs(extra or {}) do t[k] = v end
+  return E(json(t))
+end
+
+-- the fields of the fragment of a src
+local function fragment(src)
+  local f = core.get_fragment(src)
+  return f and core.decode_fragment(f) or {}
+end
+
+local function reply_of(src, req)
+  local v = fragment(src)[req]
+  return v and core.json_decode(v)
+end
+
+local function answer(status, text)
+  assert.same(200, status, text)
+  return core.json_decode(text)
+end
+
+local function refusal(status, text)
+  local t = core.json_decode(text)
+  return status, t and t.error and t.error.code
+end
+
+local function unique(prefix)
+  return prefix .. tostring(os.time()) .. tostring(math.random(1e6))
+end
+
+describe("the OpenResty gateway", function()
+  if not available then
+    pending("needs nginx with its lua module: " .. why)
+    return
+  end
+
+  local srv
+
+  local function post(cmd, src, session, headers)
+    return srv:request("POST", "/mphybrid", body(cmd, src, session), headers)
+  end
+
+  local function runs()
+    local status, text = srv:get("/runs")
+    assert.same(200, status)
+    return core.json_decode(text)
+  end
+
+  setup(function()
+    local err
+    srv, err = nginx.start(gateway_conf([[{ response_wait = 300, handler_timeout = 1500,
+      apis = { "echo", "count", "slow", "block", "release", "pid", "big", "fail", "crash" } }]]))
+    assert(srv, err)
+  end)
+
+  teardown(function()
+    if srv then
+      srv:stop()
+    end
+  end)
+
+  describe("the HTTP contract", function()
+    it("answers a POST with the new src and back: true", function()
+      local a = answer(post(seed_cmd("H5Req_p1", "echo", { a = 1 })))
+      assert.is_true(a.back)
+      assert.same('{"a":1}', fragment(a.src).H5Req_p1)
+      assert.same(SRC, a.src:sub(1, #SRC))
+    end)
+
+    it("takes a cmd already decoded, as onLoad may receive it", function()
+      local a = answer(post('{"req":"H5Req_d1","api":"echo","params":{"s":"100% & 50%"}}'))
+      assert.same('{"s":"100% & 50%"}', fragment(a.src).H5Req_d1)
+    end)
+
+    it("answers a GET with the same three fields as query arguments", function()
+      local q = "cmd=" .. E(seed_cmd("H5Req_g1", "echo", { q = "中 &" })) .. "&src=" .. E(SRC) .. "&session=" .. SESSION
+      local a = answer(srv:request("GET", "/mphybrid?" .. q))
+      assert.same('{"q":"中 &"}', fragment(a.src).H5Req_g1)
+    end)
+
+    it("answers seed-compatible commands exactly as the shell does in-process", function()
+      local shell = require "mphybrid.shell"
+      local router = require "mphybrid.router"
+      local r = router.new({ log = function() end })
+      r:register("echo", function(p) return p end)
+      r:register("fail", function() return nil, { code = "EPAY", message = "declined" } end)
+      local cmds = {
+        seed_cmd("H5Req_s1", "echo", { x = { 1, 2 }, s = "é" }),
+        seed_cmd("H5Req_s2", "fail"),
+        seed_cmd("H5Req_s3", "nothing"),
+        E('{"api":"echo","params":"plain"}'),
+        '{"req":"H5Req_s4","api":',
+        "%ZZ",
+        E('{"req":"H5Req_s5","api":7}'),
+      }
+      for _, cmd in ipairs(cmds) do
+        local s = shell.new({ router = r, src = SRC })
+        local want = s:on_load({ cmd = cmd })
+        local got = answer(post(cmd)).src
+        assert.same(want:gsub("v=%d+$", "v="), got:gsub("v=%d+$", "v="))
+      end
+    end)
+
+    it("answers version 2 commands with {result} or {error} under their request id", function()
+      local a = answer(post(v2_cmd("H5Req_v1", "echo", { k = "v" })))
+      assert.same("2", fragment(a.src).mph)
+      assert.same({ result = { k = "v" } }, reply_of(a.src, "H5Req_v1"))
+      a = answer(post(v2_cmd("H5Req_v2", "fail", nil, { ack = { "H5Req_v1" } })))
+      assert.same({ error = { code = "EPAY", message = "declined" } }, reply_of(a.src, "H5Req_v2"))
+      assert.is_nil(fragment(a.src).H5Req_v1)
+    end)
+
+    it("writes stamps that keep increasing above the one of the src it was sent", function()
+      local far = SRC .. "#x=1&v=99999999999999"
+      local a = answer(post(seed_cmd("H5Req_t1", "echo"), far))
+      assert.same("100000000000000", fragment(a.src).v)
+    end)
+  end)
+
+  describe("exactly once", function()
+    it("runs a command replayed to every worker once, and answers each replay with its reply", function()
+      local key = unique("k")
+      local cmd = v2_cmd("H5Req_" .. key, "count", { key = key })
+      local pids = {}
+      for i = 1, 12 do
+        local a = answer(post(cmd, SRC, "sess-replay-" .. i .. "-0123456789"))
+        assert.same({ result = 1 }, reply_of(a.src, "H5Req_" .. key))
+        local p = answer(post(seed_cmd("H5Req_pid" .. i, "pid"))).src
+        pids[fragment(p)["H5Req_pid" .. i]] = true
+      end
+      assert.same(1, runs()[key])
+      local n = 0
+      for _ in pairs(pids) do n = n + 1 end
+      assert.same(2, n)
+    end)
+
+    it("runs once the same command sent many times at the same instant", function()
+      local key = unique("k")
+      local list = {}
+      for i = 1, 40 do
+        list[i] = { path = "/mphybrid", body = body(v2_cmd("H5Req_" .. key, "count", { key = key, ms = 50 }), SRC,
+          "sess-burst-" .. i .. "-0123456789") }
+      end
+      local results = srv:parallel(list)
+      for _, r in ipairs(results) do
+        assert.same(200, r.status)
+      end
+      nginx.sleep(0.2)
+      assert.same(1, runs()[key])
+    end)
+
+    it("refuses a request id reused for another api with ECMD", function()
+      answer(post(v2_cmd("H5Req_reuse1", "echo", {})))
+      local a = answer(post(v2_cmd("H5Req_reuse1", "pid")))
+      assert.same("ECMD", reply_of(a.src, "H5Req_reuse1").error.code)
+    end)
+  end)
+
+  describe("handlers that yield", function()
+    it("serves other commands while a handler waits: one worker, released by a later command", function()
+      local one = assert(nginx.start(gateway_conf("{}")))
+      local ok, err = pcall(function()
+        local job = one:background({ { path = "/mphybrid", body = body(seed_cmd("H5Req_b1", "block")) } })
+        nginx.sleep(0.2)
+        local status = one:request("POST", "/mphybrid", body(seed_cmd("H5Req_r1", "release")))
+        assert.same(200, status)
+        local r = job.wait()[1]
+        assert.same(200, r.status)
+        assert.same("released", fragment(core.json_decode(r.body).src).H5Req_b1)
+      end)
+      one:stop()
+      assert(ok, err)
+    end)
+
+    it("answers a version 2 handler slower than response_wait later, through the outbox, run once", function()
+      local key = unique("k")
+      local session = "sess-slow-" .. key
+      local a = answer(post(v2_cmd("H5Req_slow", "slow", { key = key, ms = 800 }), SRC, session))
+      assert.is_true(a.back)
+      assert.same(SRC, a.src)
+      -- replayed while it runs: nothing new, and it is not started again
+      a = answer(post(v2_cmd("H5Req_slow", "slow", { key = key, ms = 800 }), SRC, session))
+      assert.same(SRC, a.src)
+      nginx.sleep(1)
+      assert.same(1, runs()[key .. ":done"])
+      a = answer(post(v2_cmd("H5Req_after", "echo", {}), SRC, session))
+      assert.same({ result = { slept = 800 } }, reply_of(a.src, "H5Req_slow"))
+      assert.same({ result = {} }, reply_of(a.src, "H5Req_after"))
+      assert.same(1, runs()[key])
+    end)
+
+    it("delivers a slow reply to the session that replayed the command while it ran", function()
+      local key = unique("k")
+      answer(post(v2_cmd("H5Req_moved", "slow", { key = key, ms = 600 }), SRC, "sess-first-" .. key))
+      answer(post(v2_cmd("H5Req_moved", "slow", { key = key, ms = 600 }), SRC, "sess-second-" .. key))
+      nginx.sleep(0.9)
+      local a = answer(post(v2_cmd("H5Req_next", "echo", {}), SRC, "sess-second-" .. key))
+      assert.same({ result = { slept = 600 } }, reply_of(a.src, "H5Req_moved"))
+      assert.same(1, runs()[key])
+    end)
+
+    it("answers a seed-compatible handler slower than response_wait in the same answer", function()
+      local key = unique("k")
+      local a = answer(post(seed_cmd("H5Req_sslow", "slow", { key = key, ms = 500 })))
+      assert.same('{"slept":500}', fragment(a.src).H5Req_sslow)
+    end)
+
+    it("answers ETIMEOUT for a handler over handler_timeout, and ignores its late reply", function()
+      local key = unique("k")
+      local a = answer(post(seed_cmd("H5Req_late", "slow", { key = key, ms = 3000 })))
+      assert.same("ETIMEOUT", fragment(a.src).H5Req_late)
+      local session = "sess-late-" .. key
+      answer(post(v2_cmd("H5Req_late2", "slow", { key = key .. "b", ms = 3000 }), SRC, session))
+      nginx.sleep(1.5)
+      a = answer(post(v2_cmd("H5Req_late3", "echo", {}), SRC, session))
+      assert.same("ETIMEOUT", reply_of(a.src, "H5Req_late2").error.code)
+      assert.is_nil(runs()[key .. "b:done"])
+    end)
+  end)
+
+  describe("authorization", function()
+    it("answers an api left out of the allowlist as unknown, and runs nothing", function()
+      local a = answer(post(v2_cmd("H5Req_sec", "secret")))
+      assert.same("ENOAPI", reply_of(a.src, "H5Req_sec").error.code)
+      a = answer(post(seed_cmd("H5Req_sec2", "secret")))
+      assert.same("ENOAPI", fragment(a.src).H5Req_sec2)
+      assert.is_nil(runs().secret)
+    end)
+
+    it("runs a command only when authorize allows it", function()
+      local guarded = assert(nginx.start(gateway_conf('{ authorize = "token" }')))
+      local ok, err = pcall(function()
+        local key = unique("k")
+        local function send(req, token)
+          local status, text = guarded:request("POST", "/mphybrid", body(v2_cmd(req, "count", { key = key })),
+            token and { "X-Token: " .. token } or nil)
+          return reply_of(answer(status, text).src, req)
+        end
+        assert.same({ error = { code = "EAUTH", message = "bad token" } }, send("H5Req_a1"))
+        assert.same("EAUTH", send("H5Req_a2", "guess").error.code)
+        assert.same({ result = 1 }, send("H5Req_a3", "let-me-in"))
+        local status, text = guarded:get("/runs")
+        assert.same(200, status)
+        assert.same(1, core.json_decode(text)[key])
+      end)
+      guarded:stop()
+      assert(ok, err)
+    end)
+  end)
+
+  describe("transport faults", function()
+    local cases = {
+      { "a method other than GET and POST", function() return srv:request("PUT", "/mphybrid", "{}") end, 405, "EMETHOD" },
+      { "a body that is not JSON", function() return srv:request("POST", "/mphybrid", "cmd=x") end, 400, "EBODY" },
+      { "a JSON body that is not an object", function() return srv:request("POST", "/mphybrid", "[1]") end, 400, "EBODY" },
+      { "an empty body", function() return srv:request("POST", "/mphybrid", "") end, 400, "EBODY" },
+      { "a body nested too deep", function()
+        return srv:request("POST", "/mphybrid", '{"cmd":"x","src":"y","session":"' .. SESSION .. '","z":[[[1]]]}') end, 400, "EBODY" },
+      { "no cmd", function() return srv:request("POST", "/mphybrid", json({ src = SRC, session = SESSION })) end, 400, "EFIELD" },
+      { "a cmd that is not a string", function()
+        return srv:request("POST", "/mphybrid", json({ cmd = 7, src = SRC, session = SESSION })) end, 400, "EFIELD" },
+      { "no src", function() return srv:request("POST", "/mphybrid", json({ cmd = "x", session = SESSION })) end, 400, "EFIELD" },
+      { "an empty src", function() return post("x", "") end, 400, "EFIELD" },
+      { "no session", function() return srv:request("POST", "/mphybrid", json({ cmd = "x", src = SRC })) end, 400, "EFIELD" },
+      { "a session id too short", function() return post("x", SRC, "short") end, 400, "ESESSION" },
+      { "a session id with other characters", function() return post("x", SRC, "sess/0123456789abcdef") end, 400, "ESESSION" },
+      { "a session id too long", function() return post("x", SRC, ("s"):rep(129)) end, 400, "ESESSION" },
+      { "a query with a malformed escape", function()
+        return srv:request("GET", "/mphybrid?cmd=%ZZ&src=x&session=" .. SESSION) end, 400, "EQUERY" },
+      { "a body over max_body", function()
+        return post(("x"):rep(100000)) end, 413, "ETOOLARGE" },
+    }
+    for _, c in ipairs(cases) do
+      it("refuses " .. c[1] .. " with " .. c[3] .. " " .. c[4], function()
+        local status, code = refusal(c[2]())
+        assert.same({ c[3], c[4] }, { status, code })
+      end)
+    end
+
+    it("refuses a body over max_body that comes without a length", function()
+      local f = srv:tmp("chunked")
+      local h = io.open(f, "wb")
+      h:write(body(("x"):rep(100000)))
+      h:close()
+      local p = io.popen("env -u LD_PRELOAD curl -sS -H 'Transfer-Encoding: chunked' --data-binary @" .. f
+        .. " -w '\\n%{http_code}' " .. srv:url("/mphybrid"))
+      local out = p:read("*a")
+      p:close()
+      assert.truthy(out:find("ETOOLARGE", 1, true))
+      assert.truthy(out:find("413$"))
+    end)
+
+    it("never lets a worker raise, whatever is sent", function()
+      for _, b in ipairs({ "null", '"s"', "1", "{}", '{"cmd":null,"src":null,"session":null}',
+        '{"cmd":"","src":"x","session":"' .. SESSION .. '"}', '{"cmd":"\\u0000","src":"x","session":"' .. SESSION .. '"}',
+        "\255\254", '{"cmd":{"a":1},"src":"x","session":"' .. SESSION .. '"}' }) do
+        local status = srv:request("POST", "/mphybrid", b)
+        assert.truthy(status == 200 or status == 400, b)
+      end
+      local log = srv:error_log() or ""
+      assert.falsy(log:find("[error]", 1, true), log)
+      assert.falsy(log:find("[alert]", 1, true), log)
+    end)
+  end)
+end)
