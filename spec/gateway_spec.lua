@@ -12,10 +12,10 @@ local SESSION = "sess-0123456789abcdef"
 local available, why = nginx.available()
 
 -- conf for a gateway made with opts (Lua table constructor text)
-local function gateway_conf(opts_text, extra_location)
+local function gateway_conf(opts_text, extra_location, dict_size)
   return {
     http = [[
-  lua_shared_dict mphybrid 4m;
+  lua_shared_dict mphybrid ]] .. (dict_size or "4m") .. [[;
   lua_shared_dict mphybrid_claims 1m;
   lua_shared_dict mphybrid_metrics 1m;
   lua_shared_dict spec_runs 1m;
@@ -347,6 +347,191 @@ describe("the OpenResty gateway", function()
       local log = srv:error_log() or ""
       assert.falsy(log:find("[error]", 1, true), log)
       assert.falsy(log:find("[alert]", 1, true), log)
+    end)
+  end)
+
+  describe("under load", function()
+    it("answers 200 concurrent commands, each with its own reply", function()
+      local list = {}
+      for i = 1, 200 do
+        local req = "H5Req_c" .. i
+        local cmd = i % 2 == 0 and v2_cmd(req, "count", { key = "conc" .. i, ms = 20 })
+          or seed_cmd(req, "echo", { i = i })
+        list[i] = { path = "/mphybrid", body = body(cmd, SRC, "sess-conc-" .. i .. "-0123456789") }
+      end
+      local results = srv:parallel(list, 200)
+      for i, r in ipairs(results) do
+        local a = answer(r.status, r.body)
+        local req = "H5Req_c" .. i
+        if i % 2 == 0 then
+          assert.same({ result = 1 }, reply_of(a.src, req))
+        else
+          assert.same('{"i":' .. i .. '}', fragment(a.src)[req])
+        end
+      end
+      local counted = runs()
+      for i = 2, 200, 2 do
+        assert.same(1, counted["conc" .. i])
+      end
+    end)
+
+    it("loses no command and runs none twice across nginx -s reload under traffic", function()
+      local tag = unique("rl")
+      local list = {}
+      for i = 1, 300 do
+        list[i] = { path = "/mphybrid", body = body(v2_cmd("H5Req_" .. tag .. i, "count", { key = tag .. i, ms = 30 }),
+          SRC, "sess-reload-" .. i .. "-0123456789") }
+      end
+      local before = srv:workers()
+      local job = srv:background(list, 20)
+      nginx.sleep(0.3)
+      srv:reload()
+      local results = job.wait()
+      for i, r in ipairs(results) do
+        local a = answer(r.status, r.body)
+        assert.same({ result = 1 }, reply_of(a.src, "H5Req_" .. tag .. i))
+      end
+      -- replayed after the reload: answered from the store, not run again
+      for i = 1, 300, 37 do
+        local a = answer(post(v2_cmd("H5Req_" .. tag .. i, "count", { key = tag .. i, ms = 30 })))
+        assert.same({ result = 1 }, reply_of(a.src, "H5Req_" .. tag .. i))
+      end
+      local counted = runs()
+      for i = 1, 300 do
+        assert.same(1, counted[tag .. i])
+      end
+      local after = srv:workers()
+      assert.are_not.same(before, after)
+      local log = srv:error_log() or ""
+      assert.falsy(log:find("[alert]", 1, true), log)
+      assert.falsy(log:find("exited on signal", 1, true), log)
+    end)
+  end)
+
+  describe("observability", function()
+    it("writes one log line per command: request id, session, api, outcome, latency", function()
+      answer(post(v2_cmd("H5Req_log1", "fail"), SRC, "sess-log-0123456789abcdef"))
+      srv:request("PUT", "/mphybrid", "{}")
+      nginx.sleep(0.1)
+      local log = assert(nginx.read_file(srv.prefix .. "/logs/commands.log"))
+      assert.truthy(log:find("\nH5Req_log1 sess%-log%-0123456789abcdef fail EPAY %d+\n"), log)
+      assert.truthy(log:find("\n%- %- %- EMETHOD %d+\n"), log)
+    end)
+
+    it("counts commands, latencies, replays and refusals in the Prometheus text format", function()
+      answer(post(v2_cmd("H5Req_m1", "echo", {})))
+      answer(post(v2_cmd("H5Req_m1", "echo", {})))
+      answer(post(seed_cmd("H5Req_m2", "no such api")))
+      srv:request("POST", "/mphybrid", "not json")
+      local status, text = srv:get("/metrics")
+      assert.same(200, status)
+      assert.truthy(text:find('mphybrid_commands_total{api="echo",outcome="ok"} %d+'))
+      assert.truthy(text:find('mphybrid_commands_total{api="echo",outcome="replay"} %d+'))
+      assert.truthy(text:find('mphybrid_commands_total{api="other",outcome="ENOAPI"} %d+'))
+      assert.truthy(text:find('mphybrid_refused_total{code="EBODY"} %d+'))
+      assert.truthy(text:find("mphybrid_replays_total [1-9]"))
+      assert.truthy(text:find('mphybrid_command_seconds_bucket{le="%+Inf"} %d+'))
+      assert.truthy(text:find('mphybrid_outbox_replies_bucket{le="1"} %d+'))
+      assert.truthy(text:find("mphybrid_store_errors_total 0"))
+    end)
+  end)
+
+  describe("limits", function()
+    local lim
+
+    setup(function()
+      lim = assert(nginx.start(gateway_conf([[{ max_body = 3000, max_cmd = 600, max_depth = 5,
+        max_src = 700, max_hash = 20, outbox_max = 2, outbox_ttl = 1000, store_ttl = 1000 }]])))
+    end)
+
+    teardown(function()
+      if lim then lim:stop() end
+    end)
+
+    local function send(cmd, session)
+      return answer(lim:request("POST", "/mphybrid", body(cmd, SRC, session or SESSION)))
+    end
+
+    it("max_body: a larger body is refused ETOOLARGE", function()
+      local status, code = refusal(lim:request("POST", "/mphybrid", body(("x"):rep(3000))))
+      assert.same({ 413, "ETOOLARGE" }, { status, code })
+    end)
+
+    it("max_cmd: a longer cmd is answered ESIZE", function()
+      local a = send(seed_cmd("H5Req_l1", "echo", { s = ("y"):rep(700) }))
+      assert.same("ESIZE", fragment(a.src).miniProgramResult)
+    end)
+
+    it("max_depth: a deeper command is answered EDEPTH", function()
+      local a = send(E('{"req":"H5Req_l2","api":"echo","params":[[[[[[1]]]]]]}'))
+      assert.same("EDEPTH", fragment(a.src).miniProgramResult)
+    end)
+
+    it("max_src: a reply that does not fit is answered EREPLY", function()
+      local a = send(v2_cmd("H5Req_l3", "big", { n = 800 }, {}), "sess-big-0123456789abcdef")
+      assert.same("EREPLY", reply_of(a.src, "H5Req_l3").error.code)
+    end)
+
+    it("max_hash: a longer page fragment is answered ECMD", function()
+      local a = send(v2_cmd("H5Req_l4", "echo", {}, { hash = ("/r"):rep(20) }))
+      assert.same("ECMD", reply_of(a.src, "H5Req_l4").error.code)
+    end)
+
+    it("outbox_max and outbox_ttl: older unacknowledged replies are no longer written", function()
+      local session = "sess-outbox-" .. unique("s")
+      send(v2_cmd("H5Req_o1", "echo", {}), session)
+      send(v2_cmd("H5Req_o2", "echo", {}), session)
+      local a = send(v2_cmd("H5Req_o3", "echo", {}), session)
+      assert.is_nil(fragment(a.src).H5Req_o1)
+      assert.truthy(fragment(a.src).H5Req_o2)
+      nginx.sleep(1.2)
+      a = send(v2_cmd("H5Req_o4", "echo", {}), session)
+      assert.same({ "mph", "H5Req_o4", "v" }, (function()
+        local keys = {}
+        for k in core.get_fragment(a.src):gmatch("([^&=]+)=[^&]*") do keys[#keys + 1] = k end
+        return keys
+      end)())
+    end)
+
+    it("store_ttl: a reply older than that is forgotten, and its command runs again", function()
+      local key = unique("k")
+      local cmd = v2_cmd("H5Req_" .. key, "count", { key = key })
+      assert.same({ result = 1 }, reply_of(send(cmd).src, "H5Req_" .. key))
+      assert.same({ result = 1 }, reply_of(send(cmd).src, "H5Req_" .. key))
+      nginx.sleep(1.2)
+      assert.same({ result = 2 }, reply_of(send(cmd).src, "H5Req_" .. key))
+    end)
+  end)
+
+  describe("a store zone that is full", function()
+    it("drops the least recently used sessions and replies, never a running claim", function()
+      local small = assert(nginx.start(gateway_conf("{ response_wait = 100 }", nil, "64k")))
+      local ok, err = pcall(function()
+        local key = unique("k")
+        local status = small:request("POST", "/mphybrid",
+          body(v2_cmd("H5Req_run", "slow", { key = key, ms = 1500 }), SRC, "sess-running-0123456789"))
+        assert.same(200, status)
+        local list = {}
+        for i = 1, 400 do
+          list[i] = { path = "/mphybrid", body = body(v2_cmd("H5Req_fill" .. i, "big", { n = 300 }), SRC,
+            "sess-fill-" .. i .. "-0123456789") }
+        end
+        for _, r in ipairs(small:parallel(list, 20)) do
+          assert.same(200, r.status)
+        end
+        -- the first sessions are gone: their replies are not written again
+        local a = answer(small:request("POST", "/mphybrid", body(v2_cmd("H5Req_z", "echo", {}), SRC,
+          "sess-fill-1-0123456789")))
+        assert.is_nil(fragment(a.src).H5Req_fill1)
+        -- the running command was not claimed again
+        small:request("POST", "/mphybrid", body(v2_cmd("H5Req_run", "slow", { key = key, ms = 1500 }), SRC,
+          "sess-running-0123456789"))
+        local s, text = small:get("/runs")
+        assert.same(200, s)
+        assert.same(1, core.json_decode(text)[key])
+      end)
+      small:stop()
+      assert(ok, err)
     end)
   end)
 end)

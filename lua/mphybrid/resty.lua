@@ -25,6 +25,7 @@ local getmetatable = getmetatable
 local error = error
 local str_find = string.find
 local str_sub = string.sub
+local str_format = string.format
 
 local array_mt = core.array_mt
 local json_decode = core.json_decode
@@ -202,7 +203,7 @@ function _M.new(opts)
         if not m then
             error("resty.new: opts.metrics: " .. err, 2)
         end
-        self.metrics = m
+        self.counters = m
     end
 
     local st = opts.store
@@ -217,7 +218,7 @@ function _M.new(opts)
         router = setmetatable({ gw = self, router = router, log = self.log }, { __index = {
             dispatch = gate_dispatch } }),
         src = "about:blank",
-        store = counted(st, self.metrics),
+        store = counted(st, self.counters),
         log = self.log,
         env = opts.env,
     }
@@ -239,12 +240,37 @@ local function send(status, body)
     ngx.print(body)
 end
 
+local function set_vars(req, session, api, outcome, ms)
+    local var = ngx.var
+    var.mphybrid_req = req
+    var.mphybrid_session = session
+    var.mphybrid_api = api
+    var.mphybrid_outcome = outcome
+    var.mphybrid_ms = ms
+end
+
+-- the nginx variables of the log line, when the location declares them
+local function log_vars(self, req, session, api, outcome, seconds)
+    if self.log_vars ~= false then
+        if not pcall(set_vars, req or "-", session or "-", api or "-", outcome,
+            str_format("%.0f", seconds * 1000)) then
+            self.log_vars = false -- not declared in this location: docs/GATEWAY.md
+        end
+    end
+end
+
+local function elapsed()
+    ngx.update_time()
+    return ngx.now() - ngx.req.start_time()
+end
+
 -- a transport fault: 4xx {"error":{"code":..., "message":...}}
 local function refuse_request(self, status, code, message)
     send(status, json_encode({ error = { code = code, message = message } }))
-    if self.metrics then
-        self.metrics:transport(code)
+    if self.counters then
+        self.counters:transport(code)
     end
+    log_vars(self, nil, nil, nil, code, elapsed())
     return nil, code
 end
 
@@ -333,28 +359,15 @@ local function observe(self, view, src)
     local outcome = view.outcome or "ok"
     local api = view.outcome_api
     local label = (type(api) == "string" and self.router:has(api)) and api or "other"
-    ngx.update_time()
-    local seconds = ngx.now() - ngx.req.start_time()
-    local m = self.metrics
+    local seconds = elapsed()
+    local m = self.counters
     if m then
         m:command(label, outcome, seconds)
         if view.version == 2 and src and outcome ~= "deferred" then
             m:outbox(replies_in(src))
         end
     end
-    if self.log_vars ~= false then
-        local ok = pcall(function()
-            local var = ngx.var
-            var.mphybrid_req = view.outcome_req or "-"
-            var.mphybrid_session = view.session
-            var.mphybrid_api = label
-            var.mphybrid_outcome = outcome
-            var.mphybrid_ms = tostring(seconds * 1000)
-        end)
-        if not ok then
-            self.log_vars = false -- not declared in this location: docs/GATEWAY.md
-        end
-    end
+    log_vars(self, view.outcome_req, view.session, label, outcome, seconds)
 end
 
 local function answer(src, back)
@@ -420,7 +433,7 @@ end
 
 --- gw:metrics(): answers the request with the metrics (content_by_lua*)
 function _M.metrics(self)
-    local m = self.metrics
+    local m = self.counters
     if not m then
         return refuse_request(self, 404, "ENOMETRICS", "no lua_shared_dict for metrics is declared")
     end

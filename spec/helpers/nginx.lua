@@ -6,6 +6,7 @@
 local paths = require "helpers.paths"
 
 local nginx = {}
+nginx.read_file = paths.read_file
 
 local NGINX = "/usr/sbin/nginx"
 local MODULES = "/usr/lib/nginx/modules"
