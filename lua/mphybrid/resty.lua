@@ -233,10 +233,13 @@ end
 
 ---------------------------------------------------------------- HTTP
 
+-- (no Cache-Control: the answer has no validator or lifetime a cache could
+-- use; each header set costs about a microsecond)
 local function send(status, body)
-    ngx.status = status
+    if status ~= 200 then
+        ngx.status = status
+    end
     ngx.header["Content-Type"] = "application/json"
-    ngx.header["Cache-Control"] = "no-store"
     ngx.print(body)
 end
 
