@@ -440,7 +440,7 @@ describe("the OpenResty gateway", function()
     local lim
 
     setup(function()
-      lim = assert(nginx.start(gateway_conf([[{ max_body = 3000, max_cmd = 600, max_depth = 5,
+      lim = assert(nginx.start(gateway_conf([[{ direct = { "echo", "big" }, max_body = 3000, max_cmd = 600, max_depth = 5,
         max_src = 700, max_hash = 20, outbox_max = 2, outbox_ttl = 1000, store_ttl = 1000 }]])))
     end)
 

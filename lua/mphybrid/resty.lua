@@ -96,6 +96,13 @@ local function gate_dispatch(self, cmd, ctx, write)
             return refuse(view, write, from_value(err, "EDENIED", "not authorized"))
         end
     end
+    if gw.direct[api] then
+        -- never yields: no light thread, no deadline
+        return self.router:dispatch(cmd, ctx, function(e, result)
+            view.outcome = e and e.code or "ok"
+            return write(e, result)
+        end)
+    end
     local done = false
     local function finish(e, result)
         if done then
@@ -144,6 +151,9 @@ end
 -- opts.store: a store (docs/GATEWAY.md); default mphybrid.store.shdict on
 --   the zones "mphybrid" and "mphybrid_claims".
 -- opts.apis: array of the api names served (default: all the router has).
+-- opts.direct: array of api names whose handlers never yield: they run in
+--   the request itself, without a light thread (faster), and so without
+--   response_wait or handler_timeout.
 -- opts.authorize(ctx) -> true | nil, err: ctx = { session, req, api,
 --   version, params, cmd }; runs in the request (ngx.var, ngx.req work).
 -- opts.metrics: lua_shared_dict for counters (default "mphybrid_metrics"
@@ -178,9 +188,19 @@ function _M.new(opts)
             allow[api] = true
         end
     end
+    local direct = {}
+    if opts.direct ~= nil then
+        if type(opts.direct) ~= "table" then
+            error("resty.new: opts.direct must be an array of api names", 2)
+        end
+        for i = 1, #opts.direct do
+            direct[opts.direct[i]] = true
+        end
+    end
     local self = {
         router = router,
         allow = allow,
+        direct = direct,
         authorize = opts.authorize,
         log = opts.log or router.log,
         max_body = number(opts, "max_body"),
