@@ -170,7 +170,7 @@ describe("the OpenResty gateway", function()
       local cmd = v2_cmd("H5Req_" .. key, "count", { key = key })
       local pids = {}
       for i = 1, 12 do
-        local a = answer(post(cmd, SRC, "sess-replay-" .. i .. "-0123456789"))
+        local a = answer(post(cmd, SRC, "sess-replay-" .. key))
         assert.same({ result = 1 }, reply_of(a.src, "H5Req_" .. key))
         local p = answer(post(seed_cmd("H5Req_pid" .. i, "pid"))).src
         pids[fragment(p)["H5Req_pid" .. i]] = true
@@ -186,7 +186,7 @@ describe("the OpenResty gateway", function()
       local list = {}
       for i = 1, 40 do
         list[i] = { path = "/mphybrid", body = body(v2_cmd("H5Req_" .. key, "count", { key = key, ms = 50 }), SRC,
-          "sess-burst-" .. i .. "-0123456789") }
+          "sess-burst-" .. key) }
       end
       local results = srv:parallel(list)
       for _, r in ipairs(results) do
@@ -194,6 +194,14 @@ describe("the OpenResty gateway", function()
       end
       nginx.sleep(0.2)
       assert.same(1, runs()[key])
+    end)
+
+    it("replays a reply only to the session that sent the command (replay_scope session)", function()
+      local key = unique("k")
+      local cmd = v2_cmd("H5Req_" .. key, "count", { key = key })
+      assert.same({ result = 1 }, reply_of(answer(post(cmd, SRC, "sess-owner-" .. key)).src, "H5Req_" .. key))
+      assert.same({ result = 2 }, reply_of(answer(post(cmd, SRC, "sess-other-" .. key)).src, "H5Req_" .. key))
+      assert.same({ result = 1 }, reply_of(answer(post(cmd, SRC, "sess-owner-" .. key)).src, "H5Req_" .. key))
     end)
 
     it("refuses a request id reused for another api with ECMD", function()
@@ -236,16 +244,6 @@ describe("the OpenResty gateway", function()
       assert.same(1, runs()[key])
     end)
 
-    it("delivers a slow reply to the session that replayed the command while it ran", function()
-      local key = unique("k")
-      answer(post(v2_cmd("H5Req_moved", "slow", { key = key, ms = 600 }), SRC, "sess-first-" .. key))
-      answer(post(v2_cmd("H5Req_moved", "slow", { key = key, ms = 600 }), SRC, "sess-second-" .. key))
-      nginx.sleep(0.9)
-      local a = answer(post(v2_cmd("H5Req_next", "echo", {}), SRC, "sess-second-" .. key))
-      assert.same({ result = { slept = 600 } }, reply_of(a.src, "H5Req_moved"))
-      assert.same(1, runs()[key])
-    end)
-
     it("answers a seed-compatible handler slower than response_wait in the same answer", function()
       local key = unique("k")
       local a = answer(post(seed_cmd("H5Req_sslow", "slow", { key = key, ms = 500 })))
@@ -262,6 +260,47 @@ describe("the OpenResty gateway", function()
       a = answer(post(v2_cmd("H5Req_late3", "echo", {}), SRC, session))
       assert.same("ETIMEOUT", reply_of(a.src, "H5Req_late2").error.code)
       assert.is_nil(runs()[key .. "b:done"])
+    end)
+  end)
+
+  describe("replay_scope global", function()
+    local g
+
+    setup(function()
+      g = assert(nginx.start(gateway_conf('{ replay_scope = "global", response_wait = 300 }')))
+    end)
+
+    teardown(function()
+      if g then g:stop() end
+    end)
+
+    local function gpost(cmd, session)
+      return answer(g:request("POST", "/mphybrid", body(cmd, SRC, session)))
+    end
+
+    local function gruns()
+      local status, text = g:get("/runs")
+      assert.same(200, status)
+      return core.json_decode(text)
+    end
+
+    it("replays a reply by request id alone, to a new session too, and runs the command once", function()
+      local key = unique("k")
+      local cmd = v2_cmd("H5Req_" .. key, "count", { key = key })
+      for i = 1, 6 do
+        assert.same({ result = 1 }, reply_of(gpost(cmd, "sess-g" .. i .. "-" .. key).src, "H5Req_" .. key))
+      end
+      assert.same(1, gruns()[key])
+    end)
+
+    it("delivers a slow reply to the session that replayed the command while it ran", function()
+      local key = unique("k")
+      gpost(v2_cmd("H5Req_moved", "slow", { key = key, ms = 600 }), "sess-first-" .. key)
+      gpost(v2_cmd("H5Req_moved", "slow", { key = key, ms = 600 }), "sess-second-" .. key)
+      nginx.sleep(0.9)
+      local a = gpost(v2_cmd("H5Req_next", "echo", {}), "sess-second-" .. key)
+      assert.same({ result = { slept = 600 } }, reply_of(a.src, "H5Req_moved"))
+      assert.same(1, gruns()[key])
     end)
   end)
 
@@ -393,7 +432,8 @@ describe("the OpenResty gateway", function()
       end
       -- replayed after the reload: answered from the store, not run again
       for i = 1, 300, 37 do
-        local a = answer(post(v2_cmd("H5Req_" .. tag .. i, "count", { key = tag .. i, ms = 30 })))
+        local a = answer(post(v2_cmd("H5Req_" .. tag .. i, "count", { key = tag .. i, ms = 30 }), SRC,
+          "sess-reload-" .. i .. "-0123456789"))
         assert.same({ result = 1 }, reply_of(a.src, "H5Req_" .. tag .. i))
       end
       local counted = runs()

@@ -13,3 +13,52 @@ describe("mphybrid.store.memory", function()
     assert.same({}, st:session("s1", 0, {}).outbox)
   end)
 end)
+
+describe("shells that share a store", function()
+  local core = require "mphybrid.core"
+  local shell = require "mphybrid.shell"
+  local router = require "mphybrid.router"
+  local SRC = "https://h5.example.com/"
+
+  local runs, r
+  before_each(function()
+    runs = 0
+    r = router.new({ log = function() end })
+    r:register("once", function() runs = runs + 1 return runs end)
+  end)
+
+  local function cmd(req)
+    return { cmd = core.encode_uri_component('{"req":"' .. req .. '","api":"once","mph":2}') }
+  end
+
+  local function reply(src, req)
+    return core.json_decode(core.decode_fragment(core.get_fragment(src))[req])
+  end
+
+  it("run a request id once across sessions, by default (replay_scope global)", function()
+    local base = shell.new({ router = r, src = SRC, store = memory.new() })
+    assert.same({ result = 1 }, reply(base:for_session("s1", SRC):on_load(cmd("H5Req_1")), "H5Req_1"))
+    assert.same({ result = 1 }, reply(base:for_session("s2", SRC):on_load(cmd("H5Req_1")), "H5Req_1"))
+    assert.same(1, runs)
+  end)
+
+  it("keep each session's request ids apart with replay_scope session", function()
+    local base = shell.new({ router = r, src = SRC, store = memory.new(), replay_scope = "session" })
+    assert.same({ result = 1 }, reply(base:for_session("s1", SRC):on_load(cmd("H5Req_1")), "H5Req_1"))
+    assert.same({ result = 2 }, reply(base:for_session("s2", SRC):on_load(cmd("H5Req_1")), "H5Req_1"))
+    assert.same({ result = 1 }, reply(base:for_session("s1", SRC):on_load(cmd("H5Req_1")), "H5Req_1"))
+    assert.same(2, runs)
+  end)
+
+  it("keep an outbox per session", function()
+    local base = shell.new({ router = r, src = SRC, store = memory.new() })
+    base:for_session("s1", SRC):on_load(cmd("H5Req_1"))
+    local src = base:for_session("s2", SRC):on_load(cmd("H5Req_2"))
+    assert.is_nil(core.decode_fragment(core.get_fragment(src)).H5Req_1)
+    assert.same({ outbox = 1, store = 2, running = 0 }, base:for_session("s1", SRC):stats())
+  end)
+
+  it("refuse a replay_scope other than global or session", function()
+    assert.has_error(function() shell.new({ router = r, src = SRC, replay_scope = "node" }) end)
+  end)
+end)

@@ -158,6 +158,9 @@ end
 --   version, params, cmd }; runs in the request (ngx.var, ngx.req work).
 -- opts.metrics: lua_shared_dict for counters (default "mphybrid_metrics"
 --   when declared; false for none).
+-- opts.replay_scope: "session" (default: a stored reply is replayed only
+--   to the session that sent the command) or "global" (by request id
+--   alone: a re-created web-view page, with a new session, gets it too).
 -- opts.env: handed to every handler as ctx.env.
 -- opts.log(level, message): default ngx.log.
 -- Limits: max_body, response_wait, handler_timeout (resty.defaults), the
@@ -241,6 +244,7 @@ function _M.new(opts)
         store = counted(st, self.counters),
         log = self.log,
         env = opts.env,
+        replay_scope = opts.replay_scope or "session",
     }
     for i = 1, #SHELL_LIMITS do
         sopts[SHELL_LIMITS[i]] = opts[SHELL_LIMITS[i]]

@@ -69,8 +69,11 @@ end
 -- page's hash and the replay store are kept: see docs/GATEWAY.md; default a
 -- mphybrid.store.memory of this shell's own, made with the store limits of
 -- opts), opts.session (the web-view session this shell answers for, the
--- key of its outbox and hash in the store; default "default"), and the
--- limits in shell.defaults.
+-- key of its outbox and hash in the store; default "default"),
+-- opts.replay_scope ("global": a replayed command is known by its request id
+-- alone, the default; "session": by its session and request id, so that a
+-- reply is only ever replayed to the session that asked), and the limits in
+-- shell.defaults.
 function _M.new(opts)
     if type(opts) ~= "table" then
         error("shell.new: opts must be a table", 2)
@@ -95,6 +98,10 @@ function _M.new(opts)
         or type(store.settle) ~= "function" or type(store.session) ~= "function" then
         error("shell.new: opts.store must be a store (claim, settle, session)", 2)
     end
+    local scope = opts.replay_scope
+    if scope ~= nil and scope ~= "global" and scope ~= "session" then
+        error('shell.new: opts.replay_scope must be "global" or "session"', 2)
+    end
     local session = opts.session
     if session == nil then
         session = DEFAULT_SESSION
@@ -113,6 +120,7 @@ function _M.new(opts)
         max_hash = positive(opts, "max_hash"),
         store = store,
         session = session,
+        replay_by_session = scope == "session",
         last_stamp = 0,
     }
     self.decode_opts = { max_size = self.max_cmd, max_depth = self.max_depth }
@@ -473,12 +481,14 @@ function _M.on_load(self, options, done)
 
     local now = self.now()
     local store, api = self.store, cmd.api
+    -- the key of the command in the replay store
+    local key = self.replay_by_session and self.session .. "\t" .. req or req
     if ack or hash ~= nil then
         -- acknowledged replies leave the outbox before the command runs
         session_step(self, now, { ack = ack, hash = hash })
     end
 
-    local claimed, stored, scode = store:claim(req, api, self.session, now)
+    local claimed, stored, scode = store:claim(key, api, self.session, now)
     if claimed == nil then
         local c, msg = parse_error(stored, scode or "ESTORE")
         return answer_error(self, req, true, scode or c, msg, done)
@@ -501,9 +511,9 @@ function _M.on_load(self, options, done)
     return run(self, cmd, ctx, done, function(e, result)
         local t = self.now()
         local value = envelope(self, e, result)
-        local waiting, serr = store:settle(req, api, value, t)
+        local waiting, serr = store:settle(key, api, value, t)
         if waiting == nil then
-            self.log("error", "store: settle " .. req .. ": " .. tostring(serr))
+            self.log("error", "store: settle " .. key .. ": " .. tostring(serr))
             waiting = {}
         end
         for i = 1, #waiting do
@@ -515,7 +525,7 @@ function _M.on_load(self, options, done)
         end
         local src, werr, replaced = write_v2(self, t, { req = req, value = value })
         if replaced then
-            store:settle(req, api, replaced, t)
+            store:settle(key, api, replaced, t)
         end
         return src, werr
     end)
