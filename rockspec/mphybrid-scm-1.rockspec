@@ -49,5 +49,8 @@ build = {
         ["mphybrid.options"] = "lua/mphybrid/options.lua",
         ["mphybrid.store"] = "lua/mphybrid/store/init.lua",
         ["mphybrid.store.memory"] = "lua/mphybrid/store/memory.lua",
+        ["mphybrid.store.shdict"] = "lua/mphybrid/store/shdict.lua",
+        ["mphybrid.resty"] = "lua/mphybrid/resty.lua",
+        ["mphybrid.resty.metrics"] = "lua/mphybrid/resty/metrics.lua",
     },
 }
