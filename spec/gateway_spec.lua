@@ -543,6 +543,39 @@ describe("the OpenResty gateway", function()
     end)
   end)
 
+  describe("a claims zone that is full", function()
+    it("answers new version 2 commands ESTORE under their own request id, and counts the store errors", function()
+      local conf = gateway_conf("{ response_wait = 100 }")
+      conf.http = conf.http:gsub("lua_shared_dict mphybrid_claims 1m", "lua_shared_dict mphybrid_claims 12k")
+      local tight = assert(nginx.start(conf))
+      local ok, err = pcall(function()
+        local key = unique("k")
+        local list = {}
+        for i = 1, 150 do
+          list[i] = { path = "/mphybrid", body = body(v2_cmd("H5Req_full" .. i, "slow", { key = key .. i, ms = 600 }),
+            SRC, "sess-full-" .. i .. "-0123456789") }
+        end
+        local refused = 0
+        for i, r in ipairs(tight:parallel(list, 150)) do
+          local a = answer(r.status, r.body)
+          local reply = reply_of(a.src, "H5Req_full" .. i)
+          if reply then
+            assert.same("ESTORE", reply.error.code)
+            refused = refused + 1
+          end
+        end
+        assert.is_true(refused > 0)
+        local _, text = tight:get("/metrics")
+        assert.truthy(text:find("mphybrid_store_errors_total [1-9]"))
+        local log = tight:error_log() or ""
+        assert.falsy(log:find("[alert]", 1, true), log)
+        assert.falsy(log:find("runtime error", 1, true), log)
+      end)
+      tight:stop()
+      assert(ok, err)
+    end)
+  end)
+
   describe("a store zone that is full", function()
     it("drops the least recently used sessions and replies, never a running claim", function()
       local small = assert(nginx.start(gateway_conf("{ response_wait = 100 }", nil, "64k")))
