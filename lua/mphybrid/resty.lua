@@ -73,6 +73,16 @@ local function refuse(view, write, err)
     return write(err)
 end
 
+-- the body of a handler's light thread: whatever raises there still
+-- finishes the command
+local function run_dispatch(router, cmd, ctx, finish)
+    local ok, err = pcall(router.dispatch, router, cmd, ctx, finish)
+    if not ok then
+        router.log("error", "dispatch of request " .. tostring(ctx.req) .. " raised: " .. text(err))
+        finish(new_error("ECRASH", "the command raised an error"))
+    end
+end
+
 local function gate_dispatch(self, cmd, ctx, write)
     local gw = self.gw
     local view = ctx.shell
@@ -103,24 +113,26 @@ local function gate_dispatch(self, cmd, ctx, write)
             return write(e, result)
         end)
     end
-    local done = false
     local function finish(e, result)
-        if done then
+        if view.done then
             gw.log("warn", "reply to " .. tostring(ctx.req) .. " after its deadline ignored")
             return
         end
-        done = true
+        view.done = true
         if view.outcome == nil then
             view.outcome = e and e.code or "ok"
         end
-        write(e, result)
+        local ok, err = pcall(write, e, result)
+        if not ok then
+            gw.log("error", "writing the reply to " .. tostring(ctx.req) .. " raised: " .. text(err))
+        end
         local waiter = view.waiter
         if waiter then
             waiter:post(1)
         end
     end
     view.finish = finish
-    view.thread = ngx.thread.spawn(self.router.dispatch, self.router, cmd, ctx, finish)
+    view.thread = ngx.thread.spawn(run_dispatch, self.router, cmd, ctx, finish)
 end
 
 -------------------------------------------------------------- the store
@@ -405,6 +417,10 @@ end
 -- to response_wait (version 2) or handler_timeout (seed-compatible: the
 -- published page has no way to take a later reply)
 local function wait(self, view, src)
+    if view.done then
+        -- finished, but its src could not be written
+        return view.src, true
+    end
     local sema = semaphore.new()
     view.waiter = sema
     if view.version == 2 then
