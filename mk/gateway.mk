@@ -32,6 +32,7 @@ serve: build/jit/mphybrid/core.so $(SERVE_DIR)/conf/nginx.conf
 	@if [ -n "$(HANDLERS)" ] && [ ! -r "$(HANDLERS)" ]; then \
 	  echo "make serve: HANDLERS=$(HANDLERS): no such file"; exit 1; fi
 	@echo "mphybrid gateway on http://127.0.0.1:$(PORT)/mphybrid (Ctrl-C stops it)"
+	@echo "  simulator: http://127.0.0.1:$(PORT)/ (H5 pages from $(H5_ROOT), any of them with /?page=/h5/<file>)"
 	@echo "  handlers: $(if $(HANDLERS),$(HANDLERS),examples/openresty/handlers.lua)"
 	@echo "  store:    $(if $(STORE),$(STORE),lua_shared_dict (this nginx only))"
 	@echo "  logs:     $(SERVE_DIR)/logs/access.log (one line per command), errors here"
