@@ -170,7 +170,7 @@
     }
     cmds.forEach(function (c) {
       self.add({ req: String(c.req), api: String(c.api), params: c.params, v2: c.mph >= 2, batch: c.batch,
-        bytes: bytes, status: "failed", code: "navigateTo:fail", note: errMsg, latency: 0 });
+        bytes: bytes, status: "failed", code: "navigateTo:fail", note: errMsg });
     });
   };
 
