@@ -44,6 +44,7 @@ build = {
         ["mphybrid"] = "lua/mphybrid/init.lua",
         ["mphybrid.router"] = "lua/mphybrid/router.lua",
         ["mphybrid.shell"] = "lua/mphybrid/shell.lua",
+        ["mphybrid.batch"] = "lua/mphybrid/batch.lua",
         ["mphybrid.client"] = "lua/mphybrid/client.lua",
         ["mphybrid.errors"] = "lua/mphybrid/errors.lua",
         ["mphybrid.options"] = "lua/mphybrid/options.lua",

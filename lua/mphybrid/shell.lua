@@ -7,6 +7,7 @@ local limits = require "mphybrid.options"
 local errors = require "mphybrid.errors"
 local stores = require "mphybrid.store"
 local memory_store = require "mphybrid.store.memory"
+local batch = require "mphybrid.batch"
 
 local type = type
 local pairs = pairs
@@ -446,6 +447,13 @@ function _M.on_load(self, options, done)
     if not cmd then
         local req, v2
         if code == "ECMD" then
+            -- a version 2 batch has no api of its own (mphybrid.batch)
+            local entries, berr = batch.read(raw, self.decode_opts)
+            if entries then
+                return batch.run(self, entries, done)
+            elseif berr then
+                err = "ECMD: " .. berr
+            end
             req, v2 = peek(raw)
         end
         local c, msg = parse_error(err, code or "ECMD")

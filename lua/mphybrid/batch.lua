@@ -1,0 +1,168 @@
+-- mphybrid.batch: version 2 batches on the shell's side. A batch carries
+-- several commands in one navigateTo:
+--   {"mph":2,"batch":[{"req":..,"api":..,"params":..},..],"ack":[..],"hash":".."}
+-- The shell runs each entry as if it had come alone (the checks, the replay
+-- store, the outbox), the acknowledgements and the hash with the first, and
+-- answers the batch once, with one src, when every entry has its reply.
+-- Protocol: docs/PROTOCOL.md ("Batches").
+
+local core = require "mphybrid.core"
+
+local type = type
+local pairs = pairs
+local getmetatable = getmetatable
+local str_byte = string.byte
+local str_find = string.find
+local str_match = string.match
+local tonumber = tonumber
+
+local json_decode = core.json_decode
+local json_encode = core.json_encode
+local decode_uri_component = core.decode_uri_component
+local array_mt = core.array_mt
+
+local _M = {}
+
+-- entries one batch may carry: a command URL within max_url holds far fewer;
+-- a gateway's POST body could hold more than an outbox keeps
+_M.max_entries = 32
+
+-- fields of the batch itself, never copied from an entry
+local BATCH_FIELDS = { mph = true, ack = true, hash = true, batch = true }
+
+-- the command's JSON text, decoded until it starts with "{", at most twice
+-- (as core.decode_cmd reads cmd)
+local function json_text(raw)
+    local text = raw
+    for _ = 1, 2 do
+        if str_byte(text, 1) == 123 then -- "{"
+            return text
+        end
+        text = decode_uri_component(text)
+        if not text then
+            return nil
+        end
+    end
+    return str_byte(text, 1) == 123 and text or nil
+end
+
+--- batch.read(raw, decode_opts) -> entries | nil [, message]
+-- raw: a cmd option that core.decode_cmd refused as ECMD. entries: the JSON
+-- text of each entry as a command of its own (the batch's mph in each, its
+-- ack and hash in the first). nil alone: not a batch (the refusal stands);
+-- nil, message: a batch of the wrong shape (ECMD).
+function _M.read(raw, decode_opts)
+    local text = json_text(raw)
+    if not text then
+        return nil
+    end
+    local cmd = json_decode(text, decode_opts)
+    if type(cmd) ~= "table" or getmetatable(cmd) == array_mt or cmd.batch == nil
+        or cmd.req ~= nil or cmd.api ~= nil then
+        return nil
+    end
+    local list, mph = cmd.batch, cmd.mph
+    if type(mph) ~= "number" or mph < 2 then
+        return nil, "a batch needs mph 2"
+    end
+    if getmetatable(list) ~= array_mt or #list == 0 or #list > _M.max_entries then
+        return nil, "batch must be an array of 1 to " .. _M.max_entries .. " commands"
+    end
+    local entries = {}
+    for i = 1, #list do
+        local e = list[i]
+        local one = e
+        if type(e) == "table" and getmetatable(e) ~= array_mt then
+            one = {}
+            for k, v in pairs(e) do
+                if not BATCH_FIELDS[k] then
+                    one[k] = v
+                end
+            end
+            one.mph = mph
+            if i == 1 then
+                one.ack, one.hash = cmd.ack, cmd.hash
+            end
+        end
+        -- an entry that is not an object is answered as such a command would be
+        entries[i] = json_encode(one) or "null"
+    end
+    return entries
+end
+
+local function stamp_of(src)
+    return tonumber(str_match(src, "[#&]v=(%d+)$")) or 0
+end
+
+--- batch.run(shell, entries, done) -> src, true | false
+-- Runs each entry on a view of its own (shell:for_session, so that a
+-- gateway keeps one command per view), and answers like shell:on_load: the
+-- src and true when every reply is written at once, else false, and
+-- done(src, true) once the last reply is written. The src answered is the
+-- version 2 one written last: every such write carries the whole outbox of
+-- the session (an entry answered under miniProgramResult, for want of a
+-- usable req, is heard only when no entry is answered in version 2).
+-- shell.batch holds the views while they run.
+function _M.run(shell, entries, done)
+    local views = {}
+    local state = { views = views, left = 1, src = nil, stamp = 0 }
+    shell.batch, shell.version, shell.outcome = state, 2, "batch"
+    shell.outcome_req, shell.outcome_api = nil, nil
+    local finished = false
+
+    local function answer()
+        local src = state.src or shell.src
+        shell.src = src
+        if state.stamp > (shell.last_stamp or 0) then
+            shell.last_stamp = state.stamp
+        end
+        finished = true
+        return src
+    end
+
+    local function one(src)
+        -- a version 2 write carries the whole outbox: the last one wins over
+        -- a seed-compatible error (an entry without a usable req)
+        if src and (state.src == nil or str_find(src, "#mph=2&", 1, true)
+            or not str_find(state.src, "#mph=2&", 1, true)) then
+            state.src = src
+            local t = stamp_of(src)
+            if t > state.stamp then
+                state.stamp = t
+            end
+        end
+        state.left = state.left - 1
+        if state.left == 0 and state.async then
+            local out = answer()
+            if done then
+                done(out, true)
+            end
+        end
+    end
+
+    for i = 1, #entries do
+        local view = shell:for_session(shell.session, shell.src)
+        views[i] = view
+        state.left = state.left + 1
+        local called = false
+        view:on_load({ cmd = entries[i] }, function(src)
+            -- on_load calls done once; guard anyway: the count must hold
+            if not called then
+                called = true
+                one(src)
+            end
+        end)
+    end
+    state.left = state.left - 1
+    if state.left == 0 and not finished then
+        local src = answer()
+        if done then
+            done(src, true)
+        end
+        return src, true
+    end
+    state.async = true
+    return false
+end
+
+return _M

@@ -1,0 +1,165 @@
+local core = require "mphybrid.core"
+local router = require "mphybrid.router"
+local shell = require "mphybrid.shell"
+local batch = require "mphybrid.batch"
+
+local E = core.encode_uri_component
+local SRC = "https://h5.example.com/app/index.html"
+
+local function fragment(src)
+  return (core.decode_fragment(core.get_fragment(src)))
+end
+
+-- the fragment's keys in the order written
+local function keys(src)
+  local out = {}
+  for pair in core.get_fragment(src):gmatch("[^&]+") do
+    out[#out + 1] = core.decode_uri_component(pair:match("^[^=]*"))
+  end
+  return out
+end
+
+local function envelope(src, req)
+  local value = fragment(src)[req]
+  return value and core.json_decode(value)
+end
+
+-- the cmd option of a batch: entries as Lua tables, extra fields on the batch
+local function batch_cmd(entries, extra)
+  local parts = {}
+  for i, e in ipairs(entries) do
+    parts[i] = type(e) == "string" and e or core.json_encode(e)
+  end
+  local text = '{"mph":2,"batch":[' .. table.concat(parts, ",") .. "]"
+  for _, kv in ipairs(extra or {}) do
+    text = text .. "," .. core.json_encode(kv[1]) .. ":" .. kv[2]
+  end
+  return { cmd = E(text .. "}") }
+end
+
+describe("a version 2 batch on the shell", function()
+  local r, s, clock, pending, runs
+
+  before_each(function()
+    clock = 1700000000000
+    pending, runs = {}, {}
+    r = router.new({ log = function() end })
+    r:register("echo", function(params, ctx)
+      runs[#runs + 1] = ctx.req
+      return params
+    end)
+    r:register("fail", function() return nil, { code = "EPAY", message = "over the limit" } end)
+    r:register("wait", function(_, ctx, reply) pending[ctx.req] = reply end, { async = true })
+    s = assert(shell.new({ router = r, src = SRC, now = function() return clock end }))
+  end)
+
+  it("answers every entry in one fragment, in the order of the batch, with the batch's hash", function()
+    local src, back = s:on_load(batch_cmd({
+      { req = "H5Req_b1", api = "echo", params = { n = 1 } },
+      { req = "H5Req_b2", api = "fail" },
+      { req = "H5Req_b3", api = "nosuch" },
+    }, { { "hash", '"/cart"' } }))
+    assert.is_true(back)
+    assert.same(src, s:get_src())
+    assert.same({ "mph", "H5Req_b1", "H5Req_b2", "H5Req_b3", "hash", "v" }, keys(src))
+    assert.same({ result = { n = 1 } }, envelope(src, "H5Req_b1"))
+    assert.same("EPAY", envelope(src, "H5Req_b2").error.code)
+    assert.same("ENOAPI", envelope(src, "H5Req_b3").error.code)
+    assert.same("/cart", fragment(src).hash)
+  end)
+
+  it("calls done once, after the last asynchronous entry has replied, with every reply", function()
+    local calls = {}
+    local out = s:on_load(batch_cmd({
+      { req = "H5Req_w1", api = "wait" },
+      { req = "H5Req_e1", api = "echo", params = { a = 1 } },
+      { req = "H5Req_w2", api = "wait" },
+    }), function(src, back) calls[#calls + 1] = { src, back } end)
+    assert.is_false(out)
+    assert.same({}, calls)
+    clock = clock + 5
+    pending.H5Req_w2("second")
+    assert.same({}, calls)
+    pending.H5Req_w1("first")
+    assert.same(1, #calls)
+    local src = calls[1][1]
+    assert.is_true(calls[1][2])
+    assert.same(src, s:get_src())
+    assert.same({ result = "first" }, envelope(src, "H5Req_w1"))
+    assert.same({ result = { a = 1 } }, envelope(src, "H5Req_e1"))
+    assert.same({ result = "second" }, envelope(src, "H5Req_w2"))
+  end)
+
+  it("runs each entry as if it came alone: a replayed entry is answered from the store, not run again", function()
+    s:on_load(batch_cmd({ { req = "H5Req_r1", api = "echo", params = { k = "v" } } }))
+    assert.same({ "H5Req_r1" }, runs)
+    local src = s:on_load(batch_cmd({
+      { req = "H5Req_r1", api = "echo", params = { k = "v" } },
+      { req = "H5Req_r2", api = "echo" },
+    }))
+    assert.same({ "H5Req_r1", "H5Req_r2" }, runs)
+    assert.same({ result = { k = "v" } }, envelope(src, "H5Req_r1"))
+    -- the same request id under another api, as alone
+    src = s:on_load(batch_cmd({ { req = "H5Req_r2", api = "fail" } }))
+    assert.same("ECMD", envelope(src, "H5Req_r2").error.code)
+  end)
+
+  it("takes the batch's acknowledgements before its entries run", function()
+    local src = s:on_load(batch_cmd({ { req = "H5Req_k1", api = "echo" }, { req = "H5Req_k2", api = "echo" } }))
+    assert.same({ "mph", "H5Req_k1", "H5Req_k2", "v" }, keys(src))
+    src = s:on_load(batch_cmd({ { req = "H5Req_k3", api = "echo" } },
+      { { "ack", '["H5Req_k1","H5Req_k2"]' } }))
+    assert.same({ "mph", "H5Req_k3", "v" }, keys(src))
+  end)
+
+  it("answers an entry of the wrong shape under its own id, and runs the others", function()
+    local src = s:on_load(batch_cmd({
+      '{"req":"H5Req_x1","api":7}',
+      { req = "H5Req_x2", api = "echo", params = { ok = true } },
+      '{"req":"mph","api":"echo"}',
+    }))
+    assert.same("ECMD", envelope(src, "H5Req_x1").error.code)
+    assert.same({ result = { ok = true } }, envelope(src, "H5Req_x2"))
+    assert.same({ "H5Req_x2" }, runs)
+  end)
+
+  it("refuses a batch of the wrong shape with ECMD under miniProgramResult, running nothing", function()
+    local cases = {
+      '{"mph":2,"batch":[]}',
+      '{"mph":2,"batch":{"req":"H5Req_1","api":"echo"}}',
+      '{"mph":1,"batch":[{"req":"H5Req_1","api":"echo"}]}',
+      '{"batch":[{"req":"H5Req_1","api":"echo"}]}',
+    }
+    local many = {}
+    for i = 1, batch.max_entries + 1 do many[i] = '{"req":"H5Req_m' .. i .. '","api":"echo"}' end
+    cases[#cases + 1] = '{"mph":2,"batch":[' .. table.concat(many, ",") .. "]}"
+    for _, text in ipairs(cases) do
+      clock = clock + 1
+      local src = s:on_load({ cmd = E(text) })
+      assert.same({ "miniProgramResult", "v" }, keys(src), text)
+      assert.same("ECMD", fragment(src).miniProgramResult, text)
+    end
+    assert.same({}, runs)
+  end)
+
+  it("leaves a command with an api of its own to the single path, batch field or not", function()
+    local src = s:on_load({ cmd = E('{"req":"H5Req_s1","api":"echo","params":{"a":1},"mph":2,"batch":[7]}') })
+    assert.same({ result = { a = 1 } }, envelope(src, "H5Req_s1"))
+  end)
+
+  it("keeps exactly-once when an entry's handler re-enters the shell with another batch", function()
+    local inner
+    r:register("reenter", function()
+      inner = s:on_load(batch_cmd({ { req = "H5Req_i1", api = "echo" } }))
+      return "outer"
+    end)
+    local done = 0
+    local src = s:on_load(batch_cmd({ { req = "H5Req_o1", api = "reenter" }, { req = "H5Req_o2", api = "echo" } }),
+      function() done = done + 1 end)
+    assert.same(1, done)
+    assert.is_string(inner)
+    assert.same({ result = "outer" }, envelope(src, "H5Req_o1"))
+    assert.same({ result = {} }, envelope(src, "H5Req_o2"))
+    assert.same({ result = {} }, envelope(src, "H5Req_i1"))
+  end)
+end)
