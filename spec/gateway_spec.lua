@@ -607,4 +607,66 @@ describe("the OpenResty gateway", function()
       assert(ok, err)
     end)
   end)
+
+  describe("batches (version 2)", function()
+    local function batch_cmd(entries, extra)
+      local parts = {}
+      for i, e in ipairs(entries) do parts[i] = json(e) end
+      return E('{"mph":2,"batch":[' .. table.concat(parts, ",") .. "]" .. (extra or "") .. "}")
+    end
+
+    it("answers every entry of a batch in one src, each run once, failures under their own ids", function()
+      local key = unique("k")
+      local session = "sess-batch-" .. key
+      local a = answer(post(batch_cmd({
+        { req = "H5Req_g1", api = "echo", params = { n = 1 } },
+        { req = "H5Req_g2", api = "count", params = { key = key } },
+        { req = "H5Req_g3", api = "fail" },
+        { req = "H5Req_g4", api = "nosuch" },
+      }, ',"hash":"/cart"'), SRC, session))
+      assert.is_true(a.back)
+      assert.same({ result = { n = 1 } }, reply_of(a.src, "H5Req_g1"))
+      assert.same({ result = 1 }, reply_of(a.src, "H5Req_g2"))
+      assert.same("EPAY", reply_of(a.src, "H5Req_g3").error.code)
+      assert.same("ENOAPI", reply_of(a.src, "H5Req_g4").error.code)
+      assert.same("/cart", fragment(a.src).hash)
+      -- the same batch again: answered from the replay store, run once
+      a = answer(post(batch_cmd({ { req = "H5Req_g2", api = "count", params = { key = key } } }), SRC, session))
+      assert.same({ result = 1 }, reply_of(a.src, "H5Req_g2"))
+      assert.same(1, runs()[key])
+    end)
+
+    it("waits for a yielding entry within response_wait, and sends a slower one through the outbox", function()
+      local key = unique("k")
+      local session = "sess-bslow-" .. key
+      local a = answer(post(batch_cmd({
+        { req = "H5Req_q1", api = "slow", params = { key = key .. "a", ms = 100 } },
+        { req = "H5Req_q2", api = "echo", params = { x = 2 } },
+      }), SRC, session))
+      assert.same({ result = { slept = 100 } }, reply_of(a.src, "H5Req_q1"))
+      assert.same({ result = { x = 2 } }, reply_of(a.src, "H5Req_q2"))
+      a = answer(post(batch_cmd({
+        { req = "H5Req_q3", api = "slow", params = { key = key .. "b", ms = 800 } },
+        { req = "H5Req_q4", api = "echo", params = { x = 4 } },
+      }, ',"ack":["H5Req_q1","H5Req_q2"]'), SRC, session))
+      -- answered at response_wait with what was written: the fast entry
+      assert.same({ result = { x = 4 } }, reply_of(a.src, "H5Req_q4"))
+      assert.is_nil(reply_of(a.src, "H5Req_q3"))
+      assert.is_nil(reply_of(a.src, "H5Req_q1"))
+      nginx.sleep(1)
+      a = answer(post(v2_cmd("H5Req_q5", "echo", {}, { ack = { "H5Req_q4" } }), SRC, session))
+      assert.same({ result = { slept = 800 } }, reply_of(a.src, "H5Req_q3"))
+      assert.same(1, runs()[key .. "b"])
+    end)
+
+    it("answers ETIMEOUT for a batch entry over handler_timeout", function()
+      local key = unique("k")
+      local session = "sess-btime-" .. key
+      answer(post(batch_cmd({ { req = "H5Req_t1", api = "slow", params = { key = key, ms = 3000 } } }), SRC, session))
+      nginx.sleep(1.5)
+      local a = answer(post(v2_cmd("H5Req_t2", "echo", {}), SRC, session))
+      assert.same("ETIMEOUT", reply_of(a.src, "H5Req_t1").error.code)
+      assert.is_nil(runs()[key .. ":done"])
+    end)
+  end)
 end)

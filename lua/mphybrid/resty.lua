@@ -438,6 +438,31 @@ local function wait(self, view, src)
     return view.src, true
 end
 
+-- the answer of a batch (mphybrid.batch) whose entries have not all
+-- replied: wait for the last, up to response_wait; then answer with the
+-- replies written so far, the others going to the outbox
+local function wait_batch(self, view, src)
+    local sema = semaphore.new()
+    view.waiter = sema
+    if sema:wait(self.response_wait / 1000) then
+        return view.answered, true
+    end
+    view.outcome = "deferred"
+    view.deferred = true
+    return view.batch.src or src, true
+end
+
+-- the entries of a batch still running past handler_timeout
+local function give_up_batch(self, view)
+    local views = view.batch.views
+    for i = 1, #views do
+        local v = views[i]
+        if not v.done and v.thread then
+            give_up(self, v)
+        end
+    end
+end
+
 -- the handler ran over handler_timeout: its command is answered ETIMEOUT
 -- and its light thread ends
 give_up = function(self, view)
@@ -455,9 +480,23 @@ function _M.serve(self)
         return refuse_request(self, src, session, message)
     end
     local view = self.shell:for_session(session, src)
-    local out, back, err = view:on_load({ cmd = cmd })
+    local out, back, err = view:on_load({ cmd = cmd }, function(written)
+        -- a batch is answered once all its entries have replied (each
+        -- entry, on a view of its own, wakes its own waiter)
+        if rawget(view, "batch") then
+            view.answered = written or view.src
+            local waiter = view.waiter
+            if waiter then
+                waiter:post(1)
+            end
+        end
+    end)
     if out == false then
-        out, back = wait(self, view, src)
+        if rawget(view, "batch") then
+            out, back = wait_batch(self, view, src)
+        else
+            out, back = wait(self, view, src)
+        end
     end
     if out == nil then
         self.log("error", "no src could be written (session " .. session .. "): " .. tostring(err))
@@ -469,7 +508,11 @@ function _M.serve(self)
         -- the handler goes on after the answer; the request ends with it
         ngx.eof()
         if not view.waiter:wait((self.handler_timeout - self.response_wait) / 1000) then
-            give_up(self, view)
+            if rawget(view, "batch") then
+                give_up_batch(self, view)
+            else
+                give_up(self, view)
+            end
         end
     end
 end
