@@ -77,6 +77,12 @@ declare namespace mphybrid {
     hash?: boolean;
     /** ms between a reply and the next command's navigateTo (0) */
     gap?: number;
+    /** send the version 2 calls queued while a command is on its way
+     * together, in one navigateTo, once the shell has written a version 2
+     * fragment (true) */
+    batch?: boolean;
+    /** commands one batch carries (16); a batch also stays within maxUrl */
+    maxBatch?: number;
     /** the clock, in ms (Date.now) */
     now?: () => number;
     setTimeout?: (fn: () => void, ms: number) => unknown;
@@ -125,6 +131,8 @@ declare namespace mphybrid {
     prefix: string;
     protocol: 1 | 2;
     gap: number;
+    batch: boolean;
+    maxBatch: number;
   }
 
   /** The published library's API: callback(result) gets the string the

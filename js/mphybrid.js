@@ -32,7 +32,9 @@ function (root, classic) {
     maxHash: 512,     // bytes of the page's own fragment carried (the shell's max_hash)
     prefix: "H5Req_", // request id prefix, as published
     protocol: 2,
-    gap: 0            // ms between a reply and the next command's navigateTo
+    gap: 0,           // ms between a reply and the next command's navigateTo
+    batch: true,      // several queued commands in one navigateTo (version 2)
+    maxBatch: 16      // commands one batch carries
   };
 
   // the codes this file gives calls itself; the shell's are in docs/PROTOCOL.md
@@ -139,19 +141,36 @@ function (root, classic) {
     return json;
   }
 
+  // req, api and params of a command, in the published order, unclosed
+  function entryJson(call) {
+    var s = '{"req":' + JSON.stringify(call.id);
+    if (call.apiJson !== undefined) s += ',"api":' + call.apiJson;
+    if (call.paramsJson !== undefined) s += ',"params":' + call.paramsJson;
+    return s;
+  }
+
+  function v2Fields(acks, hashJson) {
+    var s = "";
+    if (acks && acks.length > 0) s += ',"ack":' + JSON.stringify(acks);
+    if (hashJson !== undefined) s += ',"hash":' + hashJson;
+    return s;
+  }
+
   // the command's JSON text, fields in the published order (req, api,
   // params), then the version 2 fields: byte for byte what the Lua client
   // writes for the same values
   function commandJson(call, acks, hashJson) {
-    var s = '{"req":' + JSON.stringify(call.id);
-    if (call.apiJson !== undefined) s += ',"api":' + call.apiJson;
-    if (call.paramsJson !== undefined) s += ',"params":' + call.paramsJson;
-    if (call.v2) {
-      s += ',"mph":2';
-      if (acks && acks.length > 0) s += ',"ack":' + JSON.stringify(acks);
-      if (hashJson !== undefined) s += ',"hash":' + hashJson;
-    }
+    var s = entryJson(call);
+    if (call.v2) s += ',"mph":2' + v2Fields(acks, hashJson);
     return s + "}";
+  }
+
+  // a batch: several version 2 commands in one navigateTo, the
+  // acknowledgements and the hash once (docs/PROTOCOL.md, "Batches")
+  function batchJson(calls, acks, hashJson) {
+    var s = '{"mph":2,"batch":[';
+    for (var i = 0; i < calls.length; i++) s += (i > 0 ? "," : "") + entryJson(calls[i]) + "}";
+    return s + "]" + v2Fields(acks, hashJson) + "}";
   }
 
   // Reads k=v&k=v (the fragment, without "#"): pairs without "=" get "",
@@ -294,6 +313,10 @@ function (root, classic) {
     this.maxAcks = checkCount(opts, "maxAcks", 0);
     this.maxDone = checkCount(opts, "maxDone", 1);
     this.gap = checkCount(opts, "gap", 0);
+    this.batch = opts.batch === undefined ? defaults.batch : !!opts.batch;
+    this.maxBatch = checkCount(opts, "maxBatch", 1);
+    // batches go only to a shell that has written a version 2 fragment
+    this.peerV2 = false;
     this.prefix = prefix;
     this.carryHash = opts.hash === undefined ? true : !!opts.hash;
     this.navigate = opts.navigate || sdkNavigate(findWx(opts));
@@ -333,6 +356,7 @@ function (root, classic) {
       var d = decodeFragment(frag);
       if (isReplyFragment(d.map)) {
         // reloaded with a reply in the URL: the shell carried the route
+        this.peerV2 = d.map.get("mph") === "2";
         this.pageHash = d.map.get("mph") === "2" && d.map.has("hash") ? d.map.get("hash") : "";
         this.restoreHash();
       } else {
@@ -450,41 +474,76 @@ function (root, classic) {
       " bytes is over the limit of " + self.maxUrl + " bytes");
   }
 
-  // Sends the commands of the queue while the wire is free. One command per
-  // navigateTo: the wire holds a list of request ids so that a batch (several
-  // commands in one navigateTo) can take this place once the shell reads one.
+  // The URL of a batch of the call at the head of the queue and the version
+  // 2 calls after it, as many as fit in maxUrl (the rest wait for the next
+  // batch); null when not even two fit, or batches are not for this shell.
+  Client.prototype.batchUrl = function (acks) {
+    var q = this.queue;
+    if (!this.batch || !this.peerV2 || this.maxBatch < 2 || q.length < 2 || !q[0].v2 || !q[1].v2) return null;
+    var hashJson = this.hashJson();
+    var group = [q[0]];
+    var url = null;
+    for (var i = 1; i < q.length && group.length < this.maxBatch && q[i].v2; i++) {
+      var next = this.urlHead + encodeURIComponent(batchJson(group.concat([q[i]]), acks, hashJson));
+      if (utf8Length(next) > this.maxUrl) break;
+      group.push(q[i]);
+      url = next;
+    }
+    if (url === null) return null;
+    q.splice(0, group.length);
+    return { calls: group, url: url };
+  };
+
+  // Sends the commands of the queue while the wire is free: one command per
+  // navigateTo, or, once the shell has shown that it speaks version 2, a
+  // batch of the queued version 2 commands that fit.
   Client.prototype.sendNext = function () {
     while (this.wire === null && this.queue.length > 0) {
-      var call = this.queue.shift();
       var acks = null;
-      if (call.v2 && this.toAck.length > 0 && this.maxAcks > 0) {
+      if (this.queue[0].v2 && this.toAck.length > 0 && this.maxAcks > 0) {
         acks = this.toAck.slice(0, this.maxAcks);
       }
+      var batch = this.batchUrl(acks);
+      if (batch === null && acks) {
+        // acknowledgements never keep commands apart: they wait
+        batch = this.batchUrl(null);
+        if (batch !== null) acks = null;
+      }
+      if (batch !== null) {
+        this.transmit(batch.calls, batch.url, acks);
+        continue;
+      }
+      var call = this.queue.shift();
       var built = this.commandUrl(call, acks);
       if (built.url === null) {
         // the page's own fragment grew since the call was made
         this.end(call, tooLong(this, built.bytes));
         continue;
       }
-      this.transmit(call, built.url, acks);
+      this.transmit([call], built.url, acks);
     }
   };
 
-  // The wire is held until a fragment answers the command, or, when the
-  // shell never does, for the call's whole timeout from now: the call may
-  // have waited in the queue, or been canceled, but the hybrid page it
-  // opens gets its time before another is pushed. With timeout false, only
-  // a reply frees the wire.
-  Client.prototype.transmit = function (call, url, acks) {
+  // The wire is held until a fragment answers one of the commands sent, or,
+  // when the shell never does, for the longest timeout of the calls from
+  // now: a call may have waited in the queue, or been canceled, but the
+  // hybrid page it opens gets its time before another is pushed. With a
+  // timeout false, only a reply frees the wire.
+  Client.prototype.transmit = function (calls, url, acks) {
     var self = this;
-    call.sent = true;
-    var wire = { ids: [call.id], timer: null };
+    var wire = { ids: [], timer: null };
+    var hold = 0;
+    calls.forEach(function (call) {
+      call.sent = true;
+      wire.ids.push(call.id);
+      if (hold !== false) hold = call.timeout === false ? false : Math.max(hold, call.timeout);
+    });
     this.wire = wire;
-    if (call.timeout !== false) {
+    if (hold !== false) {
       wire.timer = this.setTimer(function () {
         wire.timer = null;
         if (self.wire === wire) self.release();
-      }, call.timeout);
+      }, hold);
     }
     // the acknowledgements leave the queue before navigating: the shell
     // may answer (and the page receive) within navigate
@@ -497,13 +556,18 @@ function (root, classic) {
       if (acks) acks.forEach(function (id) { self.queueAck(id); });
       if (wire.timer !== null) self.clearTimer(wire.timer);
       self.wire = null;
-      if (self.calls.get(call.id) === call) {
+      var message = "navigate failed: " + (why && why.errMsg || why && why.message || String(why));
+      // every call leaves the flight table before any is settled
+      var failing = calls.filter(function (call) {
+        if (self.calls.get(call.id) !== call) return false;
         self.calls.delete(call.id);
         if (call.timer !== null) self.clearTimer(call.timer);
         if (call.unlisten) call.unlisten();
-        self.safeSettle(call, new MphybridError("ENAVIGATE", "navigate failed: " +
-          (why && why.errMsg || why && why.message || String(why))));
-      }
+        return true;
+      });
+      failing.forEach(function (call) {
+        self.safeSettle(call, new MphybridError("ENAVIGATE", message));
+      });
       self.pump();
     };
     var r;
@@ -673,6 +737,7 @@ function (root, classic) {
     var d = decodeFragment(frag);
     var map = d.map;
     var v2 = map.get("mph") === "2";
+    if (v2) this.peerV2 = true;
     var calls = this.calls;
     var found = [];
     var values = new Map();

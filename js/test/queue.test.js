@@ -9,9 +9,11 @@ const { harness, outcome, flush, commandOf, fragmentV2 } = require("./fakes.js")
 // A mini-program around the page: a page stack of at most 10 (the index
 // page and the web-view page at the bottom); navigateTo pushes the hybrid
 // page, which answers after a delay and goes back. behaviour(cmd) says how:
-// { delay, answer: false } for a shell that goes back without a reply.
+// { delay, answer: false } for a shell that goes back without a reply. A
+// batch is answered entry by entry, in one fragment.
 function miniProgram(h, behaviour) {
-  const mp = { stack: ["index", "web-view"], maxStack: 2, inFlight: 0, maxInFlight: 0, refused: 0, ran: new Map() };
+  const mp = { stack: ["index", "web-view"], maxStack: 2, inFlight: 0, maxInFlight: 0, refused: 0, ran: new Map(),
+    batches: 0 };
   h.onNavigate = (url) => {
     if (mp.stack.length >= 10) {
       mp.refused++;
@@ -22,15 +24,21 @@ function miniProgram(h, behaviour) {
     mp.inFlight++;
     mp.maxInFlight = Math.max(mp.maxInFlight, mp.inFlight);
     const cmd = commandOf(url);
-    mp.ran.set(cmd.req, (mp.ran.get(cmd.req) || 0) + 1);
-    const b = behaviour(cmd);
+    const entries = cmd.batch || [cmd];
+    mp.batches += cmd.batch ? 1 : 0;
+    let delay = 0;
+    const answered = [];
+    for (const e of entries) {
+      mp.ran.set(e.req, (mp.ran.get(e.req) || 0) + 1);
+      const b = behaviour(e);
+      delay = Math.max(delay, b.delay);
+      if (b.answer !== false) answered.push([e.req, { result: { api: e.api, params: e.params } }]);
+    }
     h.timers.setTimeout(() => {
-      if (b.answer !== false) {
-        h.win.setSrc(h.win.base + "#" + fragmentV2([[cmd.req, { result: { api: cmd.api, params: cmd.params } }]]));
-      }
+      if (answered.length > 0) h.win.setSrc(h.win.base + "#" + fragmentV2(answered));
       mp.stack.pop();
       mp.inFlight--;
-    }, b.delay);
+    }, delay);
     return undefined;
   };
   return mp;
@@ -38,7 +46,7 @@ function miniProgram(h, behaviour) {
 
 describe("the wire", () => {
   it("turns twenty calls made in one tick into one navigation at a time, each after the previous reply", async () => {
-    const h = harness();
+    const h = harness({ client: { batch: false } });
     const mp = miniProgram(h, () => ({ delay: 50 }));
     const outs = [];
     for (let i = 0; i < 20; i++) outs.push(outcome(h.client.call("n" + i, { i })));
@@ -80,6 +88,7 @@ describe("the wire", () => {
     assert.equal(mp.maxInFlight, 1);
     assert.ok(mp.maxStack <= 3);
     assert.equal(mp.refused, 0);
+    assert.ok(mp.batches > 10, "the run sends batches: " + mp.batches);
     for (const [, count] of mp.ran) assert.equal(count, 1, "every command is sent once");
     const codes = {};
     for (const o of outs) {
@@ -95,7 +104,7 @@ describe("the wire", () => {
   });
 
   it("keeps the queue's order and sends each command with the acknowledgements received so far", async () => {
-    const h = harness();
+    const h = harness({ client: { batch: false } });
     miniProgram(h, () => ({ delay: 10 }));
     const outs = [];
     for (let i = 0; i < 5; i++) outs.push(outcome(h.client.call("n" + i)));
