@@ -27,6 +27,8 @@ async function page(): Promise<void> {
     prefix: "P_",
     hash: false,
     gap: 10,
+    batch: true,
+    maxBatch: 8,
     now: () => Date.now(),
     log: (level, message) => console.log(level, message),
     newReqId: (prefix) => prefix + "1",
@@ -36,7 +38,8 @@ async function page(): Promise<void> {
   const h: string | undefined = r.hash;
   c.close();
   mphybrid.miniProgramHybrid.call("getUserInfo", { lang: "zh_CN" }, (result: string) => void result);
-  const v: string = mphybrid.version + mphybrid.defaults.page + mphybrid.codes.ETIMEOUT;
+  const v: string = mphybrid.version + mphybrid.defaults.page + mphybrid.codes.ETIMEOUT +
+    String(mphybrid.defaults.batch) + mphybrid.defaults.maxBatch;
   const d: mphybrid.Client = mphybrid.defaultClient();
   void id, n, h, v, d;
 
