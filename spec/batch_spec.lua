@@ -163,3 +163,119 @@ describe("a version 2 batch on the shell", function()
     assert.same({ result = {} }, envelope(src, "H5Req_i1"))
   end)
 end)
+
+describe("a batch from the Lua client", function()
+  local client = require "mphybrid.client"
+  local r, s, c, urls, ids, clock, got
+
+  -- request ids H5Req_000000001, ... in order
+  local function fixed_ids()
+    local n = 0
+    return function()
+      n = n + 1
+      return ("H5Req_%09d"):format(n)
+    end
+  end
+
+  local function collect(tag)
+    return function(err, result)
+      got[#got + 1] = { tag, err and err.code or result }
+    end
+  end
+
+  before_each(function()
+    clock, urls, got = 1700000000000, {}, {}
+    r = router.new({ log = function() end })
+    r:register("echo", function(params) return params end)
+    r:register("fail", function() return nil, { code = "EPAY", message = "no" } end)
+    s = assert(shell.new({ router = r, src = SRC, now = function() return clock end }))
+    local opts = {
+      now = function() return clock end,
+      new_req_id = fixed_ids(),
+      hash = function() return "/cart" end,
+      log = function() end,
+      navigate = function(url)
+        urls[#urls + 1] = url
+        local src = s:on_load({ cmd = url:match("%?cmd=(.*)$") })
+        if src then c:receive(src) end
+      end,
+    }
+    c = client.new(opts)
+  end)
+
+  it("writes several calls in one navigation, byte for byte as documented, each callback once", function()
+    c:call("echo", { first = true }, collect("first"))
+    ids = c:batch({
+      { "echo", { i = 1 }, collect("a") },
+      { "fail", nil, collect("b") },
+      { "nosuch", {}, collect("c") },
+    })
+    assert.same({ "H5Req_000000002", "H5Req_000000003", "H5Req_000000004" }, ids)
+    assert.same(2, #urls)
+    assert.same("/pages/hybrid-page/hybrid?cmd=" .. E('{"mph":2,"batch":[' ..
+      '{"req":"H5Req_000000002","api":"echo","params":{"i":1}},' ..
+      '{"req":"H5Req_000000003","api":"fail"},' ..
+      '{"req":"H5Req_000000004","api":"nosuch","params":{}}],' ..
+      '"ack":["H5Req_000000001"],"hash":"/cart"}'), urls[2])
+    assert.same({ { "first", { first = true } }, { "a", { i = 1 } }, { "b", "EPAY" }, { "c", "ENOAPI" } }, got)
+    assert.same(0, c:pending())
+  end)
+
+  it("splits a batch that would not fit in max_url, and every URL fits", function()
+    c = client.new({ max_url = 400, new_req_id = fixed_ids(), log = function() end, now = function() return clock end,
+      navigate = function(url)
+        urls[#urls + 1] = url
+        local src = s:on_load({ cmd = url:match("%?cmd=(.*)$") })
+        if src then c:receive(src) end
+      end })
+    local list = {}
+    for i = 1, 12 do list[i] = { "echo", { text = ("x"):rep(20 + i) }, collect(i) } end
+    ids = c:batch(list)
+    assert.is_true(#urls >= 3, #urls .. " navigations")
+    for _, url in ipairs(urls) do assert.is_true(#url <= 400, #url .. " bytes") end
+    assert.same(12, #got)
+    for i = 1, 12 do
+      assert.same({ i, { text = ("x"):rep(20 + i) } }, got[i])
+      assert.same(("H5Req_%09d"):format(i), ids[i])
+    end
+  end)
+
+  it("carries at most max_batch calls per navigation", function()
+    c.max_batch = 2
+    c:batch({ { "echo", {}, collect(1) }, { "echo", {}, collect(2) }, { "echo", {}, collect(3) } })
+    assert.same(2, #urls)
+    assert.same(3, #got)
+  end)
+
+  it("fails a call that cannot be written before sending, and sends the others", function()
+    ids = c:batch({
+      { "echo", { f = function() end }, collect("bad") },
+      { "echo", { ok = 1 }, collect("good") },
+      { "echo", { text = ("長"):rep(400) }, collect("long") },
+    })
+    assert.same({ false, "H5Req_000000001", false }, ids)
+    assert.same(1, #urls)
+    assert.same({ { "bad", "EVALUE" }, { "good", { ok = 1 } }, { "long", "ETOOLONG" } }, got)
+  end)
+
+  it("fails every call of a navigation that fails with ENAVIGATE, and gives the acknowledgements back", function()
+    c:call("echo", {}, collect("first"))
+    local nav = c.navigate
+    c.navigate = function(url) urls[#urls + 1] = url; return nil, "navigateTo:fail webview count limit exceed" end
+    ids = c:batch({ { "echo", {}, collect("a") }, { "echo", {}, collect("b") } })
+    assert.same({ false, false }, ids)
+    assert.same({ { "first", {} }, { "a", "ENAVIGATE" }, { "b", "ENAVIGATE" } }, got)
+    assert.same(0, c:pending())
+    c.navigate = nav
+    c:call("echo", {}, collect("after"))
+    assert.same({ "H5Req_000000001" }, core.json_decode(core.decode_uri_component(urls[#urls]:match("cmd=(.*)$"))).ack)
+  end)
+
+  it("is refused by a client that speaks the published protocol, and checks its list", function()
+    local seed = client.new({ protocol = 1, navigate = function() end })
+    assert.has_error(function() seed:batch({}) end)
+    assert.has_error(function() c:batch("x") end)
+    assert.has_error(function() c:batch({ { "echo", {}, "not a function" } }) end)
+    assert.same(0, #urls)
+  end)
+end)

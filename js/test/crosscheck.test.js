@@ -48,13 +48,14 @@ function comparable(list) {
 
 async function replay(sc) {
   let nextId = null;
+  const ids = []; // request ids of the calls of a batch step, in order
   const h = harness({
     href: sc.hash === undefined ? SRC : SRC + "#" + sc.hash,
     client: {
       protocol: sc.protocol,
       maxUrl: sc.max_url,
       hash: sc.hash !== undefined,
-      newReqId: () => nextId,
+      newReqId: () => (ids.length > 0 ? ids.shift() : nextId),
       log: () => {},
     },
   });
@@ -80,6 +81,16 @@ async function replay(sc) {
         assert.equal(h.sent.length, before + 1, where + ": one navigateTo");
         assert.equal(h.sent[before], step.url, where + ": the command URL");
       }
+    } else if (step.kind === "batch") {
+      // the calls made in one tick: the JS client batches them itself
+      const before = h.sent.length;
+      for (const c of step.calls) {
+        ids.push(c.id);
+        h.client.call(c.api, c.params === undefined ? undefined : JSON.parse(c.params))
+          .then((r) => seen.push(outcomeOf(c.id, null, r)), (e) => seen.push(outcomeOf(c.id, e)));
+      }
+      h.timers.advance(0);
+      assert.deepEqual(h.sent.slice(before), step.urls, where + ": the batch URLs");
     } else if (step.kind === "expire") {
       h.timers.advance(step.ms);
     } else if (step.kind === "cancel") {

@@ -42,6 +42,7 @@ _M.defaults = {
     max_done = 256,     -- finished request ids remembered (at least) to acknowledge
     prefix = "H5Req_",  -- request id prefix, as published
     protocol = 2,
+    max_batch = 16,     -- commands one batch carries (c:batch)
 }
 
 local function default_log(level, msg)
@@ -58,7 +59,7 @@ end
 -- opts.page, opts.timeout (ms, false for none), opts.max_url, opts.now() -> ms,
 -- opts.protocol (2, or 1 for the published format), opts.prefix,
 -- opts.hash() -> the page's own fragment to keep across replies,
--- opts.log(level, message), opts.max_acks, opts.max_done,
+-- opts.log(level, message), opts.max_acks, opts.max_done, opts.max_batch,
 -- opts.new_req_id(prefix) -> a request id (default core.new_req_id).
 function _M.new(opts)
     if type(opts) ~= "table" then
@@ -101,6 +102,7 @@ function _M.new(opts)
         max_url = opt_number(opts, "max_url", 16),
         max_acks = opt_number(opts, "max_acks", 0),
         max_done = opt_number(opts, "max_done", 1),
+        max_batch = opt_number(opts, "max_batch", 1),
         now = opts.now or options.clock(),
         hash = opts.hash,
         log = opts.log or default_log,
@@ -222,70 +224,93 @@ local function fail(self, callback, code, msg)
     return nil, code .. ": " .. msg, code
 end
 
+-- req, api and params in the published order, unclosed, into parts
+local function entry_parts(parts, id, api_json, params_json)
+    parts[1], parts[2], parts[3], parts[4] = '{"req":"', id, '","api":', api_json
+    if params_json then
+        parts[5], parts[6] = ',"params":', params_json
+        return 6
+    end
+    return 4
+end
+
+-- the version 2 fields after n parts: ack, hash
+local function v2_parts(parts, n, acks, hash_json)
+    if acks then
+        -- request ids need no JSON escaping: ours are [A-Za-z0-9_.~-],
+        -- and call() checks the ids of opts.new_req_id
+        parts[n + 1] = ',"ack":["'
+        parts[n + 2] = tbl_concat(acks, '","')
+        parts[n + 3] = '"]'
+        n = n + 3
+    end
+    if hash_json then
+        parts[n + 1] = ',"hash":'
+        parts[n + 2] = hash_json
+        n = n + 2
+    end
+    return n
+end
+
 -- the command's JSON text, fields in the published order (req, api, params),
 -- then the version 2 fields
 local function command_json(self, id, api_json, params_json, acks, hash_json)
-    local parts = { '{"req":"', id, '","api":', api_json }
-    local n = 4
-    if params_json then
-        parts[n + 1] = ',"params":'
-        parts[n + 2] = params_json
-        n = n + 2
-    end
+    local parts = {}
+    local n = entry_parts(parts, id, api_json, params_json)
     if self.v2 then
         parts[n + 1] = ',"mph":2'
-        n = n + 1
-        if acks then
-            -- request ids need no JSON escaping: ours are [A-Za-z0-9_.~-],
-            -- and call() checks the ids of opts.new_req_id
-            parts[n + 1] = ',"ack":["'
-            parts[n + 2] = tbl_concat(acks, '","')
-            parts[n + 3] = '"]'
-            n = n + 3
-        end
-        if hash_json then
-            parts[n + 1] = ',"hash":'
-            parts[n + 2] = hash_json
-            n = n + 2
-        end
+        n = v2_parts(parts, n + 1, acks, hash_json)
     end
     parts[n + 1] = "}"
     return tbl_concat(parts)
 end
 
---- c:call(api, params, callback [, opts]) -> request id | nil, err, code
--- Sends the command; callback(err, result) is called exactly once: with the
--- result, with the error the shell answered, or with ETIMEOUT, ECANCELED.
--- When the command cannot be sent (EVALUE, EUTF8, ETOOLONG, ENAVIGATE),
--- callback(err) is called before call returns nil, err, code.
--- opts.timeout: ms for this call (false for none).
-function _M.call(self, api, params, callback, opts)
+-- the timeout of a call: opts.timeout or the client's; raises on bad
+-- arguments (level: the caller of call or batch)
+local function check_call(self, who, api, callback, opts)
     if type(api) ~= "string" or api == "" then
-        error("call: api must be a non-empty string", 2)
+        error(who .. ": api must be a non-empty string", 3)
     end
     if type(callback) ~= "function" then
-        error("call: callback must be a function", 2)
+        error(who .. ": callback must be a function", 3)
     end
     local timeout = self.timeout
     if opts ~= nil then
         if type(opts) ~= "table" then
-            error("call: opts must be a table", 2)
+            error(who .. ": opts must be a table", 3)
         end
         local t = opts.timeout
         if t ~= nil then
             if t == false or t == 0 then
                 timeout = false
             elseif type(t) ~= "number" or t < 0 or t ~= t then
-                error("call: opts.timeout must be a number of ms or false", 2)
+                error(who .. ": opts.timeout must be a number of ms or false", 3)
             else
                 timeout = t
             end
         end
     end
+    return timeout
+end
 
-    local now = self.now()
-    self:expire(now)
+-- the JSON text of the page's own fragment, to carry (opts.hash)
+local function hash_json_of(self)
+    if self.v2 and self.hash then
+        local h = self.hash()
+        if h ~= nil then
+            h = tostring(h)
+            -- a longer one would be refused by the shell (its max_hash)
+            if #h <= 512 then
+                return json_encode(h)
+            end
+        end
+    end
+    return nil
+end
 
+-- A call ready to be written: its api and params as JSON, and its request
+-- id; or nil, err, code once its callback has had the error.
+local function prepare(self, api, params, callback, timeout)
     local api_json = self.api_json[api]
     local err, code
     if api_json == nil then
@@ -307,66 +332,61 @@ function _M.call(self, api, params, callback, opts)
             return fail(self, callback, code or c, "params: " .. msg)
         end
     end
-    local hash_json
-    if self.v2 and self.hash then
-        local h = self.hash()
-        if h ~= nil then
-            h = tostring(h)
-            -- a longer one would be refused by the shell (its max_hash)
-            if #h <= 512 then
-                hash_json = json_encode(h)
-            end
-        end
-    end
+    return { api = api, callback = callback, timeout = timeout, api_json = api_json, params_json = params_json }
+end
 
+-- a request id for call (prepared), checked when the page makes its own
+local function new_id(self, who, taken)
     local id = self.new_req_id(self.prefix)
     if self.custom_ids then
         if type(id) ~= "string" or id == "" or #id > 128 or str_find(id, '[%c"\\]') then
-            error("call: new_req_id returned an unusable request id", 2)
+            error(who .. ": new_req_id returned an unusable request id", 3)
         end
         if self.v2 and (id == "mph" or id == "hash" or id == "v") then
-            error("call: new_req_id returned a name that version 2 fragments reserve: " .. id, 2)
+            error(who .. ": new_req_id returned a name that version 2 fragments reserve: " .. id, 3)
         end
-        if self.calls[id] then
-            error("call: new_req_id returned the id of a call in flight: " .. id, 2)
+        if self.calls[id] or (taken and taken[id]) then
+            error(who .. ": new_req_id returned the id of a call in flight: " .. id, 3)
         end
     end
-    local acks
+    return id
+end
+
+-- the acknowledgements one command may carry, or nil
+local function take_acks(self)
     local n_acks = #self.to_ack
     if self.v2 and n_acks > 0 and self.max_acks > 0 then
-        acks = {}
+        local acks = {}
         local q = self.to_ack
         local take = n_acks < self.max_acks and n_acks or self.max_acks
         for i = 1, take do
             acks[i] = q[i]
         end
+        return acks
     end
+    return nil
+end
 
-    local json = command_json(self, id, api_json, params_json, acks, hash_json)
-    local enc, eerr, ecode = encode_uri_component(json)
-    if not enc then
-        local c, msg = parse_error(eerr, "EUTF8")
-        return fail(self, callback, ecode or c, msg)
-    end
-    local url = self.url_head .. enc
-    if #url > self.max_url and acks then
-        -- acknowledgements wait for a shorter command
-        acks = nil
-        url = self.url_head .. encode_uri_component(command_json(self, id, api_json, params_json, nil, hash_json))
-    end
-    if #url > self.max_url then
-        return fail(self, callback, "ETOOLONG", "command URL of " .. #url .. " bytes is over the limit of "
-            .. self.max_url .. " bytes")
-    end
+local function too_long(self, callback, bytes)
+    return fail(self, callback, "ETOOLONG", "command URL of " .. bytes .. " bytes is over the limit of "
+        .. self.max_url .. " bytes")
+end
 
-    local seq = self.seq + 1
-    self.seq = seq
-    local deadline = timeout and now + timeout or nil
-    local call = { id = id, api = api, callback = callback, seq = seq, deadline = deadline, timeout = timeout }
-    self.calls[id] = call
-    self.count = self.count + 1
-    if deadline and (self.next_deadline == nil or deadline < self.next_deadline) then
-        self.next_deadline = deadline
+-- Puts the calls in flight and navigates to url. When navigate fails,
+-- every call still in flight fails with ENAVIGATE and the acknowledgements
+-- go back to the queue. Returns true, or false, err, code (navigate failed).
+local function send(self, calls, url, acks, now)
+    for i = 1, #calls do
+        local call = calls[i]
+        self.seq = self.seq + 1
+        call.seq = self.seq
+        local deadline = call.timeout and now + call.timeout or nil
+        call.deadline = deadline
+        self.calls[call.id] = call
+        self.count = self.count + 1
+        if deadline and (self.next_deadline == nil or deadline < self.next_deadline) then
+            self.next_deadline = deadline
+        end
     end
 
     -- the acknowledgements are taken off the queue before navigating: the
@@ -391,15 +411,169 @@ function _M.call(self, api, params, callback, opts)
                 queue_ack(self, acks[i])
             end
         end
-        if self.calls[id] == call then
-            self.calls[id] = nil
-            self.count = self.count - 1
-            return fail(self, callback, "ENAVIGATE", "navigate failed: " .. tostring(why))
+        -- every call leaves the flight table before any callback runs;
+        -- one answered already (within navigate) keeps its reply
+        local failing = {}
+        for i = 1, #calls do
+            local call = calls[i]
+            if self.calls[call.id] == call then
+                self.calls[call.id] = nil
+                self.count = self.count - 1
+                failing[#failing + 1] = call
+            end
         end
-        -- answered already (within navigate): the reply stands
-        return id
+        if #failing == 0 then
+            return true
+        end
+        local err, code
+        for i = 1, #failing do
+            local _
+            failing[i].failed = true
+            _, err, code = fail(self, failing[i].callback, "ENAVIGATE", "navigate failed: " .. tostring(why))
+        end
+        return false, err, code
+    end
+    return true
+end
+
+--- c:call(api, params, callback [, opts]) -> request id | nil, err, code
+-- Sends the command; callback(err, result) is called exactly once: with the
+-- result, with the error the shell answered, or with ETIMEOUT, ECANCELED.
+-- When the command cannot be sent (EVALUE, EUTF8, ETOOLONG, ENAVIGATE),
+-- callback(err) is called before call returns nil, err, code.
+-- opts.timeout: ms for this call (false for none).
+function _M.call(self, api, params, callback, opts)
+    local timeout = check_call(self, "call", api, callback, opts)
+    local now = self.now()
+    self:expire(now)
+
+    local call, err, code = prepare(self, api, params, callback, timeout)
+    if not call then
+        return nil, err, code
+    end
+    local hash_json = hash_json_of(self)
+    local id = new_id(self, "call")
+    call.id = id
+    local acks = take_acks(self)
+    local api_json, params_json = call.api_json, call.params_json
+
+    local json = command_json(self, id, api_json, params_json, acks, hash_json)
+    local enc, eerr, ecode = encode_uri_component(json)
+    if not enc then
+        local c, msg = parse_error(eerr, "EUTF8")
+        return fail(self, callback, ecode or c, msg)
+    end
+    local url = self.url_head .. enc
+    if #url > self.max_url and acks then
+        -- acknowledgements wait for a shorter command
+        acks = nil
+        url = self.url_head .. encode_uri_component(command_json(self, id, api_json, params_json, nil, hash_json))
+    end
+    if #url > self.max_url then
+        return too_long(self, callback, #url)
+    end
+    local sent, nerr, ncode = send(self, { call }, url, acks, now)
+    if not sent then
+        return nil, nerr, ncode
     end
     return id
+end
+
+local BATCH_HEAD = encode_uri_component('{"mph":2,"batch":[')
+local COMMA = encode_uri_component(",")
+
+--- c:batch(list) -> ids
+-- Sends several version 2 commands in as few navigations as max_url and
+-- max_batch allow (a batch that would not fit is split), for a shell that
+-- reads batches (ours: docs/PROTOCOL.md, "Batches"). list: an array of
+-- { api, params, callback [, opts] }, each as c:call takes them, each
+-- callback called exactly once. The acknowledgements and the page's hash go
+-- with the first batch. ids[i]: the request id of list[i], or false when it
+-- failed before it was sent (its callback has had the error).
+function _M.batch(self, list)
+    if not self.v2 then
+        error("batch: a batch is version 2: this client speaks protocol 1", 2)
+    end
+    if type(list) ~= "table" then
+        error("batch: list must be an array of { api, params, callback [, opts] }", 2)
+    end
+    local timeouts = {}
+    for i = 1, #list do
+        local e = list[i]
+        if type(e) ~= "table" then
+            error("batch: list[" .. i .. "] must be { api, params, callback [, opts] }", 2)
+        end
+        timeouts[i] = check_call(self, "batch", e[1], e[3], e[4])
+    end
+    local now = self.now()
+    self:expire(now)
+    local hash_json = hash_json_of(self)
+    local acks = take_acks(self)
+
+    -- each call prepared, with its entry percent-encoded
+    local ids, ready, taken = {}, {}, {}
+    for i = 1, #list do
+        local e = list[i]
+        ids[i] = false
+        local call = prepare(self, e[1], e[2], e[3], timeouts[i])
+        if call then
+            call.id = new_id(self, "batch", taken)
+            local parts = {}
+            local n = entry_parts(parts, call.id, call.api_json, call.params_json)
+            parts[n + 1] = "}"
+            local enc, eerr, ecode = encode_uri_component(tbl_concat(parts))
+            if enc then
+                taken[call.id] = true
+                call.entry, call.index = enc, i
+                ready[#ready + 1] = call
+            else
+                local c, msg = parse_error(eerr, "EUTF8")
+                fail(self, call.callback, ecode or c, msg)
+            end
+        end
+    end
+
+    -- greedy groups in order: each as many entries as fit
+    local head = #self.url_head + #BATCH_HEAD
+    local k = 1
+    while k <= #ready do
+        local tail_parts = { "]" }
+        local tn = v2_parts(tail_parts, 1, acks, hash_json)
+        tail_parts[tn + 1] = "}"
+        local tail = encode_uri_component(tbl_concat(tail_parts))
+        local group, bytes = {}, head + #tail
+        while k <= #ready and #group < self.max_batch do
+            local add = #ready[k].entry + (#group > 0 and #COMMA or 0)
+            if bytes + add > self.max_url then
+                break
+            end
+            group[#group + 1] = ready[k]
+            bytes = bytes + add
+            k = k + 1
+        end
+        if #group == 0 then
+            if acks then
+                -- acknowledgements wait for a shorter command
+                acks = nil
+            else
+                local call = ready[k]
+                too_long(self, call.callback, head + #tail + #call.entry)
+                k = k + 1
+            end
+        else
+            local entries = {}
+            for i = 1, #group do
+                entries[i] = group[i].entry
+            end
+            local url = self.url_head .. BATCH_HEAD .. tbl_concat(entries, COMMA) .. tail
+            send(self, group, url, acks, now)
+            acks = nil
+            for i = 1, #group do
+                ids[group[i].index] = not group[i].failed and group[i].id
+            end
+        end
+    end
+    return ids
 end
 
 local function decode_envelope(value)

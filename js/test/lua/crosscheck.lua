@@ -86,6 +86,32 @@ local function run(sc)
       if src_written and src_written ~= sent_before then
         receive(step, src_written)
       end
+    elseif kind == "batch" then
+      -- { "batch", { { id, api, params_json }, ... } }: one c:batch
+      local ids, list = {}, {}
+      for i, e in ipairs(st[2]) do
+        local id = e[1]
+        ids[i] = id
+        list[i] = { e[2], e[3] and assert(core.json_decode(e[3])) or nil,
+          function(err, result) outcomes[#outcomes + 1] = outcome_of(id, err, result) end }
+      end
+      local k = 0
+      local gen = c.new_req_id
+      c.new_req_id = function() k = k + 1; return ids[k] end
+      local urls = setmetatable({}, array_mt)
+      local nav = c.navigate
+      c.navigate = function(url) urls[#urls + 1] = url; return nav(url) end
+      local sent_before = src_written
+      c:batch(list)
+      c.navigate, c.new_req_id = nav, gen
+      step.calls = setmetatable({}, array_mt)
+      for i, e in ipairs(st[2]) do
+        step.calls[i] = { id = e[1], api = e[2], params = e[3] and json(assert(core.json_decode(e[3]))) or nil }
+      end
+      step.urls = urls
+      if src_written and src_written ~= sent_before then
+        receive(step, src_written)
+      end
     elseif kind == "answer" then
       local reply = assert(pending[st[2]])
       pending[st[2]] = nil
@@ -166,6 +192,22 @@ local scenarios = {
     { "call", "H5Req_f0000002", "nothing", nil },
     { "call", "H5Req_f0000003", "text", '{"text":"' .. ("x"):rep(845) .. '"}' },
     { "call", "H5Req_f0000004", "nothing", nil },
+  } },
+  { name = "version 2: batches of calls made together, after a version 2 reply", protocol = 2, hash = "/cart",
+    steps = {
+    { "call", "H5Req_h0000001", "echo", '{"first":true}' },
+    { "batch", {
+      { "H5Req_h0000002", "echo", '{"n":[1,2.5,1e21],"s":"a&b=c#d 😀"}' },
+      { "H5Req_h0000003", "pay", '{"total":9999}' },
+      { "H5Req_h0000004", "nothing", nil },
+      { "H5Req_h0000005", "slow", "{}" },
+    } },
+    { "answer", "H5Req_h0000005", '{"late":1}' },
+    { "route", "/orders/7" },
+    { "batch", {
+      { "H5Req_h0000006", "nope", "[]" },
+      { "H5Req_h0000007", "text", '{"text":"x"}' },
+    } },
   } },
   { name = "seed-compatible: the published wire", protocol = 1, steps = {
     { "call", "H5Req_g0000001", "echo", '{"lang":"zh_CN","withCredentials":true}' },
