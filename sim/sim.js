@@ -80,6 +80,7 @@
   // ------------------------------------------------- the mini-program
 
   var stackList = $("stack");
+  var commandPages = 0;  // hybrid pages pushed with a cmd
   var overlay = $("page-overlay");
 
   function drawStack(pages, max) {
@@ -139,7 +140,12 @@
     event: function (type, d) {
       if (type === "stack") drawStack(d.pages, d.max);
       else if (type === "src") setSrc(d.src), timeline.src(d.src);
-      else if (type === "navigate" && d.options && d.options.cmd !== undefined) timeline.command(d.url, d.options);
+      else if (type === "navigate" && d.options && d.options.cmd !== undefined) {
+        commandPages++;
+        $("pushes").textContent = commandPages;
+        document.body.setAttribute("data-command-pages", commandPages);
+        timeline.command(d.url, d.options);
+      }
       else if (type === "navigate-fail") {
         timeline.navigateFailed(d.url, d.errMsg);
         flash(d.errMsg + " (" + d.depth + " pages)", "bad");

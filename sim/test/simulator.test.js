@@ -154,6 +154,12 @@ test.describe("the simulator of make serve, in headless Chromium", () => {
       [["pay", "error", "EPAY"]]);
     assert.equal(await page.locator('#filter-status [data-count="all"]').innerText(), "10");
 
+    // once the first reply showed a version 2 shell, the calls queued went
+    // in batches: fewer hybrid pages than commands
+    const pushed = Number(await page.locator("body").getAttribute("data-command-pages"));
+    assert.ok(pushed >= 2 && pushed < 10, pushed + " hybrid pages for ten commands");
+    assert.ok(await page.locator("#timeline li.row .tag:not(.seed)").count() >= 2, "rows sent in a batch");
+
     // every reply changed only the fragment: the page was loaded once
     assert.equal(await page.locator("body").getAttribute("data-frame-loads"), "1");
     assert.equal(await page.locator("#depth").innerText(), "1 / 10");
