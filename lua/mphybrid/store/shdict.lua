@@ -74,28 +74,34 @@ end
 
 ------------------------------------------------------------ replay store
 
+-- "<length>:<first><rest>" -> first, rest; nil when s is not of that form
+local function split(s)
+    local colon = str_find(s, ":", 1, true)
+    local n = colon and tonumber(str_sub(s, 1, colon - 1))
+    if not n then
+        return nil
+    end
+    return str_sub(s, colon + 1, colon + n), str_sub(s, colon + n + 1)
+end
+
 -- a settled reply: "<api length>:<api><value>"
 local function encode_reply(api, value)
     return #api .. ":" .. api .. value
 end
 
-local function decode_reply(s)
-    local colon = str_find(s, ":", 1, true)
-    local n = colon and tonumber(str_sub(s, 1, colon - 1))
-    if not n then
-        return nil
+-- what claim returns for a settled reply
+local function settled(req, s)
+    local api, value = split(s)
+    if api == nil then
+        return fail("unreadable reply for request id " .. req)
     end
-    return { api = str_sub(s, colon + 1, colon + n), value = str_sub(s, colon + n + 1) }
+    return false, { api = api, value = value }
 end
 
--- a claim: "<session length>:<session><api>"
+-- a claim: "<session length>:<session><api>" -> api, session
 local function decode_claim(s)
-    local colon = str_find(s, ":", 1, true)
-    local n = colon and tonumber(str_sub(s, 1, colon - 1))
-    if not n then
-        return nil
-    end
-    return str_sub(s, colon + n + 1), str_sub(s, colon + 1, colon + n)
+    local session, api = split(s)
+    return api, session
 end
 
 --- st:claim(req, api, session, now) -> true | false, entry | nil, err, "ESTORE"
@@ -111,11 +117,7 @@ function _M.claim(self, req, api, session, now) -- luacheck: ignore now
             end
             -- settled before, its claim since ended: the reply stands
             claims:delete(ck)
-            local entry = decode_reply(v)
-            if entry == nil then
-                return fail("unreadable reply for request id " .. req)
-            end
-            return false, entry
+            return settled(req, v)
         end
         if err ~= "exists" then
             return zone_error(self, "claims", "add", err)
@@ -139,11 +141,7 @@ function _M.claim(self, req, api, session, now) -- luacheck: ignore now
         end
         local v = dict:get(rk)
         if v ~= nil then
-            local entry = decode_reply(v)
-            if entry == nil then
-                return fail("unreadable reply for request id " .. req)
-            end
-            return false, entry
+            return settled(req, v)
         end
         if capi ~= nil then
             return false, { api = capi, running = true }
