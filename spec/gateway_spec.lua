@@ -71,6 +71,16 @@ local function refusal(status, text)
   return status, t and t.error and t.error.code
 end
 
+-- calls f until it returns a true value, for at most 10 s; returns it
+local function eventually(f)
+  for _ = 1, 200 do
+    local v = f()
+    if v then return v end
+    nginx.sleep(0.05)
+  end
+  return f()
+end
+
 local function unique(prefix)
   return prefix .. tostring(os.time()) .. tostring(math.random(1e6))
 end
@@ -236,8 +246,7 @@ describe("the OpenResty gateway", function()
       -- replayed while it runs: nothing new, and it is not started again
       a = answer(post(v2_cmd("H5Req_slow", "slow", { key = key, ms = 800 }), SRC, session))
       assert.same(SRC, a.src)
-      nginx.sleep(1)
-      assert.same(1, runs()[key .. ":done"])
+      assert.same(1, eventually(function() return runs()[key .. ":done"] end))
       a = answer(post(v2_cmd("H5Req_after", "echo", {}), SRC, session))
       assert.same({ result = { slept = 800 } }, reply_of(a.src, "H5Req_slow"))
       assert.same({ result = {} }, reply_of(a.src, "H5Req_after"))
@@ -256,9 +265,12 @@ describe("the OpenResty gateway", function()
       assert.same("ETIMEOUT", fragment(a.src).H5Req_late)
       local session = "sess-late-" .. key
       answer(post(v2_cmd("H5Req_late2", "slow", { key = key .. "b", ms = 3000 }), SRC, session))
-      nginx.sleep(1.5)
-      a = answer(post(v2_cmd("H5Req_late3", "echo", {}), SRC, session))
-      assert.same("ETIMEOUT", reply_of(a.src, "H5Req_late2").error.code)
+      local n = 0
+      local late = eventually(function()
+        n = n + 1
+        return reply_of(answer(post(v2_cmd("H5Req_late3_" .. n, "echo", {}), SRC, session)).src, "H5Req_late2")
+      end)
+      assert.same("ETIMEOUT", late.error.code)
       assert.is_nil(runs()[key .. "b:done"])
     end)
   end)
@@ -297,7 +309,7 @@ describe("the OpenResty gateway", function()
       local key = unique("k")
       gpost(v2_cmd("H5Req_moved", "slow", { key = key, ms = 600 }), "sess-first-" .. key)
       gpost(v2_cmd("H5Req_moved", "slow", { key = key, ms = 600 }), "sess-second-" .. key)
-      nginx.sleep(0.9)
+      eventually(function() return gruns()[key .. ":done"] end)
       local a = gpost(v2_cmd("H5Req_next", "echo", {}), "sess-second-" .. key)
       assert.same({ result = { slept = 600 } }, reply_of(a.src, "H5Req_moved"))
       assert.same(1, gruns()[key])
@@ -582,7 +594,7 @@ describe("the OpenResty gateway", function()
       local ok, err = pcall(function()
         local key = unique("k")
         local status = small:request("POST", "/mphybrid",
-          body(v2_cmd("H5Req_run", "slow", { key = key, ms = 1500 }), SRC, "sess-running-0123456789"))
+          body(v2_cmd("H5Req_run", "block", { key = key }), SRC, "sess-running-0123456789"))
         assert.same(200, status)
         local list = {}
         for i = 1, 400 do
@@ -597,11 +609,12 @@ describe("the OpenResty gateway", function()
           "sess-fill-1-0123456789")))
         assert.is_nil(fragment(a.src).H5Req_fill1)
         -- the running command was not claimed again
-        small:request("POST", "/mphybrid", body(v2_cmd("H5Req_run", "slow", { key = key, ms = 1500 }), SRC,
+        small:request("POST", "/mphybrid", body(v2_cmd("H5Req_run", "block", { key = key }), SRC,
           "sess-running-0123456789"))
         local s, text = small:get("/runs")
         assert.same(200, s)
         assert.same(1, core.json_decode(text)[key])
+        small:request("POST", "/mphybrid", body(seed_cmd("H5Req_rel", "release")))
       end)
       small:stop()
       assert(ok, err)

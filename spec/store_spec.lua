@@ -58,6 +58,20 @@ describe("shells that share a store", function()
     assert.same({ outbox = 1, store = 2, running = 0 }, base:for_session("s1", SRC):stats())
   end)
 
+  it("write stamps above the one that ends the src a shell for a session was made with", function()
+    local base = shell.new({ router = r, src = SRC, store = memory.new(), now = function() return 1000 end })
+    local function stamp(src)
+      local out = base:for_session("s1", src):on_load({ cmd = core.encode_uri_component('{"api":"once"}') })
+      return core.decode_fragment(core.get_fragment(out)).v
+    end
+    assert.same("1800000000001", stamp(SRC .. "#a=1&v=1800000000000"))
+    assert.same("4243", stamp(SRC .. "#v=4242"))
+    assert.same("1000", stamp(SRC .. "#a=1&bv=5000"))
+    assert.same("1000", stamp(SRC .. "#a=v=5000"))
+    assert.same("1000", stamp(SRC .. "?v=5000"))
+    assert.same("1000", stamp(SRC))
+  end)
+
   it("refuse a replay_scope other than global or session", function()
     assert.has_error(function() shell.new({ router = r, src = SRC, replay_scope = "node" }) end)
   end)

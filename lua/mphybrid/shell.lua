@@ -18,7 +18,7 @@ local error = error
 local math_floor = math.floor
 local str_byte = string.byte
 local str_find = string.find
-local str_match = string.match
+local str_sub = string.sub
 local tonumber = tonumber
 
 local decode_cmd = core.decode_cmd
@@ -149,9 +149,25 @@ function _M.stats(self)
     return self.store:stats(self.session)
 end
 
--- the stamp v=<ms> that ends the fragment of src, or 0
+-- the stamp v=<ms> that ends the fragment of src, or 0 (a byte loop, not
+-- a pattern: LuaJIT compiles it)
 local function stamp_of(src)
-    return tonumber(str_match(src, "[#&]v=(%d+)$")) or 0
+    local i = #src
+    while i > 0 do
+        local b = str_byte(src, i)
+        if b < 48 or b > 57 then
+            break
+        end
+        i = i - 1
+    end
+    if i == #src or i < 3 or str_byte(src, i) ~= 61 or str_byte(src, i - 1) ~= 118 then -- "v="
+        return 0
+    end
+    local sep = str_byte(src, i - 2)
+    if sep ~= 35 and sep ~= 38 then -- "#" or "&"
+        return 0
+    end
+    return tonumber(str_sub(src, i + 1)) or 0
 end
 
 --- s:for_session(session, src) -> shell

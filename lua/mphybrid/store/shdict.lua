@@ -61,8 +61,9 @@ function _M.new(opts)
         dict = shared[names.dict],
         claims = shared[names.claims],
         names = names,
-        store_ttl = lim.store_ttl / 1000,
-        claim_ttl = lim.claim_ttl and lim.claim_ttl / 1000 or 0,
+        -- the zones' expiry, s: past the ttls, so that the store clock decides
+        store_ttl = lim.store_ttl / 1000 + 60,
+        claim_ttl = lim.claim_ttl and lim.claim_ttl / 1000 + 60 or 0,
         sleep = ngx.sleep,
     }
     return setmetatable(self, mt)
@@ -74,76 +75,107 @@ end
 
 ------------------------------------------------------------ replay store
 
--- a settled reply: "<api length>:<api><value>"
-local function encode_reply(api, value)
-    return #api .. ":" .. api .. value
-end
-
-local function decode_reply(s)
-    local colon = str_find(s, ":", 1, true)
-    local n = colon and tonumber(str_sub(s, 1, colon - 1))
+-- "<at> <length>:<first><rest>" -> at, first, rest; nil when s is not of
+-- that form. Claims are "<at> <session length>:<session><api>", settled
+-- replies "<at> <api length>:<api><value>": at is the store clock (the now
+-- of the call that wrote it), against which claim_ttl and store_ttl are
+-- judged; the zones' own expiry (real time) only frees the memory.
+local function split(s)
+    local space = str_find(s, " ", 1, true)
+    local colon = space and str_find(s, ":", space + 1, true)
+    local at = colon and tonumber(str_sub(s, 1, space - 1))
+    local n = at and tonumber(str_sub(s, space + 1, colon - 1))
     if not n then
         return nil
     end
-    return { api = str_sub(s, colon + 1, colon + n), value = str_sub(s, colon + n + 1) }
+    return at, str_sub(s, colon + 1, colon + n), str_sub(s, colon + n + 1)
 end
 
--- a claim: "<session length>:<session><api>"
-local function decode_claim(s)
-    local colon = str_find(s, ":", 1, true)
-    local n = colon and tonumber(str_sub(s, 1, colon - 1))
-    if not n then
+local function join(at, first, rest)
+    return str_format("%.0f %d:", at, #first) .. first .. rest
+end
+
+-- what claim returns for a settled reply; nil when it is older than
+-- store_ttl (the command runs again)
+local function settled(self, req, s, now)
+    local at, api, value = split(s)
+    if at == nil then
+        return fail("unreadable reply for request id " .. req)
+    end
+    if now - at > self.limits.store_ttl then
         return nil
     end
-    return str_sub(s, colon + n + 1), str_sub(s, colon + 1, colon + n)
+    return false, { api = api, value = value }
+end
+
+-- records session as waiting for the reply of the running command req
+local function wait_for(self, req, session)
+    local dict, wk = self.dict, "w:" .. req
+    local n, err = dict:rpush(wk, session)
+    if n == nil then
+        return zone_error(self, "dict", "rpush", err)
+    end
+    if self.claim_ttl > 0 then
+        dict:expire(wk, self.claim_ttl)
+    end
+    return true
 end
 
 --- st:claim(req, api, session, now) -> true | false, entry | nil, err, "ESTORE"
-function _M.claim(self, req, api, session, now) -- luacheck: ignore now
+function _M.claim(self, req, api, session, now)
     local claims, dict = self.claims, self.dict
     local ck, rk = "c:" .. req, "r:" .. req
+    local mine = join(now, session, api)
     for _ = 1, 3 do
-        local ok, err = claims:safe_add(ck, #session .. ":" .. session .. api, self.claim_ttl)
+        local ok, err = claims:safe_add(ck, mine, self.claim_ttl)
         if ok then
             local v = dict:get(rk)
             if v == nil then
                 return true
             end
+            local a, b, c = settled(self, req, v, now)
+            if a == nil and b == nil then
+                return true -- too old: it runs again
+            end
             -- settled before, its claim since ended: the reply stands
             claims:delete(ck)
-            local entry = decode_reply(v)
-            if entry == nil then
-                return fail("unreadable reply for request id " .. req)
-            end
-            return false, entry
+            return a, b, c
         end
         if err ~= "exists" then
             return zone_error(self, "claims", "add", err)
         end
         -- claimed by another: it runs, or it was settled a moment ago
         local c = claims:get(ck)
-        local capi, csession
+        local at, csession, capi
         if c ~= nil then
-            capi, csession = decode_claim(c)
-            if csession ~= session then
-                -- before the reply is read: settle drains after it writes
-                local wk = "w:" .. req
-                local n, perr = dict:rpush(wk, session)
-                if n == nil then
-                    return zone_error(self, "dict", "rpush", perr)
+            at, csession, capi = split(c)
+            if at == nil then
+                return fail("unreadable claim of request id " .. req)
+            end
+            local ttl = self.limits.claim_ttl
+            if ttl and now - at > ttl then
+                -- given up (its worker died): one caller takes it over
+                if claims:safe_add("t:" .. ck .. "\n" .. c, true, self.claim_ttl) then
+                    local replaced, rerr = claims:safe_set(ck, mine, self.claim_ttl)
+                    if not replaced then
+                        return zone_error(self, "claims", "set", rerr)
+                    end
+                    return true
                 end
-                if self.claim_ttl > 0 then
-                    dict:expire(wk, self.claim_ttl)
+            elseif csession ~= session then
+                -- before the reply is read: settle drains after it writes
+                local waited, werr, wcode = wait_for(self, req, session)
+                if not waited then
+                    return waited, werr, wcode
                 end
             end
         end
         local v = dict:get(rk)
         if v ~= nil then
-            local entry = decode_reply(v)
-            if entry == nil then
-                return fail("unreadable reply for request id " .. req)
+            local r1, r2, r3 = settled(self, req, v, now)
+            if r1 ~= nil or r2 ~= nil then
+                return r1, r2, r3
             end
-            return false, entry
         end
         if capi ~= nil then
             return false, { api = capi, running = true }
@@ -154,9 +186,9 @@ function _M.claim(self, req, api, session, now) -- luacheck: ignore now
 end
 
 --- st:settle(req, api, value, now) -> waiting | nil, err, "ESTORE"
-function _M.settle(self, req, api, value, now) -- luacheck: ignore now
+function _M.settle(self, req, api, value, now)
     local dict = self.dict
-    local ok, err = dict:set("r:" .. req, encode_reply(api, value), self.store_ttl)
+    local ok, err = dict:set("r:" .. req, join(now, api, value), self.store_ttl)
     if not ok then
         return zone_error(self, "dict", "set", err)
     end
