@@ -2,27 +2,11 @@ local core = require "mphybrid.core"
 local router = require "mphybrid.router"
 local shell = require "mphybrid.shell"
 
+local fragments = require "helpers.fragments"
+
 local E = core.encode_uri_component
 local SRC = "https://h5.example.com/app/index.html"
-
--- the replies a src carries: { [key] = value } from its fragment
-local function fragment(src)
-  return (core.decode_fragment(core.get_fragment(src)))
-end
-
--- the fragment's keys in the order written
-local function keys(src)
-  local out = {}
-  for pair in core.get_fragment(src):gmatch("[^&]+") do
-    out[#out + 1] = core.decode_uri_component(pair:match("^[^=]*"))
-  end
-  return out
-end
-
-local function envelope(src, req)
-  local value = fragment(src)[req]
-  return value and core.json_decode(value)
-end
+local fragment, keys, envelope = fragments.fragment, fragments.keys, fragments.envelope
 
 -- a v2 command's cmd option
 local function v2(req, api, params, extra)

@@ -8,17 +8,6 @@
 
 local core = require "mphybrid.core"
 
-local type = type
-local pairs = pairs
-local getmetatable = getmetatable
-local str_byte = string.byte
-local str_find = string.find
-local str_match = string.match
-local tonumber = tonumber
-
-local json_decode = core.json_decode
-local json_encode = core.json_encode
-local decode_uri_component = core.decode_uri_component
 local array_mt = core.array_mt
 
 local _M = {}
@@ -30,21 +19,22 @@ _M.max_entries = 32
 -- fields of the batch itself, never copied from an entry
 local BATCH_FIELDS = { mph = true, ack = true, hash = true, batch = true }
 
--- the command's JSON text, decoded until it starts with "{", at most twice
--- (as core.decode_cmd reads cmd)
+--- batch.json_text(raw) -> the command's JSON text | nil: raw decoded
+-- until it starts with "{", at most twice (as core.decode_cmd reads cmd)
 local function json_text(raw)
     local text = raw
     for _ = 1, 2 do
-        if str_byte(text, 1) == 123 then -- "{"
+        if string.byte(text, 1) == 123 then -- "{"
             return text
         end
-        text = decode_uri_component(text)
+        text = core.decode_uri_component(text)
         if not text then
             return nil
         end
     end
-    return str_byte(text, 1) == 123 and text or nil
+    return string.byte(text, 1) == 123 and text or nil
 end
+_M.json_text = json_text
 
 --- batch.read(raw, decode_opts) -> entries | nil [, message]
 -- raw: a cmd option that core.decode_cmd refused as ECMD. entries: the JSON
@@ -56,7 +46,7 @@ function _M.read(raw, decode_opts)
     if not text then
         return nil
     end
-    local cmd = json_decode(text, decode_opts)
+    local cmd = core.json_decode(text, decode_opts)
     if type(cmd) ~= "table" or getmetatable(cmd) == array_mt or cmd.batch == nil
         or cmd.req ~= nil or cmd.api ~= nil then
         return nil
@@ -85,13 +75,9 @@ function _M.read(raw, decode_opts)
             end
         end
         -- an entry that is not an object is answered as such a command would be
-        entries[i] = json_encode(one) or "null"
+        entries[i] = core.json_encode(one) or "null"
     end
     return entries
-end
-
-local function stamp_of(src)
-    return tonumber(str_match(src, "[#&]v=(%d+)$")) or 0
 end
 
 --- batch.run(shell, entries, done) -> src, true | false
@@ -120,16 +106,15 @@ function _M.run(shell, entries, done)
         return src
     end
 
-    local function one(src)
+    local function one(src, view)
         -- a version 2 write carries the whole outbox: the last one wins over
         -- a seed-compatible error (an entry without a usable req)
-        if src and (state.src == nil or str_find(src, "#mph=2&", 1, true)
-            or not str_find(state.src, "#mph=2&", 1, true)) then
+        if src and (state.src == nil or string.find(src, "#mph=2&", 1, true)
+            or not string.find(state.src, "#mph=2&", 1, true)) then
             state.src = src
-            local t = stamp_of(src)
-            if t > state.stamp then
-                state.stamp = t
-            end
+        end
+        if view.last_stamp > state.stamp then
+            state.stamp = view.last_stamp
         end
         state.left = state.left - 1
         if state.left == 0 and state.async then
@@ -149,7 +134,7 @@ function _M.run(shell, entries, done)
             -- on_load calls done once; guard anyway: the count must hold
             if not called then
                 called = true
-                one(src)
+                one(src, view)
             end
         end)
     end

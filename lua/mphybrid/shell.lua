@@ -25,7 +25,6 @@ local decode_cmd = core.decode_cmd
 local encode_reply = core.encode_reply
 local json_encode = core.json_encode
 local json_decode = core.json_decode
-local decode_uri_component = core.decode_uri_component
 local null = core.null
 local array_mt = core.array_mt
 local new_error = errors.new
@@ -359,17 +358,8 @@ end
 -- the request id and version of a command that decode_cmd refused for its
 -- shape, when the JSON itself is readable: so the error reaches its caller
 local function peek(raw)
-    local text = raw
-    for _ = 1, 2 do
-        if str_byte(text, 1) == 123 then -- "{"
-            break
-        end
-        text = decode_uri_component(text)
-        if not text then
-            return nil
-        end
-    end
-    if str_byte(text, 1) ~= 123 then
+    local text = batch.json_text(raw)
+    if not text then
         return nil
     end
     local cmd = json_decode(text)
