@@ -54,6 +54,8 @@ async function startServe(port) {
     stop: async () => {
       if (child.exitCode === null) process.kill(-child.pid, "SIGTERM");
       await exited;
+      // the prefix make serve made for this port (links and logs)
+      fs.rmSync(path.join(REPO, "build", "serve", String(port)), { recursive: true, force: true });
     }
   };
 }
