@@ -10,31 +10,34 @@ nginx.read_file = paths.read_file
 
 local NGINX = "/usr/sbin/nginx"
 local MODULES = "/usr/lib/nginx/modules"
--- what a sanitizer run preloads must not reach nginx or curl
+-- what a sanitizer run preloads must not reach nginx, curl or the tools
 local CLEAN_ENV = "env -u LD_PRELOAD -u ASAN_OPTIONS -u UBSAN_OPTIONS "
 
+local function quote(s)
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+nginx.quote = quote
+
+-- every command runs without the sanitizer preload (pgrep hangs under it)
 local function sh(cmd)
-  local ok, _, code = os.execute(cmd)
+  local ok, _, code = os.execute(CLEAN_ENV .. "sh -c " .. quote(cmd))
   return ok == true or ok == 0, code
 end
 
 local function capture(cmd)
-  local p = io.popen(cmd)
+  local p = io.popen(CLEAN_ENV .. "sh -c " .. quote(cmd))
   local out = p:read("*a")
   p:close()
   return out
 end
+
+nginx.capture = capture
 
 local function write_file(path, text)
   local f = assert(io.open(path, "wb"))
   f:write(text)
   f:close()
 end
-
-local function quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
-nginx.quote = quote
 
 local function sleep(seconds)
   sh("sleep " .. seconds)
