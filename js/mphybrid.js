@@ -315,7 +315,8 @@ function (root, classic) {
     this.gap = checkCount(opts, "gap", 0);
     this.batch = opts.batch === undefined ? defaults.batch : !!opts.batch;
     this.maxBatch = checkCount(opts, "maxBatch", 1);
-    // batches go only to a shell that has written a version 2 fragment
+    // batches go only to a shell that has answered one of our commands in
+    // version 2
     this.peerV2 = false;
     this.prefix = prefix;
     this.carryHash = opts.hash === undefined ? true : !!opts.hash;
@@ -356,7 +357,6 @@ function (root, classic) {
       var d = decodeFragment(frag);
       if (isReplyFragment(d.map)) {
         // reloaded with a reply in the URL: the shell carried the route
-        this.peerV2 = d.map.get("mph") === "2";
         this.pageHash = d.map.get("mph") === "2" && d.map.has("hash") ? d.map.get("hash") : "";
         this.restoreHash();
       } else {
@@ -737,7 +737,6 @@ function (root, classic) {
     var d = decodeFragment(frag);
     var map = d.map;
     var v2 = map.get("mph") === "2";
-    if (v2) this.peerV2 = true;
     var calls = this.calls;
     var found = [];
     var values = new Map();
@@ -776,6 +775,8 @@ function (root, classic) {
         bad.set(call, true);
       }
     }
+    // a version 2 reply to our own command: the shell reads batches
+    if (v2 && (found.length > 0 || answersWire)) this.peerV2 = true;
     var hash = v2 && map.has("hash") ? map.get("hash") : undefined;
     var out = { result: { delivered: found.length, hash: hash },
       ours: found.length > 0 || reacked || answersWire || isReplyFragment(map) };

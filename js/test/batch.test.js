@@ -44,6 +44,17 @@ describe("batches", () => {
     assert.equal(h.cmd().api, "n1");
   });
 
+  it("are not turned on by a fragment that answers none of the client's commands", async () => {
+    const h = harness({ client: { newReqId: fixedIds() } });
+    h.win.route("mph=2&x=1&v=5");
+    h.replyV2([["H5Req_other", { result: 1 }]]);
+    flood(h, 3);
+    h.replySeed(h.cmd().req, "0");
+    h.timers.advance(0);
+    assert.equal(h.cmd().batch, undefined);
+    assert.equal(h.cmd().api, "n1");
+  });
+
   it("carry the calls queued meanwhile in one navigateTo, written byte for byte as documented", async () => {
     const h = await talking();
     const outs = flood(h, 3, (i) => (i === 1 ? undefined : { i }));
