@@ -78,8 +78,8 @@ declare namespace mphybrid {
     /** ms between a reply and the next command's navigateTo (0) */
     gap?: number;
     /** send the version 2 calls queued while a command is on its way
-     * together, in one navigateTo, once the shell has answered one of them in a version 2
-     * fragment (true) */
+     * together, in one navigateTo, once the shell has answered one of the
+     * client's commands in a version 2 fragment (true) */
     batch?: boolean;
     /** commands one batch carries (16); a batch also stays within maxUrl */
     maxBatch?: number;
