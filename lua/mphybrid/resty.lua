@@ -443,9 +443,12 @@ local function wait(self, view, src)
         if sema:wait(self.response_wait / 1000) then
             return view.src, true
         end
-        -- answered now without its reply; the reply goes to the outbox
+        -- answered now without its reply; the reply goes to the outbox. The
+        -- request stays open until the handler ends: the client must not
+        -- send its next request on this connection
         view.outcome = "deferred"
         view.deferred = true
+        ngx.header["Connection"] = "close"
         return src, true
     end
     if not sema:wait(self.handler_timeout / 1000) then
