@@ -1098,6 +1098,19 @@ static void skip_json_ws(const char **s, size_t *n) {
   }
 }
 
+/* nil, "ECMD: ...", "ECMD", and the command as far as it was read (its req
+   usable or absent), so that the caller can answer whoever sent it. */
+static int refuse_cmd(lua_State *L, int cmd, const char *fmt, ...) {
+  char msg[200];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  push_error(L, MPH_ECMD, "%s", msg);
+  lua_pushvalue(L, cmd);
+  return 4;
+}
+
 static int l_decode_cmd(lua_State *L) {
   size_t n, max_size, max_depth, at = 0;
   const char *s = luaL_checklstring(L, 1, &n);
@@ -1144,39 +1157,57 @@ static int l_decode_cmd(lua_State *L) {
     return push_error(L, st, "%s", msg);
   }
   cmd = lua_gettop(L);
+  give_back(L, sidx, S);
   if (lua_getmetatable(L, cmd)) { /* an array */
     lua_settop(L, cmd);
-    give_back(L, sidx, S);
-    return push_error(L, MPH_ECMD, "cmd is not a JSON object");
+    return refuse_cmd(L, cmd, "cmd is not a JSON object");
   }
-  lua_getfield(L, cmd, "api");
-  {
-    size_t an;
-    const char *api = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &an) : NULL;
-    if (api == NULL || bad_id(api, an)) {
-      give_back(L, sidx, S);
-      return push_error(L, MPH_ECMD, "api must be a string of 1 to %d bytes without control characters",
-                        ID_MAX);
-    }
-  }
-  lua_pop(L, 1);
+  /* req first, so that a command refused for its api still names its
+     caller: trimmed as the published driver trims it; null, absent or
+     blank is no request id (the field is left out) */
   lua_getfield(L, cmd, "req");
-  if (lua_type(L, -1) == LUA_TLIGHTUSERDATA && lua_touserdata(L, -1) == NULL) {
-    lua_pushnil(L); /* "req": null is no request id */
+  if (lua_type(L, -1) == LUA_TSTRING) {
+    size_t rn, a, b;
+    const char *req = lua_tolstring(L, -1, &rn);
+    mph_js_trim(req, rn, &a, &b);
+    if (a == b) {
+      lua_pushnil(L);
+    } else if (bad_id(req + a, b - a)) {
+      lua_pushnil(L);
+      lua_setfield(L, cmd, "req");
+      return refuse_cmd(L, cmd, "req must be a string of 1 to %d bytes without control characters",
+                        ID_MAX);
+    } else {
+      lua_pushlstring(L, req + a, b - a);
+    }
+    lua_setfield(L, cmd, "req");
+  } else if (lua_type(L, -1) == LUA_TLIGHTUSERDATA && lua_touserdata(L, -1) == NULL) {
+    lua_pushnil(L);
     lua_setfield(L, cmd, "req");
   } else if (!lua_isnil(L, -1)) {
-    size_t rn;
-    const char *req = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &rn) : NULL;
-    if (req == NULL || bad_id(req, rn)) {
-      give_back(L, sidx, S);
-      return push_error(L, MPH_ECMD,
-                        "req must be a string of 1 to %d bytes without control characters",
+    lua_pushnil(L);
+    lua_setfield(L, cmd, "req");
+    return refuse_cmd(L, cmd, "req must be a string of 1 to %d bytes without control characters",
+                      ID_MAX);
+  }
+  lua_settop(L, cmd);
+  /* api: trimmed as the published driver trims it */
+  lua_getfield(L, cmd, "api");
+  {
+    size_t an, a = 0, b = 0;
+    const char *api = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &an) : NULL;
+    if (api != NULL) mph_js_trim(api, an, &a, &b);
+    if (api == NULL || bad_id(api + a, b - a)) {
+      lua_settop(L, cmd);
+      return refuse_cmd(L, cmd, "api must be a string of 1 to %d bytes without control characters",
                         ID_MAX);
     }
+    if (b - a != an) {
+      lua_pushlstring(L, api + a, b - a);
+      lua_setfield(L, cmd, "api");
+    }
   }
-  lua_pop(L, 1);
-  give_back(L, sidx, S);
-  lua_pushvalue(L, cmd);
+  lua_settop(L, cmd);
   return 1;
 }
 
@@ -1203,6 +1234,8 @@ static int reply_pair(lua_State *L, scratch *S, int k, int v, size_t no) {
     if (st == MPH_EUTF8)
       return push_error(L, MPH_EUTF8, "reply %lu: invalid UTF-8 at byte %lu", (unsigned long)no,
                         (unsigned long)at + 1);
+  } else if (lua_type(L, v) == LUA_TNUMBER || lua_type(L, v) == LUA_TBOOLEAN) {
+    st = put_component(L, &S->out, v, &at); /* String(value): NaN, Infinity too */
   } else {
     S->tmp.len = 0;
     st = encode_json(L, S, &S->tmp, v, DEFAULT_MAX_DEPTH,

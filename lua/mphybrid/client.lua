@@ -32,6 +32,10 @@ local parse_error = errors.parse
 local valid_code = errors.valid_code
 
 local _M = { _VERSION = "0.1.0" }
+
+-- keys a fragment uses for itself, in either version: v (the stamp, in
+-- every fragment), mph (what marks version 2), hash; never request ids
+local RESERVED = { mph = true, hash = true, v = true }
 local mt = { __index = _M }
 
 _M.defaults = {
@@ -324,8 +328,8 @@ function _M.call(self, api, params, callback, opts)
         if type(id) ~= "string" or id == "" or #id > 128 or str_find(id, '[%c"\\]') then
             error("call: new_req_id returned an unusable request id", 2)
         end
-        if self.v2 and (id == "mph" or id == "hash" or id == "v") then
-            error("call: new_req_id returned a name that version 2 fragments reserve: " .. id, 2)
+        if RESERVED[id] then
+            error("call: new_req_id returned a name that fragments reserve: " .. id, 2)
         end
         if self.calls[id] then
             error("call: new_req_id returned the id of a call in flight: " .. id, 2)

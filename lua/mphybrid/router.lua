@@ -323,6 +323,12 @@ local function run_before(self, hook, params, ctx, what)
     return nil
 end
 
+-- what JavaScript's `||` reads as false, among JSON values: the published
+-- driver hands a handler `cmd.params || {}` (seed mode does the same)
+local function js_falsy(v)
+    return v == false or v == 0 or v == ""
+end
+
 --- r:dispatch(cmd, ctx, done)
 -- Runs the handler for cmd.api. done(err, result) is called exactly once,
 -- at once for a synchronous handler; err is nil or { code =, message = }.
@@ -349,7 +355,7 @@ function _M.dispatch(self, cmd, ctx, done)
     end
 
     local params = cmd.params
-    if params == nil or params == null then
+    if params == nil or params == null or (ctx.version == 1 and js_falsy(params)) then
         params = {}
     end
 

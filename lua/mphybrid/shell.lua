@@ -13,14 +13,10 @@ local setmetatable = setmetatable
 local getmetatable = getmetatable
 local error = error
 local math_floor = math.floor
-local str_byte = string.byte
-local str_find = string.find
 
 local decode_cmd = core.decode_cmd
 local encode_reply = core.encode_reply
 local json_encode = core.json_encode
-local json_decode = core.json_decode
-local decode_uri_component = core.decode_uri_component
 local null = core.null
 local array_mt = core.array_mt
 local new_error = errors.new
@@ -35,6 +31,9 @@ _M.SEED_REQ = SEED_REQ
 
 -- keys a version 2 fragment uses for itself; never request ids
 local RESERVED = { mph = true, hash = true, v = true }
+-- the key a seed fragment uses for itself: the published listener would
+-- hand its caller the stamp (docs/PROTOCOL.md, deliberate differences)
+local SEED_RESERVED = { v = true }
 local MPH_PAIR = { "mph", "2" }
 
 _M.defaults = {
@@ -296,8 +295,9 @@ local function envelope(self, err, result)
     return s
 end
 
--- the value a seed reply carries: "0" for no result, String(result) for a
--- scalar, JSON text for a table, the error code for an error
+-- the value a seed reply carries: "0" for no result, the string itself, a
+-- number or boolean as is (encode_reply writes String(value), NaN and
+-- Infinity too), JSON text for a table, the error code for an error
 local function seed_value(self, err, result)
     if err then
         return err.code
@@ -305,7 +305,7 @@ local function seed_value(self, err, result)
     local t = type(result)
     if result == nil or result == null then
         return "0"
-    elseif t == "string" then
+    elseif t == "string" or t == "number" or t == "boolean" then
         return result
     end
     local s = json_encode(result, self.encode_opts)
@@ -315,19 +315,17 @@ local function seed_value(self, err, result)
     return s
 end
 
+-- req is a usable request id (decode_cmd and the reserved names checked
+-- it), so what the fragment cannot carry is the value: not UTF-8, or over
+-- max_src; it is answered EREPLY under its own req
 local function write_seed(self, req, value)
-    local src, err = encode_reply(self.src, { { req, value } }, next_stamp(self))
-    if src and #src > self.max_src then
-        src, err = encode_reply(self.src, { { req, "EREPLY" } }, next_stamp(self))
+    local stamp = next_stamp(self)
+    local src, err, code = encode_reply(self.src, { { req, value } }, stamp)
+    if (src and #src > self.max_src) or (not src and code ~= "EURL") then
+        src, err = encode_reply(self.src, { { req, "EREPLY" } }, stamp)
     end
     if not src then
-        -- a request id the fragment cannot carry: answer where the
-        -- published client looks for a reply without an id
-        local code = parse_error(err, "EREPLY")
-        src, err = encode_reply(self.src, { { SEED_REQ, code } }, next_stamp(self))
-        if not src then
-            return nil, err
-        end
+        return nil, err
     end
     self.src = src
     return src
@@ -386,32 +384,13 @@ local function write_v2(self, now)
     end
 end
 
--- the request id and version of a command that decode_cmd refused for its
--- shape, when the JSON itself is readable: so the error reaches its caller
-local function peek(raw)
-    local text = raw
-    for _ = 1, 2 do
-        if str_byte(text, 1) == 123 then -- "{"
-            break
-        end
-        text = decode_uri_component(text)
-        if not text then
-            return nil
-        end
-    end
-    if str_byte(text, 1) ~= 123 then
-        return nil
-    end
-    local cmd = json_decode(text)
-    if type(cmd) ~= "table" then
-        return nil
-    end
+-- the request id a command is answered under, and whether it asked for
+-- version 2: nil for no usable id (a reserved name included)
+local function answer_to(cmd)
+    local mph = cmd.mph
+    local v2 = type(mph) == "number" and mph >= 2
     local req = cmd.req
-    if type(req) ~= "string" or req == "" or #req > 128 or str_find(req, "%c") then
-        req = nil
-    end
-    local v2 = type(cmd.mph) == "number" and cmd.mph >= 2
-    if v2 and req and RESERVED[req] then
+    if req ~= nil and (v2 and RESERVED or SEED_RESERVED)[req] then
         req = nil
     end
     return req, v2
@@ -482,11 +461,13 @@ function _M.on_load(self, options, done)
     if type(raw) ~= "string" then
         return answer_error(self, nil, false, "ECMD", "the page options carry no cmd string", done)
     end
-    local cmd, err, code = decode_cmd(raw, self.decode_opts)
+    local cmd, err, code, read = decode_cmd(raw, self.decode_opts)
     if not cmd then
+        -- refused for its shape, the command as far as it was read names
+        -- whoever sent it
         local req, v2
-        if code == "ECMD" then
-            req, v2 = peek(raw)
+        if type(read) == "table" then
+            req, v2 = answer_to(read)
         end
         local c, msg = parse_error(err, code or "ECMD")
         return answer_error(self, req, v2, code or c, msg, done)
@@ -496,6 +477,10 @@ function _M.on_load(self, options, done)
     local req = cmd.req
     if mph == nil or mph == 1 then
         -- seed-compatible: the published reply format
+        if req ~= nil and SEED_RESERVED[req] then
+            return answer_error(self, nil, false, "ECMD", "request id " .. req
+                .. " is the fragment's own key", done)
+        end
         req = req or SEED_REQ
         local ctx = { req = req, version = 1, shell = self, env = self.env }
         return run(self, cmd, ctx, done, function(e, result)
