@@ -1128,6 +1128,12 @@ static int l_decode_cmd(lua_State *L) {
   S = take_scratch(L);
   sidx = lua_gettop(L);
 
+  { /* trimmed first, as the published driver trims it */
+    size_t a, b;
+    mph_js_trim(s, n, &a, &b);
+    s += a;
+    n = b - a;
+  }
   /* percent-decoded until it starts with '{': the platform may have decoded
      it once already, and decoding it again would break a literal '%' */
   for (round = 0;; round++) {
