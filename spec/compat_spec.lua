@@ -42,6 +42,13 @@ local function A(...) return setmetatable({ ... }, array_mt) end
 -- side waits for, when no library call chose it. differs, decoded, url: the
 -- deliberate difference (docs/PROTOCOL.md) a case shows: anywhere, in the
 -- decoded form only, in the command URL only.
+-- a hand-written command {"req":<req>,"api":"value"} answered "ok", whose
+-- H5 side waits for wait
+local function req_case(name, req, wait, differs)
+  return { name = name, cmd = '{"req":' .. req .. ',"api":"value"}', wait = wait, result = "'ok'", lua = "ok",
+           differs = differs }
+end
+
 local CASES = {
   -- results: strings
   { name = "a string", h5 = "['value']", call = { "value" }, result = "'hello'", lua = "hello" },
@@ -138,33 +145,22 @@ local CASES = {
     src = "https://h5.example.com/a#b#c" },
   { name = "a blank src", h5 = "['value']", call = { "value" }, result = "1", lua = 1, src = " \t ",
     differs = "blank-src" },
-  -- hand-written commands: request ids
-  { name = "a req with spaces around it", cmd = '{"req":" H5Req_sp ","api":"value"}', wait = "H5Req_sp",
-    result = "'ok'", lua = "ok" },
-  { name = "an empty req", cmd = '{"req":"","api":"value"}', wait = "miniProgramResult", result = "'ok'", lua = "ok" },
-  { name = "a blank req", cmd = '{"req":" \\t ","api":"value"}', wait = "miniProgramResult", result = "'ok'", lua = "ok" },
-  { name = "a null req", cmd = '{"req":null,"api":"value"}', wait = "miniProgramResult", result = "'ok'", lua = "ok" },
+  -- hand-written commands: request ids (see req_case below)
+  req_case("a req with spaces around it", '" H5Req_sp "', "H5Req_sp"),
+  req_case("an empty req", '""', "miniProgramResult"),
+  req_case("a blank req", '" \\t "', "miniProgramResult"),
+  req_case("a null req", "null", "miniProgramResult"),
+  req_case("a req with a space inside", '"a b"', "a b", "req-escaped"),
+  req_case("a req with &", '"a&b"', "a&b", "req-escaped"),
+  req_case("a req with =", '"a=b"', "a=b", "req-escaped"),
+  req_case("a req with #", '"a#b"', "a#b", "req-escaped"),
+  req_case("a req with %", '"a%b"', "a%b", "req-escaped"),
+  req_case("a req with non-ASCII", '"请求1"', "请求1", "req-escaped"),
+  req_case("the req v", '"v"', "v", "reserved-req"),
+  req_case("the req mph", '"mph"', "mph", "reserved-req"),
+  req_case("a numeric req", "7", "7", "req-shape"),
+  req_case("a req with a tab inside", '"a\\tb"', "a\tb", "req-shape"),
   { name = "no req", cmd = '{"api":"value"}', wait = "miniProgramResult", result = "'ok'", lua = "ok" },
-  { name = "a req with a space inside", cmd = '{"req":"a b","api":"value"}', wait = "a b", result = "'ok'", lua = "ok",
-    differs = "req-escaped" },
-  { name = "a req with &", cmd = '{"req":"a&b","api":"value"}', wait = "a&b", result = "'ok'", lua = "ok",
-    differs = "req-escaped" },
-  { name = "a req with =", cmd = '{"req":"a=b","api":"value"}', wait = "a=b", result = "'ok'", lua = "ok",
-    differs = "req-escaped" },
-  { name = "a req with #", cmd = '{"req":"a#b","api":"value"}', wait = "a#b", result = "'ok'", lua = "ok",
-    differs = "req-escaped" },
-  { name = "a req with %", cmd = '{"req":"a%b","api":"value"}', wait = "a%b", result = "'ok'", lua = "ok",
-    differs = "req-escaped" },
-  { name = "a req with non-ASCII", cmd = '{"req":"请求1","api":"value"}', wait = "请求1", result = "'ok'", lua = "ok",
-    differs = "req-escaped" },
-  { name = "the req v", cmd = '{"req":"v","api":"value"}', wait = "v", result = "'ok'", lua = "ok",
-    differs = "reserved-req" },
-  { name = "the req mph", cmd = '{"req":"mph","api":"value"}', wait = "mph", result = "'ok'", lua = "ok",
-    differs = "reserved-req" },
-  { name = "a numeric req", cmd = '{"req":7,"api":"value"}', wait = "7", result = "'ok'", lua = "ok",
-    differs = "req-shape" },
-  { name = "a req with a tab inside", cmd = '{"req":"a\\tb","api":"value"}', wait = "a\tb", result = "'ok'",
-    lua = "ok", differs = "req-shape" },
   -- hand-written commands: their text
   { name = "a cmd with spaces around it", raw = "  " .. core.encode_uri_component('{"req":"H5Req_ws1","api":"value"}')
     .. "\227\128\128", wait = "H5Req_ws1", result = "'ok'", lua = "ok" },
@@ -207,20 +203,24 @@ local function our_src(case, options)
   return src or nil
 end
 
--- what our client (protocol 1) sends for the case's call, or nil
+-- our client in protocol 1, whose next request id is req
+local function our_client(req, navigate)
+  return client.new({ protocol = 1, timeout = false, log = function() end,
+                      navigate = navigate or function() end, new_req_id = function() return req end })
+end
+
+-- what our client sends for the case's call, or nil
 local function our_url(case, req)
   local sent
-  local c = client.new({ protocol = 1, timeout = false, log = function() end,
-                         navigate = function(url) sent = url end, new_req_id = function() return req end })
+  local c = our_client(req, function(url) sent = url end)
   c:call(case.call[1], case.call[2], function() end)
   return sent
 end
 
--- what our client (protocol 1, waiting for req) hands its callback for src
+-- what our client, waiting for req, hands its callback for src
 local function our_callback(req, src)
   local got = "not called"
-  local c = client.new({ protocol = 1, timeout = false, log = function() end,
-                         navigate = function() end, new_req_id = function() return req end })
+  local c = our_client(req)
   if not pcall(c.call, c, "x", nil, function(err, result)
     got = err and ("called with error " .. err.code) or ("called with " .. string.format("%q", result))
   end) then

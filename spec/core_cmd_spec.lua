@@ -82,6 +82,7 @@ describe("decode_cmd", function()
     assert.are.same({ req = "H5Req_1", api = 7, mph = 2 }, read)
     -- a req that cannot be used is left out of it
     cmd, err, code, read = decode_cmd(enc('{"req":7,"api":"x"}'))
+    assert.is_nil(cmd)
     assert.are.equal("ECMD", code, err)
     assert.are.same({ api = "x" }, read)
     -- nothing when no JSON object could be read

@@ -67,34 +67,29 @@ describe("seed mode", function()
   end)
 
   describe("params", function()
-    it("hands a handler params 0, false, \"\", null or absent as an empty table (cmd.params || {})", function()
-      local seen
+    -- the params a handler gets for the command's JSON text
+    local function params_of(json)
+      local seen = "not run"
       local s = new_shell({ look = function(params)
         seen = params
         return "0"
       end })
+      s:on_load({ cmd = enc(json) })
+      return seen
+    end
+
+    it("hands a handler params 0, false, \"\", null or absent as an empty table (cmd.params || {})", function()
       for _, p in ipairs({ "0", "-0", "0.0", "false", '""', "null" }) do
-        seen = nil
-        s:on_load({ cmd = enc('{"req":"H5Req_p","api":"look","params":' .. p .. '}') })
-        assert.are.same({}, seen, "params " .. p)
+        assert.are.same({}, params_of('{"req":"H5Req_p","api":"look","params":' .. p .. '}'), "params " .. p)
       end
-      seen = nil
-      s:on_load({ cmd = enc('{"req":"H5Req_p","api":"look"}') })
-      assert.are.same({}, seen)
+      assert.are.same({}, params_of('{"req":"H5Req_p","api":"look"}'))
     end)
 
     it("hands a handler other params as they are, and version 2 params untouched", function()
-      local seen
-      local s = new_shell({ look = function(params)
-        seen = params
-        return "0"
-      end })
       for p, want in pairs({ ["1"] = 1, ["true"] = true, ['"x"'] = "x", ['" "'] = " " }) do
-        s:on_load({ cmd = enc('{"req":"H5Req_p","api":"look","params":' .. p .. '}') })
-        assert.are.same(want, seen, "params " .. p)
+        assert.are.same(want, params_of('{"req":"H5Req_p","api":"look","params":' .. p .. '}'), "params " .. p)
       end
-      s:on_load({ cmd = enc('{"req":"H5Req_v2","api":"look","params":false,"mph":2}') })
-      assert.are.equal(false, seen)
+      assert.are.equal(false, params_of('{"req":"H5Req_v2","api":"look","params":false,"mph":2}'))
     end)
   end)
 
