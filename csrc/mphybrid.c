@@ -996,6 +996,16 @@ static int l_decode_query(lua_State *L) {
 
 /* ------------------------------------------------------------- fragments */
 
+/* String.prototype.trim: what the published driver does to cmd, api, req
+   and the web-view src */
+static int l_trim(lua_State *L) {
+  size_t n, a, b;
+  const char *s = luaL_checklstring(L, 1, &n);
+  mph_js_trim(s, n, &a, &b);
+  lua_pushlstring(L, s + a, b - a);
+  return 1;
+}
+
 static int l_set_fragment(lua_State *L) {
   size_t n, fn, a, b, h;
   const char *url, *frag;
@@ -1354,6 +1364,7 @@ static const luaL_Reg functions[] = {
   { "decode_uri_component", l_decode_uri_component },
   { "encode_query", l_encode_query },
   { "decode_query", l_decode_query },
+  { "trim", l_trim },
   { "set_fragment", l_set_fragment },
   { "get_fragment", l_get_fragment },
   { "decode_fragment", l_decode_fragment },

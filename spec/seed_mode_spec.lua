@@ -174,6 +174,14 @@ describe("seed mode", function()
       end)
     end
 
+    it("refuses request ids with spaces around them, which the shell would answer under another id", function()
+      for _, id in ipairs({ " H5Req_1", "H5Req_1 ", "\227\128\128H5Req_1", "H5Req_1\194\160" }) do
+        local c = client.new({ protocol = 1, navigate = function() end, new_req_id = function() return id end })
+        assert.has_error(function() c:call("echo", nil, function() end) end)
+        assert.are.equal(0, c:pending())
+      end
+    end)
+
     it("talking to our shell in protocol 1, gets each result with no stamp in its place", function()
       local s = new_shell({ echo = function(params) return params.s end })
       local n = 0

@@ -27,6 +27,7 @@ local encode_uri_component = core.encode_uri_component
 local decode_uri_component = core.decode_uri_component
 local decode_fragment = core.decode_fragment
 local new_req_id = core.new_req_id
+local trim = core.trim
 local new_error = errors.new
 local parse_error = errors.parse
 local valid_code = errors.valid_code
@@ -325,7 +326,9 @@ function _M.call(self, api, params, callback, opts)
 
     local id = self.new_req_id(self.prefix)
     if self.custom_ids then
-        if type(id) ~= "string" or id == "" or #id > 128 or str_find(id, '[%c"\\]') then
+        if type(id) ~= "string" or id == "" or #id > 128 or str_find(id, '[%c"\\]') or trim(id) ~= id then
+            -- the shell trims a request id, as the published driver does:
+            -- one with spaces around it would be answered under another
             error("call: new_req_id returned an unusable request id", 2)
         end
         if RESERVED[id] then
