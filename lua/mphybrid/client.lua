@@ -32,11 +32,11 @@ local new_error = errors.new
 local parse_error = errors.parse
 local valid_code = errors.valid_code
 
-local _M = { _VERSION = "0.1.0" }
-
 -- keys a fragment uses for itself, in either version: v (the stamp, in
 -- every fragment), mph (what marks version 2), hash; never request ids
 local RESERVED = { mph = true, hash = true, v = true }
+
+local _M = { _VERSION = "0.1.0" }
 local mt = { __index = _M }
 
 _M.defaults = {
