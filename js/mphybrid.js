@@ -470,11 +470,22 @@ function (root, classic) {
     }
   };
 
+  // The wire is held until a fragment answers the command, or, when the
+  // shell never does, for the call's whole timeout from now: the call may
+  // have waited in the queue, or been canceled, but the hybrid page it
+  // opens gets its time before another is pushed. With timeout false, only
+  // a reply frees the wire.
   Client.prototype.transmit = function (call, url, acks) {
     var self = this;
     call.sent = true;
     var wire = { ids: [call.id], timer: null };
     this.wire = wire;
+    if (call.timeout !== false) {
+      wire.timer = this.setTimer(function () {
+        wire.timer = null;
+        if (self.wire === wire) self.release();
+      }, call.timeout);
+    }
     // the acknowledgements leave the queue before navigating: the shell
     // may answer (and the page receive) within navigate
     if (acks && acks.length > 0) {
@@ -484,6 +495,7 @@ function (root, classic) {
     var failed = function (why) {
       if (self.wire !== wire) return; // answered already: the reply stands
       if (acks) acks.forEach(function (id) { self.queueAck(id); });
+      if (wire.timer !== null) self.clearTimer(wire.timer);
       self.wire = null;
       if (self.calls.get(call.id) === call) {
         self.calls.delete(call.id);
@@ -567,7 +579,7 @@ function (root, classic) {
     var call = {
       id: id, api: apiName(api), settle: settle, seq: ++this.seq, v2: protocol === 2,
       apiJson: undefined, paramsJson: undefined,
-      timer: null, unlisten: null, sent: false, deadline: null
+      timeout: timeout, timer: null, unlisten: null, sent: false
     };
     var self = this;
     var early = function (err) {
@@ -597,28 +609,14 @@ function (root, classic) {
     this.calls.set(id, call);
     this.queue.push(call);
     if (timeout !== false) {
-      call.deadline = this.now() + timeout;
       call.timer = this.setTimer(function () {
         call.timer = null;
-        var held = self.wireHolds(id);
         self.end(call, new MphybridError("ETIMEOUT", "no reply to " + call.api + " within " + timeout + " ms"));
-        // no reply came: the hybrid page is gone
-        if (held) self.release();
       }, timeout);
     }
     if (signal) {
       var onAbort = function () {
-        var held = self.wireHolds(id);
         self.end(call, canceled(call.api, signal, "canceled"));
-        if (held && self.wire.timer === null && call.deadline !== null) {
-          // the shell may still answer, so the wire stays held until the
-          // reply or the call's deadline
-          var wire = self.wire;
-          wire.timer = self.setTimer(function () {
-            wire.timer = null;
-            if (self.wire === wire) self.release();
-          }, Math.max(0, call.deadline - self.now()));
-        }
       };
       signal.addEventListener("abort", onAbort, { once: true });
       call.unlisten = function () { signal.removeEventListener("abort", onAbort); };

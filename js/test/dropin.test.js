@@ -102,6 +102,7 @@ const CASES = [
   ["loose", { nan: NaN, inf: -Infinity, u: undefined, f() {}, d: date, arr: [undefined, () => 1] },
     (id) => reply(id, "0") + "&extra=1&v=2"],
   ["scalar", "text", (id) => reply(id, "")],
+  ["spaces", " padded ", (id) => reply(id, " padded ")],
   ["number", 42.5, (id) => reply(id, "a") + "&" + reply(id, "b")],
   ["bool", false, (id) => encodeURIComponent(id) + "=x&v=1"],
   ["array", [1, "2", null, { a: [] }], (id) => reply(id, "{}")],
