@@ -9,22 +9,14 @@ const fs = require("node:fs");
 const path = require("node:path");
 const { execFileSync } = require("node:child_process");
 const { harness, flush } = require("./fakes.js");
+const have = require("./have.js");
 
 const ROOT = path.resolve(__dirname, "../..");
 const CORE = path.join(ROOT, "build/5.4/mphybrid/core.so");
 const SRC = "https://h5.example.com/shop/index.html?from=mp";
 
-function lua54() {
-  try {
-    execFileSync("lua5.4", ["-v"], { stdio: "ignore" });
-    return true;
-  } catch (e) {
-    return false;
-  }
-}
-
 const skip = !fs.existsSync(CORE) ? "no " + CORE + " (run make first)"
-  : !lua54() ? "no lua5.4" : false;
+  : !have("lua5.4", "-v") ? "no lua5.4" : false;
 
 function luaScenarios() {
   const out = execFileSync("lua5.4", [path.join(__dirname, "lua/crosscheck.lua")], {

@@ -9,6 +9,7 @@ const os = require("node:os");
 const path = require("node:path");
 const vm = require("node:vm");
 const { execFileSync } = require("node:child_process");
+const have = require("./have.js");
 
 const PKG = path.resolve(__dirname, "..");
 const pkg = require("../package.json");
@@ -19,15 +20,6 @@ function npm(args, cwd) {
     encoding: "utf8",
     env: Object.assign({}, process.env, { npm_config_update_notifier: "false", npm_config_fund: "false", npm_config_audit: "false" }),
   });
-}
-
-function hasNpm() {
-  try {
-    execFileSync("npm", ["--version"], { stdio: "ignore" });
-    return true;
-  } catch (e) {
-    return false;
-  }
 }
 
 describe("the npm package", () => {
@@ -47,7 +39,7 @@ describe("the npm package", () => {
     assert.equal(pkg.dependencies, undefined);
   });
 
-  it("packs into a tarball that installs and loads with require and import", { skip: hasNpm() ? false : "no npm" }, () => {
+  it("packs into a tarball that installs and loads with require and import", { skip: have("npm", "--version") ? false : "no npm" }, () => {
     const out = JSON.parse(npm(["pack", "--json", "--pack-destination", dir], PKG));
     const files = out[0].files.map((f) => f.path).sort();
     assert.deepEqual(files, ["mphybrid.d.ts", "mphybrid.js", "mphybrid.mjs", "package.json"]);
