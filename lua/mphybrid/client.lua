@@ -192,13 +192,20 @@ function _M.expire(self, now)
     if #late > 1 then
         tbl_sort(late, by_seq)
     end
+    local expired = 0
     for i = 1, #late do
         local call = late[i]
-        finish(self, call)
-        safe_callback(self, call, new_error("ETIMEOUT",
-            "no reply to " .. call.api .. " within " .. call.timeout .. " ms"))
+        -- a callback run before may have finished it (cancel, receive,
+        -- expire): only a call still in flight fails, and leaves the
+        -- flight table before its callback runs
+        if self.calls[call.id] == call then
+            finish(self, call)
+            expired = expired + 1
+            safe_callback(self, call, new_error("ETIMEOUT",
+                "no reply to " .. call.api .. " within " .. call.timeout .. " ms"))
+        end
     end
-    return #late
+    return expired
 end
 
 --- c:cancel(id) -> true | nil, err
@@ -445,12 +452,16 @@ local function looks_like_url(s)
     return str_match(s, "^%a[%w+.-]*:") ~= nil or str_sub(s, 1, 1) == "/"
 end
 
--- the calls a fragment answers, as the n-th: no table until there is one
-local function add_found(found, n, call)
+-- the calls a fragment answers, as the n-th, each with its answer (the
+-- reply's value, or { bad = err } for a malformed pair) under found[call]:
+-- no table until there is one. The answers live here, not on the calls, so
+-- that a receive run from a callback never sees those of another.
+local function add_found(found, n, call, answer)
     if found == nil then
-        return { call }
+        found = {}
     end
     found[n] = call
+    found[call] = answer
     return found
 end
 
@@ -490,8 +501,7 @@ function _M.receive(self, s)
         end
         if call then
             n = n + 1
-            found = add_found(found, n, call)
-            call.value = value
+            found = add_found(found, n, call, value)
         elseif v2 and self.v2 and (self.done[key] or self.done_old[key]) then
             -- a reply delivered (or given up) before, written again because
             -- the acknowledgement has not reached the shell yet
@@ -504,10 +514,9 @@ function _M.receive(self, s)
             local key = decode_uri_component(str_match(raw, "^[^=]*"))
             local call = key and calls[key]
             -- once per call, even when the fragment repeats its key
-            if call and call.value == nil and call.bad == nil then
+            if call and (found == nil or found[call] == nil) then
                 n = n + 1
-                found = add_found(found, n, call)
-                call.bad = bad[i].err
+                found = add_found(found, n, call, { bad = bad[i].err })
             end
         end
     end
@@ -517,22 +526,30 @@ function _M.receive(self, s)
     if n > 1 then
         tbl_sort(found, by_seq)
     end
+    local delivered = 0
     for i = 1, n do
         local call = found[i]
-        finish(self, call)
         if v2 and self.v2 then
             queue_ack(self, call.id)
         end
-        if call.bad then
-            local code, msg = parse_error(call.bad, "EESCAPE")
-            safe_callback(self, call, new_error(code, "reply to " .. call.id .. ": " .. msg))
-        elseif v2 then
-            safe_callback(self, call, decode_envelope(call.value))
-        else
-            safe_callback(self, call, nil, call.value)
+        -- a callback run before may have finished it (cancel, expire, a
+        -- receive of its own): only a call still in flight takes its reply,
+        -- and leaves the flight table before its callback runs
+        if calls[call.id] == call then
+            finish(self, call)
+            delivered = delivered + 1
+            local answer = found[call]
+            if type(answer) == "table" then
+                local code, msg = parse_error(answer.bad, "EESCAPE")
+                safe_callback(self, call, new_error(code, "reply to " .. call.id .. ": " .. msg))
+            elseif v2 then
+                safe_callback(self, call, decode_envelope(answer))
+            else
+                safe_callback(self, call, nil, answer)
+            end
         end
     end
-    return n, v2 and map.hash or nil
+    return delivered, v2 and map.hash or nil
 end
 
 return _M
