@@ -11,7 +11,6 @@ local type = type
 local pairs = pairs
 local pcall = pcall
 local select = select
-local tostring = tostring
 local setmetatable = setmetatable
 local error = error
 local str_find = string.find
@@ -29,6 +28,7 @@ local decode_fragment = core.decode_fragment
 local new_req_id = core.new_req_id
 local new_error = errors.new
 local parse_error = errors.parse
+local text = errors.text
 local valid_code = errors.valid_code
 
 local _M = { _VERSION = "0.1.0" }
@@ -133,7 +133,7 @@ end
 local function safe_callback(self, call, err, result)
     local ok, e = pcall(call.callback, err, result)
     if not ok then
-        self.log("error", "callback of " .. call.api .. " (" .. call.id .. ") raised: " .. tostring(e))
+        self.log("error", "callback of " .. call.api .. " (" .. call.id .. ") raised: " .. text(e))
     end
 end
 
@@ -213,7 +213,7 @@ end
 function _M.cancel(self, id)
     local call = self.calls[id]
     if call == nil then
-        return nil, "no call in flight with request id " .. tostring(id)
+        return nil, "no call in flight with request id " .. text(id)
     end
     finish(self, call)
     safe_callback(self, call, new_error("ECANCELED", "call to " .. call.api .. " canceled"))
@@ -224,7 +224,7 @@ local function fail(self, callback, code, msg)
     local err = new_error(code, msg)
     local ok, e = pcall(callback, err)
     if not ok then
-        self.log("error", "callback raised: " .. tostring(e))
+        self.log("error", "callback raised: " .. text(e))
     end
     return nil, code .. ": " .. msg, code
 end
@@ -318,9 +318,9 @@ function _M.call(self, api, params, callback, opts)
     if self.v2 and self.hash then
         local h = self.hash()
         if h ~= nil then
-            h = tostring(h)
+            h = text(h, false)
             -- a longer one would be refused by the shell (its max_hash)
-            if #h <= 512 then
+            if h and #h <= 512 then
                 hash_json = json_encode(h)
             end
         end
@@ -401,7 +401,7 @@ function _M.call(self, api, params, callback, opts)
         if self.calls[id] == call then
             self.calls[id] = nil
             self.count = self.count - 1
-            return fail(self, callback, "ENAVIGATE", "navigate failed: " .. tostring(why))
+            return fail(self, callback, "ENAVIGATE", "navigate failed: " .. text(why))
         end
         -- answered already (within navigate): the reply stands
         return id
