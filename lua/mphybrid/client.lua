@@ -48,8 +48,9 @@ local function default_log(level, msg)
     io.stderr:write("mphybrid ", level, ": ", msg, "\n")
 end
 
-local function opt_number(opts, name, min)
-    return options.number("client.new", _M.defaults, opts, name, min)
+-- opts[name] (or its default), checked as options.<kind> checks it
+local function limit(opts, name, kind, min)
+    return options[kind]("client.new", _M.defaults, opts, name, min)
 end
 
 --- client.new(opts) -> client
@@ -98,9 +99,9 @@ function _M.new(opts)
         navigate = opts.navigate,
         url_head = page .. "?cmd=",
         timeout = timeout,
-        max_url = opt_number(opts, "max_url", 16),
-        max_acks = opt_number(opts, "max_acks", 0),
-        max_done = opt_number(opts, "max_done", 1),
+        max_url = limit(opts, "max_url", "size", 16),
+        max_acks = limit(opts, "max_acks", "count", 0),
+        max_done = limit(opts, "max_done", "count"),
         now = opts.now or options.clock(),
         hash = opts.hash,
         log = opts.log or default_log,

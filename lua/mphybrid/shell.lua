@@ -48,8 +48,9 @@ _M.defaults = {
     store_ttl = 600000,    -- ms a reply is kept for a replayed command
 }
 
-local function positive(opts, name, min)
-    return limits.number("shell.new", _M.defaults, opts, name, min)
+-- opts[name] (or its default), checked as options.<kind> checks it
+local function limit(opts, name, kind, min)
+    return limits[kind]("shell.new", _M.defaults, opts, name, min)
 end
 
 --- shell.new(opts) -> shell | nil, err
@@ -76,14 +77,14 @@ function _M.new(opts)
         now = opts.now or limits.clock(),
         log = opts.log or router.log,
         env = opts.env,
-        max_cmd = positive(opts, "max_cmd"),
-        max_depth = positive(opts, "max_depth"),
-        max_src = positive(opts, "max_src"),
-        max_hash = positive(opts, "max_hash"),
-        outbox_max = positive(opts, "outbox_max"),
-        outbox_ttl = positive(opts, "outbox_ttl"),
-        store_max = positive(opts, "store_max", 2),
-        store_ttl = positive(opts, "store_ttl"),
+        max_cmd = limit(opts, "max_cmd", "size"),
+        max_depth = limit(opts, "max_depth", "depth"),
+        max_src = limit(opts, "max_src", "size"),
+        max_hash = limit(opts, "max_hash", "size"),
+        outbox_max = limit(opts, "outbox_max", "count"),
+        outbox_ttl = limit(opts, "outbox_ttl", "number"),
+        store_max = limit(opts, "store_max", "count", 2),
+        store_ttl = limit(opts, "store_ttl", "number"),
         last_stamp = 0,
         hash = nil,          -- the page's own fragment, echoed in v2 replies
         outbox = {},         -- { req =, value =, at = }, oldest first
