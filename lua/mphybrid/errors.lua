@@ -28,6 +28,7 @@ _M.codes = {
     ECRASH = "the handler (or a hook) raised an error",
     EDENIED = "a before hook refused the command",
     EREPLY = "the reply could not be encoded or is over the size limit",
+    EBUSY = "too many version 2 handlers are running at once",
     ETOOLONG = "the command URL is over the client's length limit",
     ETIMEOUT = "no reply before the call's deadline",
     ECANCELED = "the call was canceled",

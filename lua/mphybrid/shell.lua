@@ -7,7 +7,6 @@ local limits = require "mphybrid.options"
 local errors = require "mphybrid.errors"
 
 local type = type
-local pairs = pairs
 local tostring = tostring
 local setmetatable = setmetatable
 local getmetatable = getmetatable
@@ -46,6 +45,7 @@ _M.defaults = {
     outbox_ttl = 120000,   -- ms an unacknowledged reply is written again
     store_max = 256,       -- replies kept for replayed commands (>= 2)
     store_ttl = 600000,    -- ms a reply is kept for a replayed command
+    max_running = 256,     -- version 2 handlers running at once
 }
 
 -- opts[name] (or its default), checked as options.<kind> checks it
@@ -85,10 +85,11 @@ function _M.new(opts)
         outbox_ttl = limit(opts, "outbox_ttl", "number"),
         store_max = limit(opts, "store_max", "count", 2),
         store_ttl = limit(opts, "store_ttl", "number"),
+        max_running = limit(opts, "max_running", "count"),
         last_stamp = 0,
         hash = nil,          -- the page's own fragment, echoed in v2 replies
         outbox = {},         -- { req =, value =, at = }, oldest first
-        -- the store: req -> { api =, value =, at =, running = }, in two
+        -- the store: req -> { api =, value =, at = }, in two
         -- generations; when the young one is full it becomes the old one
         -- and the old one is dropped whole (no deletions: tables that
         -- churn at a fixed size rehash on every insert)
@@ -96,6 +97,10 @@ function _M.new(opts)
         store_old = {},
         young_count = 0,
         old_count = 0,
+        -- req -> { api =, at = } of each version 2 handler running: never
+        -- evicted (a replay must not start it again), at most max_running
+        running = {},
+        running_count = 0,
     }
     self.generation = math_floor(self.store_max / 2)
     self.decode_opts = { max_size = self.max_cmd, max_depth = self.max_depth }
@@ -119,18 +124,7 @@ end
 
 --- s:stats() -> { outbox =, store =, running = }
 function _M.stats(self)
-    local running = 0
-    for _, e in pairs(self.store_young) do
-        if e.running then
-            running = running + 1
-        end
-    end
-    for _, e in pairs(self.store_old) do
-        if e.running then
-            running = running + 1
-        end
-    end
-    return { outbox = #self.outbox, store = self.young_count + self.old_count, running = running }
+    return { outbox = #self.outbox, store = self.young_count + self.old_count, running = self.running_count }
 end
 
 -- the fragment stamp: the clock in ms, strictly increasing, so that every
@@ -146,16 +140,21 @@ end
 
 ---------------------------------------------------------------- the store
 
--- the stored entry for req, or nil when there is none or it is too old
+-- the entry for req: its handler running, or its stored reply; nil when
+-- there is none or the reply is too old
 local function store_get(self, req, now)
-    local e = self.store_young[req]
+    local e = self.running[req]
+    if e then
+        return e
+    end
+    e = self.store_young[req]
     if e == nil then
         e = self.store_old[req]
         if e == nil then
             return nil
         end
     end
-    if not e.running and now - e.at > self.store_ttl then
+    if now - e.at > self.store_ttl then
         return nil
     end
     return e
@@ -377,7 +376,7 @@ local function write_v2(self, now)
             e.value = error_envelope(rerr)
             e.pair = { e.req, e.value }
             local stored = self.store_young[e.req] or self.store_old[e.req]
-            if stored and not stored.running then
+            if stored then
                 stored.value = e.value
             end
             shrunk = true
@@ -534,25 +533,33 @@ function _M.on_load(self, options, done)
             return answer_error(self, req, true, "ECMD",
                 "request id " .. req .. " was already used for api " .. stored.api, done)
         end
-        if stored.running then
-            -- the first run will write the reply; nothing new to write now
+        if stored.value == nil then
+            -- running: the first run will write the reply; nothing new to
+            -- write now
             return finish(self.src, done)
         end
         outbox_put(self, req, stored.value, now)
         return finish(write_v2(self, now), done)
     end
+    if self.running_count >= self.max_running then
+        -- not stored: a replay runs it once one of the others has ended
+        return answer_error(self, req, true, "EBUSY",
+            "already " .. self.running_count .. " handlers running (max_running)", done)
+    end
 
-    local entry = { api = cmd.api, running = true, at = now }
-    store_put(self, req, entry)
+    local entry = { api = cmd.api, at = now }
+    self.running[req] = entry
+    self.running_count = self.running_count + 1
     local ctx = { req = req, version = 2, shell = self, env = self.env }
     return run(self, cmd, ctx, done, function(e, result)
         local t = self.now()
         local value = envelope(self, e, result)
-        entry.value, entry.running, entry.at = value, false, t
-        if self.store_young[req] ~= entry and self.store_old[req] ~= entry then
-            -- dropped from the store while it ran
-            store_put(self, req, entry)
-        end
+        -- the router calls this once: the entry leaves the running ones for
+        -- the store
+        self.running[req] = nil
+        self.running_count = self.running_count - 1
+        entry.value, entry.at = value, t
+        store_put(self, req, entry)
         outbox_put(self, req, value, t)
         return write_v2(self, t)
     end)
