@@ -31,6 +31,25 @@ local function count(t)
   return n
 end
 
+-- A shell module of its own whose core functions are wrapped by spy:
+-- { name = function(real) return wrapper end }.
+local function spied_shell(spy)
+  local saved = {}
+  for name, wrap in pairs(spy) do
+    saved[name] = core[name]
+    core[name] = wrap(saved[name])
+  end
+  local loaded = package.loaded["mphybrid.shell"]
+  package.loaded["mphybrid.shell"] = nil
+  local ok, m = pcall(require, "mphybrid.shell")
+  package.loaded["mphybrid.shell"] = loaded
+  for name, real in pairs(saved) do
+    core[name] = real
+  end
+  assert(ok, m)
+  return m
+end
+
 describe("the version 2 shell", function()
   local r, clock, logged
   before_each(function()
@@ -110,6 +129,116 @@ describe("the version 2 shell", function()
       end
       assert.same(8, s:stats().running)
       assert.is_true(s:stats().store <= 2)
+    end)
+  end)
+
+  describe("holds every reply to max_src", function()
+    -- the longest JSON text the shell's json_encode calls gave
+    local longest, spy_shell
+    before_each(function()
+      longest = 0
+      spy_shell = spied_shell({
+        json_encode = function(real)
+          return function(...)
+            local s, e, c = real(...)
+            if s and #s > longest then longest = #s end
+            return s, e, c
+          end
+        end,
+      })
+    end)
+
+    local function answer(err)
+      r:register("fails", function() return nil, err end)
+      local s = assert(spy_shell.new({ router = r, src = SRC, now = function() return clock end }))
+      local src = s:on_load(v2("H5Req_f", "fails"))
+      assert.is_true(#src <= s.max_src)
+      assert.is_true(longest <= s.max_src, "encoded " .. longest .. " bytes of JSON")
+      return replies(src).H5Req_f.error, s
+    end
+
+    it("an error whose message is over it becomes EREPLY, naming its code", function()
+      local e, s = answer({ code = "EBIG", message = ("m"):rep(1000000) })
+      assert.same("EREPLY", e.code)
+      assert.truthy(e.message:find("EBIG", 1, true))
+      -- and a replay gets the same, from the store
+      local again = replies(s:on_load(v2("H5Req_f", "fails"))).H5Req_f.error
+      assert.same(e, again)
+    end)
+
+    it("an error whose data is over it keeps its code and message, without the data", function()
+      local e = answer({ code = "EBIG", message = "too big", data = { blob = ("d"):rep(1000000) } })
+      assert.same({ code = "EBIG", message = "too big" }, e)
+    end)
+
+    it("an error whose data fits keeps it", function()
+      local e = answer({ code = "EBIG", message = "too big", data = { n = 1 } })
+      assert.same({ code = "EBIG", message = "too big", data = { n = 1 } }, e)
+    end)
+  end)
+
+  describe("writes the outbox", function()
+    it("with the older replies that fit, after shrinking a newest reply that does not", function()
+      r:register("wide", function() return ("中"):rep(2000) end)
+      local s = new_shell()
+      for i = 1, 3 do
+        s:on_load(v2("H5Req_" .. i, "echo", ',"params":' .. i))
+      end
+      local src = s:on_load(v2("H5Req_wide", "wide"))
+      assert.is_true(#src <= s.max_src)
+      local got = replies(src)
+      assert.same("EREPLY", got.H5Req_wide.error.code)
+      assert.same({ result = 1 }, got.H5Req_1)
+      assert.same({ result = 3 }, got.H5Req_3)
+      assert.same(4, count(got))
+    end)
+
+    it("with the newest replies that fit together, the older ones waiting", function()
+      local s = new_shell({ max_src = 4096, outbox_max = 64 })
+      local blob = ("x"):rep(1000)
+      for i = 1, 10 do
+        s:on_load(v2("H5Req_" .. i, "echo", ',"params":"' .. blob .. '"'))
+      end
+      local got = replies(s:get_src())
+      assert.same(3, count(got))
+      for i = 8, 10 do
+        assert.same({ result = blob }, got["H5Req_" .. i])
+      end
+      -- acknowledged, the older ones come next
+      local src = s:on_load(v2("H5Req_11", "echo",
+        ',"params":"' .. blob .. '","ack":["H5Req_8","H5Req_9","H5Req_10"]'))
+      got = replies(src)
+      assert.same({ result = blob }, got.H5Req_6)
+      assert.same({ result = blob }, got.H5Req_7)
+      assert.is_nil(got.H5Req_5)
+    end)
+
+    it("handing the core's encoders bytes linear in the outbox, however many replies wait", function()
+      local bytes = 0
+      local spy_shell = spied_shell({
+        encode_reply = function(real)
+          return function(src, list, stamp)
+            bytes = bytes + #src
+            for i = 1, #list do bytes = bytes + #list[i][1] + #list[i][2] end
+            return real(src, list, stamp)
+          end
+        end,
+        encode_uri_component = function(real)
+          return function(s) bytes = bytes + #s return real(s) end
+        end,
+      })
+      local s = assert(spy_shell.new({ router = r, src = SRC, now = function() return clock end }))
+      local blob = ("x"):rep(1000)
+      local most = 0
+      for i = 1, 40 do
+        bytes = 0
+        s:on_load(v2("H5Req_" .. i, "echo", ',"params":"' .. blob .. '"'))
+        if bytes > most then most = bytes end
+      end
+      assert.same(32, s:stats().outbox)
+      -- a write measures the newest reply, and hands the core the src it
+      -- replaces (at most max_src) twice and the replies that fit once
+      assert.is_true(most <= 3 * s.max_src + 4 * #blob, most .. " bytes for one on_load")
     end)
   end)
 end)

@@ -7,7 +7,6 @@ local limits = require "mphybrid.options"
 local errors = require "mphybrid.errors"
 
 local type = type
-local tostring = tostring
 local setmetatable = setmetatable
 local getmetatable = getmetatable
 local error = error
@@ -19,11 +18,13 @@ local decode_cmd = core.decode_cmd
 local encode_reply = core.encode_reply
 local json_encode = core.json_encode
 local json_decode = core.json_decode
+local encode_uri_component = core.encode_uri_component
 local decode_uri_component = core.decode_uri_component
 local null = core.null
 local array_mt = core.array_mt
 local new_error = errors.new
 local parse_error = errors.parse
+local to_text = errors.text
 
 local _M = { _VERSION = "0.1.0" }
 local mt = { __index = _M }
@@ -259,18 +260,19 @@ end
 
 ---------------------------------------------------------------- replies
 
--- {"error":{...}}; without data when data cannot be encoded, and as an
--- EREPLY that says why when the error itself cannot be (a message that is
--- not UTF-8): the client always gets a well-formed version 2 reply
-local function error_envelope(err)
-    local s = json_encode({ error = { code = err.code, message = err.message, data = err.data } })
-    if not s then
-        s = json_encode({ error = { code = err.code, message = err.message } })
+-- {"error":{...}}, held to max_src as results are: without data when data
+-- cannot be encoded within it, and as an EREPLY that says why when the
+-- error itself cannot be (a message that is not UTF-8, or over max_src):
+-- the client always gets a well-formed version 2 reply
+local function error_envelope(self, err)
+    local opts = self.encode_opts
+    local s, e = json_encode({ error = { code = err.code, message = err.message, data = err.data } }, opts)
+    if not s and err.data ~= nil then
+        s, e = json_encode({ error = { code = err.code, message = err.message } }, opts)
     end
     if not s then
-        local _, e = json_encode(err.message)
         s = json_encode({ error = { code = "EREPLY", message = "the error of code " .. err.code
-            .. " cannot be sent (" .. tostring(e) .. ")" } })
+            .. " cannot be sent (" .. to_text(e) .. ")" } })
     end
     return s
 end
@@ -282,7 +284,7 @@ end
 -- the value a version 2 reply carries: {"result":...} or {"error":{...}}
 local function envelope(self, err, result)
     if err then
-        return error_envelope(err), err
+        return error_envelope(self, err), err
     end
     if result == nil then
         result = null
@@ -291,7 +293,7 @@ local function envelope(self, err, result)
     if not s then
         local code, msg = parse_error(e, "EVALUE")
         local rerr = ereply("result cannot be sent (" .. code .. ": " .. msg .. ")")
-        return error_envelope(rerr), rerr
+        return error_envelope(self, rerr), rerr
     end
     return s
 end
@@ -333,57 +335,92 @@ local function write_seed(self, req, value)
     return src
 end
 
--- writes the whole outbox; when it does not all fit in max_src, the oldest
--- replies wait for a later write
+-- the bytes "&<req>=<value>" adds to a fragment (the "&" and the pair),
+-- measured once per reply; false when a fragment cannot carry the pair
+local function pair_size(e)
+    local size = e.size
+    if size == nil then
+        local k = encode_uri_component(e.req)
+        local v = k and encode_uri_component(e.value)
+        size = v and #k + #v + 2 or false
+        e.size = size
+    end
+    return size
+end
+
+-- the newest reply does not fit in a fragment on its own: it becomes EREPLY,
+-- in the outbox and in the store
+local function shrink(self, e, bytes)
+    local rerr = ereply("reply of " .. bytes .. " bytes over the limit of " .. self.max_src .. " bytes")
+    e.value = error_envelope(self, rerr)
+    e.pair = { e.req, e.value }
+    e.size = nil
+    local stored = self.store_young[e.req] or self.store_old[e.req]
+    if stored then
+        stored.value = e.value
+    end
+end
+
+-- a reply the fragment cannot carry: drop it, say so where the published
+-- client looks for a reply without an id
+local function unwritable(self, err)
+    local e = table.remove(self.outbox)
+    self.log("error", "reply to " .. e.req .. " cannot be written: " .. to_text(err))
+    return write_seed(self, SEED_REQ, (parse_error(err, "EREPLY")))
+end
+
+-- writes the outbox into the src: the newest replies that fit in max_src
+-- together (with the mph, hash and v pairs), the oldest waiting for a later
+-- write. Each reply is measured once and the src encoded once, so a write
+-- costs time linear in the outbox.
 local function write_v2(self, now)
     outbox_expire(self, now)
     local outbox = self.outbox
     local n = #outbox
-    local first = 1
-    local shrunk = false
-    while true do
-        local list = { MPH_PAIR }
-        local k = 1
-        for i = first, n do
-            k = k + 1
-            list[k] = outbox[i].pair
+    local stamp = next_stamp(self)
+    local hash_pair = self.hash ~= nil and { "hash", self.hash } or nil
+    local base, err = encode_reply(self.src, { MPH_PAIR, hash_pair }, stamp)
+    if not base then
+        return nil, err
+    end
+    local room = self.max_src - #base
+    local first = n + 1
+    if n > 0 then
+        if not pair_size(outbox[n]) then
+            local _, e = encode_reply(self.src, { outbox[n].pair }, stamp)
+            return unwritable(self, e)
         end
-        if self.hash ~= nil then
-            list[k + 1] = { "hash", self.hash }
+        if pair_size(outbox[n]) > room then
+            shrink(self, outbox[n], #base + pair_size(outbox[n]))
         end
-        local src, err = encode_reply(self.src, list, next_stamp(self))
-        if not src then
-            if n == 0 then
-                return nil, err
+        local used = 0
+        for i = n, 1, -1 do
+            local size = pair_size(outbox[i])
+            if not size or used + size > room then
+                break
             end
-            -- a reply the fragment cannot carry: drop it, say so where the
-            -- published client looks for a reply without an id
-            local e = table.remove(outbox, n)
-            self.log("error", "reply to " .. e.req .. " cannot be written: " .. tostring(err))
-            return write_seed(self, SEED_REQ, (parse_error(err, "EREPLY")))
+            used = used + size
+            first = i
         end
-        if #src <= self.max_src then
-            self.src = src
-            return src
-        end
-        if first < n then
-            first = first + 1
-        elseif n > 0 and not shrunk then
-            -- the newest reply does not fit on its own: it becomes EREPLY
-            local e = outbox[n]
-            local rerr = ereply("reply of " .. #src .. " bytes over the limit of "
-                .. self.max_src .. " bytes")
-            e.value = error_envelope(rerr)
-            e.pair = { e.req, e.value }
-            local stored = self.store_young[e.req] or self.store_old[e.req]
-            if stored then
-                stored.value = e.value
-            end
-            shrunk = true
-        else
+        if first > n then
             return nil, "EREPLY: web-view src over max_src even without replies"
         end
     end
+    local list = { MPH_PAIR }
+    for i = first, n do
+        list[#list + 1] = outbox[i].pair
+    end
+    list[#list + 1] = hash_pair
+    local src
+    src, err = encode_reply(self.src, list, stamp)
+    if not src then
+        if n == 0 then
+            return nil, err
+        end
+        return unwritable(self, err)
+    end
+    self.src = src
+    return src
 end
 
 -- the request id and version of a command that decode_cmd refused for its
@@ -429,7 +466,7 @@ local function answer_error(self, req, v2, code, msg, done)
     local now = self.now()
     local src, err
     if v2 and req then
-        outbox_put(self, req, error_envelope(new_error(code, msg)), now)
+        outbox_put(self, req, error_envelope(self, new_error(code, msg)), now)
         src, err = write_v2(self, now)
     else
         src, err = write_seed(self, req or SEED_REQ, code)
