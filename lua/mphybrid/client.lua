@@ -10,7 +10,6 @@ local errors = require "mphybrid.errors"
 local type = type
 local pairs = pairs
 local pcall = pcall
-local select = select
 local setmetatable = setmetatable
 local error = error
 local str_find = string.find
@@ -123,6 +122,9 @@ function _M.new(opts)
         to_ack = {},         -- request ids received, to acknowledge
         to_ack_set = {},
     }
+    -- api and params are encoded within max_url: the URL carries them, so
+    -- a longer JSON text could never be sent, and costs no more to refuse
+    self.encode_opts = { max_size = self.max_url }
     return setmetatable(self, mt)
 end
 
@@ -230,6 +232,18 @@ local function fail(self, callback, code, msg)
     return nil, code .. ": " .. msg, code
 end
 
+-- api or params that json_encode refused: over max_url on its own (ESIZE),
+-- the command URL would be too; any other reason fails the call as it is
+local function encode_failure(self, callback, what, err, code)
+    local c, msg = parse_error(err, "EVALUE")
+    code = code or c
+    if code == "ESIZE" then
+        return fail(self, callback, "ETOOLONG", what .. " of more than " .. self.max_url
+            .. " bytes of JSON: the command URL would be over the limit of " .. self.max_url .. " bytes")
+    end
+    return fail(self, callback, code, what .. ": " .. msg)
+end
+
 -- the command's JSON text, fields in the published order (req, api, params),
 -- then the version 2 fields
 local function command_json(self, id, api_json, params_json, acks, hash_json)
@@ -264,7 +278,7 @@ end
 --- c:call(api, params, callback [, opts]) -> request id | nil, err, code
 -- Sends the command; callback(err, result) is called exactly once: with the
 -- result, with the error the shell answered, or with ETIMEOUT, ECANCELED.
--- When the command cannot be sent (EVALUE, EUTF8, ETOOLONG, ENAVIGATE),
+-- When the command cannot be sent (EVALUE, EUTF8, EDEPTH, ETOOLONG, ENAVIGATE),
 -- callback(err) is called before call returns nil, err, code.
 -- opts.timeout: ms for this call (false for none).
 function _M.call(self, api, params, callback, opts)
@@ -297,9 +311,9 @@ function _M.call(self, api, params, callback, opts)
     local api_json = self.api_json[api]
     local err, code
     if api_json == nil then
-        api_json, err, code = json_encode(api)
+        api_json, err, code = json_encode(api, self.encode_opts)
         if not api_json then
-            return fail(self, callback, code or "EVALUE", "api: " .. select(2, parse_error(err)))
+            return encode_failure(self, callback, "api", err, code)
         end
         if self.api_count >= 256 then
             self.api_json, self.api_count = {}, 0
@@ -309,10 +323,9 @@ function _M.call(self, api, params, callback, opts)
     end
     local params_json
     if params ~= nil then
-        params_json, err, code = json_encode(params)
+        params_json, err, code = json_encode(params, self.encode_opts)
         if not params_json then
-            local c, msg = parse_error(err, "EVALUE")
-            return fail(self, callback, code or c, "params: " .. msg)
+            return encode_failure(self, callback, "params", err, code)
         end
     end
     local hash_json
