@@ -6,6 +6,7 @@ local core = require "mphybrid.core"
 local router = require "mphybrid.router"
 local shell = require "mphybrid.shell"
 local client = require "mphybrid.client"
+local paths = require "helpers.paths"
 
 local E = core.encode_uri_component
 local SRC = "https://h5.example.com/app/index.html"
@@ -81,10 +82,7 @@ describe("a value that cannot be turned into text", function()
       local ok, err = r:load({ [hostile()] = function() end })
       assert.is_nil(ok)
       assert.is_string(err)
-      local path = os.tmpname()
-      local f = assert(io.open(path, "w"))
-      f:write("error(setmetatable({}, { __tostring = function() error('no text') end }))")
-      f:close()
+      local path = paths.temp_file("error(setmetatable({}, { __tostring = function() error('no text') end }))")
       ok, err = r:load(path)
       os.remove(path)
       assert.is_nil(ok)
