@@ -5,6 +5,7 @@
 local core = require "mphybrid.core"
 local router = require "mphybrid.router"
 local shell = require "mphybrid.shell"
+local prng = require "helpers.prng"
 
 local E = core.encode_uri_component
 local SRC = "https://h5.example.com/app/index.html"
@@ -211,6 +212,55 @@ describe("the version 2 shell", function()
       assert.same({ result = blob }, got.H5Req_6)
       assert.same({ result = blob }, got.H5Req_7)
       assert.is_nil(got.H5Req_5)
+    end)
+
+    it("with exactly the longest run of newest replies that fits in max_src (random outboxes)", function()
+      local rng = prng.new(2024)
+      local pieces = { "a", "中", "😀", "&", "=", "%", "#", " ", "\"", "xyz" }
+      r:register("text", function(p) return p.t end)
+      for _ = 1, 60 do
+        local max_src = rng:int(300, 3000)
+        local s = new_shell({ max_src = max_src, outbox_max = 16 })
+        for i = 1, rng:int(1, 24) do
+          local t = {}
+          for k = 1, rng:int(0, 120) do t[k] = rng:pick(pieces) end
+          local hash = rng:chance(0.3) and (',"hash":' .. core.json_encode(("/r"):rep(rng:int(0, 40)))) or ""
+          local req = "H5Req_" .. i
+          clock = clock + 1
+          local src = s:on_load(v2(req, "text", ',"params":{"t":' .. core.json_encode(table.concat(t)) .. '}' .. hash))
+          assert.is_true(#src <= max_src)
+          local map = core.decode_fragment(src:match("#(.*)$"))
+          local outbox = s.outbox
+          local n, k = #outbox, count(replies(src))
+          -- the replies written are the k newest, as the outbox holds them
+          for j = n - k + 1, n do
+            assert.same(outbox[j].value, map[outbox[j].req])
+          end
+          if k < n then
+            -- one more would not have fitted
+            local list = { { "mph", "2" } }
+            for j = n - k, n do list[#list + 1] = { outbox[j].req, outbox[j].value } end
+            if map.hash then list[#list + 1] = { "hash", map.hash } end
+            assert.is_true(#core.encode_reply(src, list, tonumber(map.v)) > max_src)
+          end
+        end
+      end
+    end)
+
+    it("filling max_src to the byte", function()
+      local blob = ("x"):rep(300)
+      local value = core.json_encode({ result = blob })
+      local base = #core.encode_reply(SRC, { { "mph", "2" } }, clock)
+      local pair = #E("H5Req_1") + 1 + #E(value) + 1
+      for _, extra in ipairs({ 0, -1 }) do
+        local s = new_shell({ max_src = base + 3 * pair + extra })
+        for i = 1, 5 do
+          s:on_load(v2("H5Req_" .. i, "echo", ',"params":"' .. blob .. '"'))
+        end
+        local src = s:get_src()
+        assert.same(3 + extra, count(replies(src)))
+        assert.same(base + (3 + extra) * pair, #src)
+      end
     end)
 
     it("handing the core's encoders bytes linear in the outbox, however many replies wait", function()

@@ -384,27 +384,32 @@ local function write_v2(self, now)
         return nil, err
     end
     local room = self.max_src - #base
-    local first = n + 1
-    if n > 0 then
-        if not pair_size(outbox[n]) then
-            local _, e = encode_reply(self.src, { outbox[n].pair }, stamp)
-            return unwritable(self, e)
+    if room < 0 then
+        return nil, "EREPLY: web-view src over max_src even without replies"
+    end
+    if n == 0 then
+        self.src = base
+        return base
+    end
+    local newest = outbox[n]
+    if not pair_size(newest) then
+        local _, e = encode_reply(self.src, { newest.pair }, stamp)
+        return unwritable(self, e)
+    end
+    if pair_size(newest) > room then
+        shrink(self, newest, #base + pair_size(newest))
+        if pair_size(newest) > room then
+            return nil, "EREPLY: web-view src over max_src even with the newest reply as EREPLY"
         end
-        if pair_size(outbox[n]) > room then
-            shrink(self, outbox[n], #base + pair_size(outbox[n]))
+    end
+    local first, used = n, pair_size(newest)
+    for i = n - 1, 1, -1 do
+        local size = pair_size(outbox[i])
+        if not size or used + size > room then
+            break
         end
-        local used = 0
-        for i = n, 1, -1 do
-            local size = pair_size(outbox[i])
-            if not size or used + size > room then
-                break
-            end
-            used = used + size
-            first = i
-        end
-        if first > n then
-            return nil, "EREPLY: web-view src over max_src even without replies"
-        end
+        used = used + size
+        first = i
     end
     local list = { MPH_PAIR }
     for i = first, n do
@@ -414,9 +419,6 @@ local function write_v2(self, now)
     local src
     src, err = encode_reply(self.src, list, stamp)
     if not src then
-        if n == 0 then
-            return nil, err
-        end
         return unwritable(self, err)
     end
     self.src = src
