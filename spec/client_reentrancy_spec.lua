@@ -18,7 +18,9 @@ local T0 = 1700000000000
 --     call made so far, itself included
 --   7 make a new call that stays in flight
 --   8 receive a seed-compatible fragment answering the newest call
-local ACTIONS = 8
+--   9 receive a fragment with a malformed reply pair for every call
+--  10 make a new call whose navigate fails (ENAVIGATE, at once)
+local ACTIONS = 10
 
 -- Runs one scenario: three calls, then `trigger` ("receive" or "expire")
 -- delivers all three; the n-th callback to run does plan[n] (then nothing).
@@ -63,7 +65,7 @@ local function run(trigger, plan)
     end
   end
 
-  local deliver_on_navigate = false
+  local deliver_on_navigate, navigate_fails = false, false
   local function new_call()
     local k = #ids + 1
     c:call("ping", nil, function(err, result)
@@ -73,6 +75,10 @@ local function run(trigger, plan)
 
   c = client.new({
     navigate = function()
+      if navigate_fails then
+        navigate_fails = false
+        return false
+      end
       if deliver_on_navigate then
         deliver_on_navigate = false
         c:receive(fragment())
@@ -105,6 +111,14 @@ local function run(trigger, plan)
     elseif a == 8 then
       local id = ids[#ids]
       c:receive(assert(core.encode_reply(SRC, { { id, id } }, clock)))
+    elseif a == 9 then
+      local pairs_ = {}
+      for i = 1, #ids do pairs_[i] = ids[i] .. "=%E4" end
+      c:receive("#mph=2&" .. table.concat(pairs_, "&") .. "&v=" .. clock)
+    elseif a == 10 then
+      navigate_fails = true
+      new_call()
+      navigate_fails = false
     end
   end
 
