@@ -36,6 +36,7 @@
 #define DEFAULT_MAX_DEPTH 1000
 #define CMD_MAX_SIZE (64u << 10)
 #define CMD_MAX_DEPTH 100
+#define MAX_SIZE_LIMIT ((size_t)1 << 40) /* the largest max_size option taken */
 #define ID_MAX 128        /* request ids and api names, in bytes */
 #define PREFIX_MAX 32
 #define SCRATCH_KEEP (1u << 20) /* larger buffers are freed after a call */
@@ -534,7 +535,7 @@ static int l_json_encode(lua_State *L) {
   mph_status st;
   luaL_checkany(L, 1);
   max_depth = opt_size(L, 2, "max_depth", DEFAULT_MAX_DEPTH, MPH_JSON_MAX_DEPTH);
-  max_size = opt_size(L, 2, "max_size", DEFAULT_MAX_SIZE, (size_t)1 << 40);
+  max_size = opt_size(L, 2, "max_size", DEFAULT_MAX_SIZE, MAX_SIZE_LIMIT);
   lua_settop(L, 2);
   S = take_scratch(L);
   sidx = lua_gettop(L);
@@ -728,7 +729,7 @@ static int l_json_decode(lua_State *L) {
   char msg[200];
   mph_status st;
   max_depth = opt_size(L, 2, "max_depth", DEFAULT_MAX_DEPTH, MPH_JSON_MAX_DEPTH);
-  max_size = opt_size(L, 2, "max_size", DEFAULT_MAX_SIZE, (size_t)1 << 40);
+  max_size = opt_size(L, 2, "max_size", DEFAULT_MAX_SIZE, MAX_SIZE_LIMIT);
   if (n > max_size)
     return push_error(L, MPH_ESIZE, "text of %lu bytes is longer than max_size (%lu)",
                       (unsigned long)n, (unsigned long)max_size);
@@ -1129,7 +1130,7 @@ static int l_decode_cmd(lua_State *L) {
   int sidx, round, cmd;
   char msg[200];
   mph_status st;
-  max_size = opt_size(L, 2, "max_size", CMD_MAX_SIZE, (size_t)1 << 40);
+  max_size = opt_size(L, 2, "max_size", CMD_MAX_SIZE, MAX_SIZE_LIMIT);
   max_depth = opt_size(L, 2, "max_depth", CMD_MAX_DEPTH, MPH_JSON_MAX_DEPTH);
   if (n > max_size)
     return push_error(L, MPH_ESIZE, "cmd of %lu bytes is longer than max_size (%lu)",
@@ -1406,5 +1407,16 @@ int luaopen_mphybrid_core(lua_State *L) {
   lua_setfield(L, -2, "empty_array");
   lua_pushliteral(L, MPH_VERSION);
   lua_setfield(L, -2, "_VERSION");
+
+  /* the bounds the options are checked against, for the Lua layer to check
+     its own options by: max_size and max_depth are whole numbers from 1 */
+  lua_createtable(L, 0, 3);
+  lua_pushnumber(L, (lua_Number)MAX_SIZE_LIMIT);
+  lua_setfield(L, -2, "max_size");
+  lua_pushinteger(L, MPH_JSON_MAX_DEPTH);
+  lua_setfield(L, -2, "max_depth");
+  lua_pushinteger(L, ID_MAX);
+  lua_setfield(L, -2, "max_id");
+  lua_setfield(L, -2, "limits");
   return 1;
 }

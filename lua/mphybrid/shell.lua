@@ -7,8 +7,6 @@ local limits = require "mphybrid.options"
 local errors = require "mphybrid.errors"
 
 local type = type
-local pairs = pairs
-local tostring = tostring
 local setmetatable = setmetatable
 local getmetatable = getmetatable
 local error = error
@@ -17,10 +15,12 @@ local math_floor = math.floor
 local decode_cmd = core.decode_cmd
 local encode_reply = core.encode_reply
 local json_encode = core.json_encode
+local encode_uri_component = core.encode_uri_component
 local null = core.null
 local array_mt = core.array_mt
 local new_error = errors.new
 local parse_error = errors.parse
+local to_text = errors.text
 
 local _M = { _VERSION = "0.1.0" }
 local mt = { __index = _M }
@@ -45,10 +45,12 @@ _M.defaults = {
     outbox_ttl = 120000,   -- ms an unacknowledged reply is written again
     store_max = 256,       -- replies kept for replayed commands (>= 2)
     store_ttl = 600000,    -- ms a reply is kept for a replayed command
+    max_running = 256,     -- version 2 handlers running at once
 }
 
-local function positive(opts, name, min)
-    return limits.number("shell.new", _M.defaults, opts, name, min)
+-- opts[name] (or its default), checked as options.<kind> checks it
+local function limit(opts, name, kind, min)
+    return limits[kind]("shell.new", _M.defaults, opts, name, min)
 end
 
 --- shell.new(opts) -> shell | nil, err
@@ -75,18 +77,19 @@ function _M.new(opts)
         now = opts.now or limits.clock(),
         log = opts.log or router.log,
         env = opts.env,
-        max_cmd = positive(opts, "max_cmd"),
-        max_depth = positive(opts, "max_depth"),
-        max_src = positive(opts, "max_src"),
-        max_hash = positive(opts, "max_hash"),
-        outbox_max = positive(opts, "outbox_max"),
-        outbox_ttl = positive(opts, "outbox_ttl"),
-        store_max = positive(opts, "store_max", 2),
-        store_ttl = positive(opts, "store_ttl"),
+        max_cmd = limit(opts, "max_cmd", "size"),
+        max_depth = limit(opts, "max_depth", "depth"),
+        max_src = limit(opts, "max_src", "size"),
+        max_hash = limit(opts, "max_hash", "size"),
+        outbox_max = limit(opts, "outbox_max", "count"),
+        outbox_ttl = limit(opts, "outbox_ttl", "number"),
+        store_max = limit(opts, "store_max", "count", 2),
+        store_ttl = limit(opts, "store_ttl", "number"),
+        max_running = limit(opts, "max_running", "count"),
         last_stamp = 0,
         hash = nil,          -- the page's own fragment, echoed in v2 replies
         outbox = {},         -- { req =, value =, at = }, oldest first
-        -- the store: req -> { api =, value =, at =, running = }, in two
+        -- the store: req -> { api =, value =, at = }, in two
         -- generations; when the young one is full it becomes the old one
         -- and the old one is dropped whole (no deletions: tables that
         -- churn at a fixed size rehash on every insert)
@@ -94,6 +97,10 @@ function _M.new(opts)
         store_old = {},
         young_count = 0,
         old_count = 0,
+        -- req -> { api =, at = } of each version 2 handler running: never
+        -- evicted (a replay must not start it again), at most max_running
+        running = {},
+        running_count = 0,
     }
     self.generation = math_floor(self.store_max / 2)
     self.decode_opts = { max_size = self.max_cmd, max_depth = self.max_depth }
@@ -117,18 +124,7 @@ end
 
 --- s:stats() -> { outbox =, store =, running = }
 function _M.stats(self)
-    local running = 0
-    for _, e in pairs(self.store_young) do
-        if e.running then
-            running = running + 1
-        end
-    end
-    for _, e in pairs(self.store_old) do
-        if e.running then
-            running = running + 1
-        end
-    end
-    return { outbox = #self.outbox, store = self.young_count + self.old_count, running = running }
+    return { outbox = #self.outbox, store = self.young_count + self.old_count, running = self.running_count }
 end
 
 -- the fragment stamp: the clock in ms, strictly increasing, so that every
@@ -144,16 +140,21 @@ end
 
 ---------------------------------------------------------------- the store
 
--- the stored entry for req, or nil when there is none or it is too old
+-- the entry for req: its handler running, or its stored reply; nil when
+-- there is none or the reply is too old
 local function store_get(self, req, now)
-    local e = self.store_young[req]
+    local e = self.running[req]
+    if e then
+        return e
+    end
+    e = self.store_young[req]
     if e == nil then
         e = self.store_old[req]
         if e == nil then
             return nil
         end
     end
-    if not e.running and now - e.at > self.store_ttl then
+    if now - e.at > self.store_ttl then
         return nil
     end
     return e
@@ -258,18 +259,19 @@ end
 
 ---------------------------------------------------------------- replies
 
--- {"error":{...}}; without data when data cannot be encoded, and as an
--- EREPLY that says why when the error itself cannot be (a message that is
--- not UTF-8): the client always gets a well-formed version 2 reply
-local function error_envelope(err)
-    local s = json_encode({ error = { code = err.code, message = err.message, data = err.data } })
-    if not s then
-        s = json_encode({ error = { code = err.code, message = err.message } })
+-- {"error":{...}}, held to max_src as results are: without data when data
+-- cannot be encoded within it, and as an EREPLY that says why when the
+-- error itself cannot be (a message that is not UTF-8, or over max_src):
+-- the client always gets a well-formed version 2 reply
+local function error_envelope(self, err)
+    local opts = self.encode_opts
+    local s, e = json_encode({ error = { code = err.code, message = err.message, data = err.data } }, opts)
+    if not s and err.data ~= nil then
+        s, e = json_encode({ error = { code = err.code, message = err.message } }, opts)
     end
     if not s then
-        local _, e = json_encode(err.message)
         s = json_encode({ error = { code = "EREPLY", message = "the error of code " .. err.code
-            .. " cannot be sent (" .. tostring(e) .. ")" } })
+            .. " cannot be sent (" .. to_text(e) .. ")" } })
     end
     return s
 end
@@ -281,7 +283,7 @@ end
 -- the value a version 2 reply carries: {"result":...} or {"error":{...}}
 local function envelope(self, err, result)
     if err then
-        return error_envelope(err), err
+        return error_envelope(self, err), err
     end
     if result == nil then
         result = null
@@ -290,7 +292,7 @@ local function envelope(self, err, result)
     if not s then
         local code, msg = parse_error(e, "EVALUE")
         local rerr = ereply("result cannot be sent (" .. code .. ": " .. msg .. ")")
-        return error_envelope(rerr), rerr
+        return error_envelope(self, rerr), rerr
     end
     return s
 end
@@ -331,57 +333,94 @@ local function write_seed(self, req, value)
     return src
 end
 
--- writes the whole outbox; when it does not all fit in max_src, the oldest
--- replies wait for a later write
+-- the bytes "&<req>=<value>" adds to a fragment (the "&" and the pair),
+-- measured once per reply; false when a fragment cannot carry the pair
+local function pair_size(e)
+    local size = e.size
+    if size == nil then
+        local k = encode_uri_component(e.req)
+        local v = k and encode_uri_component(e.value)
+        size = v and #k + #v + 2 or false
+        e.size = size
+    end
+    return size
+end
+
+-- the newest reply does not fit in a fragment on its own: it becomes EREPLY,
+-- in the outbox and in the store
+local function shrink(self, e, bytes)
+    local rerr = ereply("reply of " .. bytes .. " bytes over the limit of " .. self.max_src .. " bytes")
+    e.value = error_envelope(self, rerr)
+    e.pair = { e.req, e.value }
+    e.size = nil
+    local stored = self.store_young[e.req] or self.store_old[e.req]
+    if stored then
+        stored.value = e.value
+    end
+end
+
+-- a reply the fragment cannot carry: drop it, say so where the published
+-- client looks for a reply without an id
+local function unwritable(self, err)
+    local e = table.remove(self.outbox)
+    self.log("error", "reply to " .. e.req .. " cannot be written: " .. to_text(err))
+    return write_seed(self, SEED_REQ, (parse_error(err, "EREPLY")))
+end
+
+-- writes the outbox into the src: the newest replies that fit in max_src
+-- together (with the mph, hash and v pairs), the oldest waiting for a later
+-- write. Each reply is measured once and the src encoded once, so a write
+-- costs time linear in the outbox.
 local function write_v2(self, now)
     outbox_expire(self, now)
     local outbox = self.outbox
     local n = #outbox
-    local first = 1
-    local shrunk = false
-    while true do
-        local list = { MPH_PAIR }
-        local k = 1
-        for i = first, n do
-            k = k + 1
-            list[k] = outbox[i].pair
-        end
-        if self.hash ~= nil then
-            list[k + 1] = { "hash", self.hash }
-        end
-        local src, err = encode_reply(self.src, list, next_stamp(self))
-        if not src then
-            if n == 0 then
-                return nil, err
-            end
-            -- a reply the fragment cannot carry: drop it, say so where the
-            -- published client looks for a reply without an id
-            local e = table.remove(outbox, n)
-            self.log("error", "reply to " .. e.req .. " cannot be written: " .. tostring(err))
-            return write_seed(self, SEED_REQ, (parse_error(err, "EREPLY")))
-        end
-        if #src <= self.max_src then
-            self.src = src
-            return src
-        end
-        if first < n then
-            first = first + 1
-        elseif n > 0 and not shrunk then
-            -- the newest reply does not fit on its own: it becomes EREPLY
-            local e = outbox[n]
-            local rerr = ereply("reply of " .. #src .. " bytes over the limit of "
-                .. self.max_src .. " bytes")
-            e.value = error_envelope(rerr)
-            e.pair = { e.req, e.value }
-            local stored = self.store_young[e.req] or self.store_old[e.req]
-            if stored and not stored.running then
-                stored.value = e.value
-            end
-            shrunk = true
-        else
-            return nil, "EREPLY: web-view src over max_src even without replies"
+    local stamp = next_stamp(self)
+    local hash_pair = self.hash ~= nil and { "hash", self.hash } or nil
+    local base, err = encode_reply(self.src, { MPH_PAIR, hash_pair }, stamp)
+    if not base then
+        return nil, err
+    end
+    local room = self.max_src - #base
+    if room < 0 then
+        return nil, "EREPLY: web-view src over max_src even without replies"
+    end
+    if n == 0 then
+        self.src = base
+        return base
+    end
+    local newest = outbox[n]
+    if not pair_size(newest) then
+        local _, e = encode_reply(self.src, { newest.pair }, stamp)
+        return unwritable(self, e)
+    end
+    if pair_size(newest) > room then
+        shrink(self, newest, #base + pair_size(newest))
+        if pair_size(newest) > room then
+            return nil, "EREPLY: web-view src over max_src even with the newest reply as EREPLY"
         end
     end
+    local first, used = n, pair_size(newest)
+    for i = n - 1, 1, -1 do
+        local size = pair_size(outbox[i])
+        if not size or used + size > room then
+            break
+        end
+        used = used + size
+        first = i
+    end
+    local list = { MPH_PAIR }
+    for i = first, n do
+        list[#list + 1] = outbox[i].pair
+    end
+    list[#list + 1] = hash_pair
+    local src
+    src, err = encode_reply(self.src, list, stamp)
+    if not src then
+        return unwritable(self, err)
+    end
+    self.src = src
+    return src
 end
 
 -- the request id a command is answered under, and whether it asked for
@@ -408,7 +447,7 @@ local function answer_error(self, req, v2, code, msg, done)
     local now = self.now()
     local src, err
     if v2 and req then
-        outbox_put(self, req, error_envelope(new_error(code, msg)), now)
+        outbox_put(self, req, error_envelope(self, new_error(code, msg)), now)
         src, err = write_v2(self, now)
     else
         src, err = write_seed(self, req or SEED_REQ, code)
@@ -518,25 +557,33 @@ function _M.on_load(self, options, done)
             return answer_error(self, req, true, "ECMD",
                 "request id " .. req .. " was already used for api " .. stored.api, done)
         end
-        if stored.running then
-            -- the first run will write the reply; nothing new to write now
+        if stored.value == nil then
+            -- running: the first run will write the reply; nothing new to
+            -- write now
             return finish(self.src, done)
         end
         outbox_put(self, req, stored.value, now)
         return finish(write_v2(self, now), done)
     end
+    if self.running_count >= self.max_running then
+        -- not stored: a replay runs it once one of the others has ended
+        return answer_error(self, req, true, "EBUSY",
+            "already " .. self.running_count .. " handlers running (max_running)", done)
+    end
 
-    local entry = { api = cmd.api, running = true, at = now }
-    store_put(self, req, entry)
+    local entry = { api = cmd.api, at = now }
+    self.running[req] = entry
+    self.running_count = self.running_count + 1
     local ctx = { req = req, version = 2, shell = self, env = self.env }
     return run(self, cmd, ctx, done, function(e, result)
         local t = self.now()
         local value = envelope(self, e, result)
-        entry.value, entry.running, entry.at = value, false, t
-        if self.store_young[req] ~= entry and self.store_old[req] ~= entry then
-            -- dropped from the store while it ran
-            store_put(self, req, entry)
-        end
+        -- the router calls this once: the entry leaves the running ones for
+        -- the store
+        self.running[req] = nil
+        self.running_count = self.running_count - 1
+        entry.value, entry.at = value, t
+        store_put(self, req, entry)
         outbox_put(self, req, value, t)
         return write_v2(self, t)
     end)
