@@ -557,11 +557,16 @@ function (root, classic) {
     var id;
     if (this.newReqId) {
       id = this.newReqId(this.prefix);
-      if (typeof id !== "string" || id === "" || utf8Length(id) > 128 || /[\u0000-\u001f\u007f"\\]/.test(id)) {
+      // the shell trims a request id, as the published driver does: one
+      // with spaces around it would be answered under another
+      if (typeof id !== "string" || id === "" || utf8Length(id) > 128 || /[\u0000-\u001f\u007f"\\]/.test(id) ||
+          id.trim() !== id) {
         throw new Error("call: newReqId returned an unusable request id");
       }
-      if (protocol === 2 && (id === "mph" || id === "hash" || id === "v")) {
-        throw new Error("call: newReqId returned a name that version 2 fragments reserve: " + id);
+      // keys a fragment uses for itself, in either version: v (the stamp),
+      // mph (what marks version 2), hash
+      if (id === "mph" || id === "hash" || id === "v") {
+        throw new Error("call: newReqId returned a name that fragments reserve: " + id);
       }
       if (this.calls.has(id)) throw new Error("call: newReqId returned the id of a call in flight: " + id);
     } else {

@@ -365,6 +365,18 @@ describe("acknowledgements", () => {
     assert.equal(h.cmd().ack[0], idA);
   });
 
+  for (const protocol of [1, 2]) {
+    it("refuses v, mph, hash and ids with spaces around them from newReqId (protocol " + protocol + ")", () => {
+      for (const id of ["v", "mph", "hash", " H5Req_1", "H5Req_1\u3000"]) {
+        const h = harness({ client: { protocol, newReqId: () => id } });
+        assert.throws(() => h.client.call("a"), /newReqId/, JSON.stringify(id));
+        h.timers.advance(0);
+        assert.equal(h.sent.length, 0);
+        assert.equal(h.client.pending(), 0);
+      }
+    });
+  }
+
   it("never acknowledges keys that are not its calls", () => {
     const h = harness();
     send(h, "a");
