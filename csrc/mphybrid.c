@@ -40,6 +40,11 @@
 #define PREFIX_MAX 32
 #define SCRATCH_KEEP (1u << 20) /* larger buffers are freed after a call */
 #define STACK_KEYS 200    /* objects with more keys anchor them in a table */
+/* Keys are anchored on the Lua stack only below this many slots, so that
+   the deepest legal value (MPH_JSON_MAX_DEPTH levels of at most 2 slots)
+   always fits in what Lua 5.1 and LuaJIT give a C function (LUAI_MAXCSTACK,
+   8000 slots). */
+#define KEY_SLOTS_MAX 4000
 #define TWO53 9007199254740992.0
 
 /* upvalues shared by every function of the module */
@@ -240,31 +245,39 @@ static int enc_fail(enc *e, mph_status st, const char *fmt, ...) {
   return -1;
 }
 
+static int too_long(enc *e) {
+  return enc_fail(e, MPH_ESIZE, "output longer than max_size (%lu bytes)",
+                  (unsigned long)e->max_size);
+}
+
+/* Every write checks max_size right after it, so the output never grows
+   more than one write past it: the cost of a call is bounded by max_size,
+   whatever the value holds. */
 static inline int enc_put(enc *e, const char *s, size_t n) {
   if (mph_buf_put(e->out, s, n)) return enc_fail(e, MPH_ENOMEM, "out of memory");
-  return 0;
+  return e->out->len > e->max_size ? too_long(e) : 0;
 }
 
 static inline int enc_char(enc *e, char c) {
   if (mph_buf_putc(e->out, c)) return enc_fail(e, MPH_ENOMEM, "out of memory");
-  return 0;
+  return e->out->len > e->max_size ? too_long(e) : 0;
 }
 
-static int enc_size(enc *e) {
-  if (e->out->len > e->max_size)
-    return enc_fail(e, MPH_ESIZE, "output longer than max_size (%lu bytes)",
-                    (unsigned long)e->max_size);
-  return 0;
+/* Bytes still allowed (the output is never left over max_size). */
+static inline size_t enc_room(const enc *e) {
+  return e->max_size - e->out->len;
 }
 
 static int enc_string(enc *e, const char *s, size_t n) {
   size_t at;
-  mph_status st = mph_json_string(e->out, s, n, &at);
+  mph_status st;
+  if (n >= enc_room(e) || enc_room(e) - n < 2) return too_long(e); /* before reserving */
+  st = mph_json_string(e->out, s, n, &at);
   if (st == MPH_EUTF8)
     return enc_fail(e, MPH_EVALUE, "string is not valid UTF-8 at byte %lu",
                     (unsigned long)at + 1);
   if (st != MPH_OK) return enc_fail(e, st, "out of memory");
-  return enc_size(e);
+  return e->out->len > e->max_size ? too_long(e) : 0;
 }
 
 static int enc_number(enc *e, int idx) {
@@ -318,7 +331,7 @@ static int enc_array(enc *e, int idx, size_t n, size_t depth) {
   if (enc_char(e, '[')) return -1;
   for (i = 1; i <= n; i++) {
     if (i > 1 && enc_char(e, ',')) return -1;
-    lua_rawgeti(L, idx, (int)i);
+    mph_rawget_index(L, idx, i);
     if (enc_value(e, lua_gettop(L), depth)) return -1;
     lua_pop(L, 1);
   }
@@ -379,7 +392,9 @@ static int enc_table(enc *e, int idx, size_t depth) {
                     (unsigned long)e->max_depth);
   }
   e->ancestors[depth] = self;
-  luaL_checkstack(L, 6, "nesting too deep");
+  if (!lua_checkstack(L, 6))
+    return enc_fail(e, MPH_EDEPTH, "nesting too deep for the Lua stack at depth %lu",
+                    (unsigned long)depth + 1);
 
   if (lua_getmetatable(L, idx)) {
     marked = lua_rawequal(L, -1, ARRAY_MT);
@@ -396,7 +411,8 @@ static int enc_table(enc *e, int idx, size_t depth) {
     lua_pop(L, 1);
     if (kt == LUA_TSTRING) {
       if (nint || marked) goto mixed;
-      if (!keytab && (count >= STACK_KEYS || !lua_checkstack(L, 4))) {
+      if (!keytab &&
+          (count >= STACK_KEYS || lua_gettop(L) >= KEY_SLOTS_MAX || !lua_checkstack(L, 4))) {
         /* too many keys for the stack: move them into a table */
         lua_createtable(L, (int)count * 2, 0);
         for (i = 0; i < count; i++) {
@@ -446,6 +462,8 @@ static int enc_table(enc *e, int idx, size_t depth) {
   if (marked) { /* an array by declaration: holes are written as null */
     lua_settop(L, top);
     aux->len = base;
+    /* n items take at least 2n + 1 bytes: refuse before writing the holes */
+    if (max * 2 + 1 > (lua_Number)enc_room(e)) return too_long(e);
     return enc_array(e, idx, (size_t)max, depth + 1);
   }
   if (nint) {
@@ -494,8 +512,7 @@ static int enc_value(enc *e, int idx, size_t depth) {
     return enc_fail(e, MPH_EVALUE, "a light userdata cannot be written as JSON");
   }
   case LUA_TTABLE:
-    if (enc_table(e, idx, depth)) return -1;
-    return enc_size(e);
+    return enc_table(e, idx, depth);
   default:
     return enc_fail(e, MPH_EVALUE, "a %s cannot be written as JSON",
                     lua_typename(L, lua_type(L, idx)));
@@ -516,7 +533,7 @@ static mph_status encode_json(lua_State *L, scratch *S, mph_buf *out, int idx,
   e->max_size = max_size;
   e->st = MPH_OK;
   e->msg[0] = 0;
-  if (enc_value(e, idx, 0) == 0 && enc_size(e) == 0) {
+  if (enc_value(e, idx, 0) == 0) {
     st = MPH_OK;
   } else {
     st = e->st;
