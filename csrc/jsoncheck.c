@@ -165,8 +165,23 @@ static mph_status check_literal(state *st, const char *word, size_t len) {
   return MPH_OK;
 }
 
+/* Lists the container text[start..end) with count items when it is long. */
+static mph_status closed(mph_json_check *c, size_t start, size_t end, size_t count) {
+  mph_json_big rec;
+  if (c->big == NULL || end - start <= c->big_span) return MPH_OK;
+  rec.start = start;
+  rec.count = count;
+  return mph_buf_put(c->big, &rec, sizeof rec) ? MPH_ENOMEM : MPH_OK;
+}
+
+static int by_start(const void *pa, const void *pb) {
+  const mph_json_big *a = (const mph_json_big *)pa, *b = (const mph_json_big *)pb;
+  return (a->start > b->start) - (a->start < b->start);
+}
+
 mph_status mph_json_check_text(const char *text, size_t n, mph_json_check *c) {
   char stack[MPH_JSON_MAX_DEPTH + 1]; /* '[' or '{' per open container */
+  size_t open_at[MPH_JSON_MAX_DEPTH + 1], items[MPH_JSON_MAX_DEPTH + 1]; /* for big */
   size_t depth = 0, max_depth = c->max_depth;
   mph_status r;
   state st;
@@ -194,12 +209,15 @@ value:
       c->err_msg = "nesting deeper than max_depth";
       return MPH_EDEPTH;
     }
+    open_at[depth] = st.i;
+    items[depth] = 1;
     stack[depth++] = (char)st.s[st.i];
     st.i++;
     skip_ws(&st);
     if (st.i < n && st.s[st.i] == (stack[depth - 1] == '{' ? '}' : ']')) {
       st.i++;
       depth--;
+      if ((r = closed(c, open_at[depth], st.i, 0)) != MPH_OK) return r;
       goto after;
     }
     if (stack[depth - 1] == '[') goto value;
@@ -235,17 +253,21 @@ after:
   skip_ws(&st);
   if (depth == 0) {
     if (st.i != n) return fail(&st, st.i, "trailing characters");
+    if (c->big && c->big->len > sizeof(mph_json_big)) /* listed as they closed */
+      qsort(c->big->p, c->big->len / sizeof(mph_json_big), sizeof(mph_json_big), by_start);
     return MPH_OK;
   }
   if (st.i >= n) return fail(&st, st.i, "unexpected end");
   if (st.s[st.i] == ',') {
     st.i++;
+    items[depth - 1]++;
     if (stack[depth - 1] == '{') goto key;
     goto value;
   }
   if (st.s[st.i] == (stack[depth - 1] == '{' ? '}' : ']')) {
     st.i++;
     depth--;
+    if ((r = closed(c, open_at[depth], st.i, items[depth])) != MPH_OK) return r;
     goto after;
   }
   return fail(&st, st.i, "expected ',' or a closing bracket");

@@ -8,6 +8,7 @@
    so that a call made from a finalizer in the middle of another one gets a
    scratch of its own. */
 
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -80,6 +81,7 @@ static int push_error(lua_State *L, mph_status st, const char *fmt, ...) {
 
 typedef struct scratch {
   mph_buf out, tmp, aux, long_text, work; /* long_text, work: long numbers */
+  mph_buf big;                            /* long containers of a JSON text */
   mph_arena arena;
 } scratch;
 
@@ -90,6 +92,7 @@ static int scratch_gc(lua_State *L) {
   mph_buf_free(&S->aux);
   mph_buf_free(&S->long_text);
   mph_buf_free(&S->work);
+  mph_buf_free(&S->big);
   mph_arena_free(&S->arena);
   return 0;
 }
@@ -112,6 +115,7 @@ static scratch *take_scratch(lua_State *L) {
     mph_buf_init(&S->aux, (mph_alloc_fn)f, ud);
     mph_buf_init(&S->long_text, (mph_alloc_fn)f, ud);
     mph_buf_init(&S->work, (mph_alloc_fn)f, ud);
+    mph_buf_init(&S->big, (mph_alloc_fn)f, ud);
     mph_arena_init(&S->arena, (mph_alloc_fn)f, ud);
     lua_rawgeti(L, POOL, 2);
     lua_setmetatable(L, -2);
@@ -131,6 +135,7 @@ static void give_back(lua_State *L, int idx, scratch *S) {
   shrink(&S->aux);
   mph_buf_free(&S->long_text);
   mph_buf_free(&S->work);
+  mph_buf_free(&S->big);
   mph_arena_reset(&S->arena, SCRATCH_KEEP);
   lua_rawgeti(L, POOL, 1);
   if (lua_type(L, -1) != LUA_TUSERDATA) {
@@ -567,8 +572,27 @@ static int l_json_encode(lua_State *L) {
 
 #define KEY_CACHE 32 /* object keys remembered while a tree is converted */
 
+/* A text is converted a piece at a time, so that cJSON's tree (about 64
+   bytes a value: 30 times a text like [0,0,...]) never holds more than a
+   piece of it. A piece is a value whose text is at most PIECE_SPAN bytes
+   long: cJSON parses it and it is converted at once. A longer array or
+   object is walked here, item by item, each item a piece or walked in
+   turn; the check (csrc/jsoncheck.c) lists these long containers. */
+#ifndef MPH_PIECE_SPAN /* the fuzzers and the allocation sweep set it small */
+#define MPH_PIECE_SPAN (64u << 10)
+#endif
+#ifndef MPH_WALK_ARENA /* the arena is emptied past this between pieces */
+#define MPH_WALK_ARENA (1u << 20)
+#endif
+
 typedef struct conv {
   lua_State *L;
+  mph_arena *arena;
+  const char *text;
+  size_t n;
+  const mph_json_big *big; /* the long containers, in document order */
+  size_t big_count, big_next;
+  int guard;               /* stack slot: a guard for a malloc'd tree, or nil */
   const mph_json_nul *nuls;
   size_t nul_count, nul_next, ordinal;
   /* Objects in an array tend to repeat their keys. A key seen before is
@@ -611,6 +635,11 @@ static void push_key(conv *c, const char *s) {
   c->keys[h].len = len;
 }
 
+/* The cached keys point into cJSON's strings: forgotten when these go. */
+static void forget_keys(conv *c) {
+  memset(c->keys, 0, sizeof c->keys);
+}
+
 static void push_number(lua_State *L, double d) {
 #if MPH_HAS_INTEGERS
   if (d == floor(d) && fabs(d) <= TWO53 && !(d == 0 && signbit(d))) {
@@ -621,7 +650,8 @@ static void push_number(lua_State *L, double d) {
   lua_pushnumber(L, (lua_Number)d);
 }
 
-static void push_node(conv *c, const cJSON *item) {
+/* Pushes the value of a cJSON node; MPH_EDEPTH when the Lua stack is full. */
+static mph_status push_node(conv *c, const cJSON *item) {
   lua_State *L = c->L;
   const cJSON *child;
   int n = 0;
@@ -632,30 +662,123 @@ static void push_node(conv *c, const cJSON *item) {
   case cJSON_Number: push_number(L, item->valuedouble); break;
   case cJSON_String: push_string(c, item->valuestring); break;
   case cJSON_Array:
-    luaL_checkstack(L, 4, "JSON nested too deeply");
+    if (!lua_checkstack(L, 4)) return MPH_EDEPTH;
     for (child = item->child; child; child = child->next) n++;
     lua_createtable(L, n, 0);
     n = 0;
     for (child = item->child; child; child = child->next) {
-      push_node(c, child);
+      if (push_node(c, child) != MPH_OK) return MPH_EDEPTH;
       lua_rawseti(L, -2, ++n);
     }
     lua_pushvalue(L, ARRAY_MT);
     lua_setmetatable(L, -2);
     break;
   case cJSON_Object:
-    luaL_checkstack(L, 4, "JSON nested too deeply");
+    if (!lua_checkstack(L, 4)) return MPH_EDEPTH;
     for (child = item->child; child; child = child->next) n++;
     lua_createtable(L, 0, n);
     for (child = item->child; child; child = child->next) {
       push_key(c, child->string);
-      push_node(c, child);
+      if (push_node(c, child) != MPH_OK) return MPH_EDEPTH;
       lua_rawset(L, -3);
     }
     break;
   default:
     lua_pushnil(L); /* cJSON_Raw and cJSON_Invalid never come out of a parse */
   }
+  return MPH_OK;
+}
+
+static size_t skip_ws_at(const char *s, size_t n, size_t i) {
+  while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) i++;
+  return i;
+}
+
+/* cJSON parses the value at text[*pos] (an object key when key is set),
+   which is pushed; *pos moves past it. */
+static mph_status convert_piece(conv *c, size_t *pos, int key) {
+  lua_State *L = c->L;
+  const char *end = NULL;
+  cJSON *root, **guard = NULL;
+  mph_status st = MPH_OK;
+  mph_arena_use(c->arena);
+  root = cJSON_ParseWithLengthOpts(c->text + *pos, c->n - *pos, &end, 0);
+  mph_arena_use(NULL);
+  if (root == NULL) return MPH_ENOMEM; /* the text was checked: only memory can fail */
+  if (!mph_arena_owns(c->arena, root)) {
+    /* cJSON's hooks were replaced by someone else: the tree is malloc'd.
+       Convert it under a guard so that it is freed even if Lua raises. */
+    if (lua_isnil(L, c->guard)) {
+      guard = (cJSON **)lua_newuserdata(L, sizeof(cJSON *));
+      *guard = NULL;
+      lua_rawgeti(L, POOL, 3);
+      lua_setmetatable(L, -2);
+      lua_replace(L, c->guard);
+    }
+    guard = (cJSON **)lua_touserdata(L, c->guard);
+    *guard = root;
+  }
+  if (key) push_key(c, root->valuestring);
+  else st = push_node(c, root);
+  *pos = (size_t)(end - c->text);
+  if (guard) {
+    cJSON_Delete(root);
+    *guard = NULL;
+    forget_keys(c);
+  } else if (c->big_count && mph_arena_used(c->arena) > MPH_WALK_ARENA) {
+    mph_arena_reset(c->arena, (size_t)-1);
+    forget_keys(c);
+  }
+  return st;
+}
+
+/* Pushes the value at text[*pos]: a piece, or a long container walked. */
+static mph_status walk(conv *c, size_t *pos) {
+  lua_State *L = c->L;
+  const char *t = c->text;
+  size_t i = skip_ws_at(t, c->n, *pos), count, k = 0;
+  mph_status st;
+  if (c->big_next >= c->big_count || c->big[c->big_next].start != i) {
+    *pos = i;
+    return convert_piece(c, pos, 0);
+  }
+  count = c->big[c->big_next++].count;
+  if (count > INT_MAX) count = 0; /* a size hint only */
+  if (!lua_checkstack(L, 4)) return MPH_EDEPTH;
+  if (t[i] == '[') {
+    lua_createtable(L, (int)count, 0);
+    i = skip_ws_at(t, c->n, i + 1);
+    while (t[i] != ']') {
+      if ((st = walk(c, &i)) != MPH_OK) return st;
+      lua_rawseti(L, -2, (int)++k);
+      i = skip_ws_at(t, c->n, i);
+      if (t[i] == ',') i++;
+    }
+    lua_pushvalue(L, ARRAY_MT);
+    lua_setmetatable(L, -2);
+  } else {
+    lua_createtable(L, 0, (int)count);
+    i = skip_ws_at(t, c->n, i + 1);
+    while (t[i] != '}') {
+      if ((st = convert_piece(c, &i, 1)) != MPH_OK) return st;
+      i = skip_ws_at(t, c->n, i) + 1; /* the ':' */
+      if ((st = walk(c, &i)) != MPH_OK) return st;
+      lua_rawset(L, -3);
+      i = skip_ws_at(t, c->n, i);
+      if (t[i] == ',') i = skip_ws_at(t, c->n, i + 1);
+    }
+  }
+  *pos = i + 1; /* past the closing bracket */
+  return MPH_OK;
+}
+
+static mph_status check_json(scratch *S, const char *text, size_t n, mph_json_check *chk) {
+  S->aux.len = 0;
+  S->big.len = 0;
+  chk->nuls = &S->aux;
+  chk->big = &S->big;
+  chk->big_span = MPH_PIECE_SPAN;
+  return mph_json_check_text(text, n, chk);
 }
 
 /* Checks and parses text; pushes the value, or returns an error (and pushes
@@ -664,14 +787,12 @@ static mph_status decode_json(lua_State *L, scratch *S, const char *text, size_t
                               size_t max_depth, char *msg, size_t msg_size) {
   mph_json_check chk;
   mph_status st;
-  cJSON *root;
   conv c;
-  int owned;
+  size_t pos = 0;
+  int top = lua_gettop(L);
 
   chk.max_depth = max_depth;
-  chk.nuls = &S->aux;
-  S->aux.len = 0;
-  st = mph_json_check_text(text, n, &chk);
+  st = check_json(S, text, n, &chk);
   if (st == MPH_EJSON || st == MPH_EDEPTH) {
     if (st == MPH_EDEPTH)
       snprintf(msg, msg_size, "%s (%lu) at byte %lu", chk.err_msg,
@@ -687,46 +808,49 @@ static mph_status decode_json(lua_State *L, scratch *S, const char *text, size_t
     if (st != MPH_OK) return st;
     text = S->long_text.p;
     n = S->long_text.len;
+    /* the long containers moved: list them again */
+    if (S->big.len && (st = check_json(S, text, n, &chk)) != MPH_OK) return st;
   }
 
-  /* size the arena for the whole tree: nodes, strings, alignment */
-  if (mph_arena_reserve(&S->arena, chk.values * (sizeof(cJSON) + 16) + chk.string_bytes + 64))
-    return MPH_ENOMEM;
-  mph_arena_hook_cjson();
-  mph_arena_use(&S->arena);
-  root = cJSON_ParseWithLength(text, n);
-  mph_arena_use(NULL);
-  if (root == NULL) return MPH_ENOMEM; /* the text was checked: only memory can fail */
-  owned = mph_arena_owns(&S->arena, root);
-  if (!owned) {
-    /* cJSON's hooks were replaced by someone else: the tree is malloc'd.
-       Convert it under a guard so that it is freed even if Lua raises. */
-    cJSON **guard = (cJSON **)lua_newuserdata(L, sizeof(cJSON *));
-    *guard = root;
-    lua_pushvalue(L, POOL);
-    lua_rawgeti(L, -1, 3);
-    lua_setmetatable(L, -3);
-    lua_pop(L, 1);
-  }
   c.L = L;
+  c.arena = &S->arena;
+  c.text = text;
+  c.n = n;
+  c.big = (const mph_json_big *)S->big.p;
+  c.big_count = S->big.len / sizeof(mph_json_big);
+  c.big_next = 0;
   c.nuls = (const mph_json_nul *)S->aux.p;
   c.nul_count = S->aux.len / sizeof(mph_json_nul);
   c.nul_next = 0;
   c.ordinal = 0;
-  memset(c.keys, 0, sizeof c.keys);
-  luaL_checkstack(L, KEY_CACHE + 8, "no room for the key cache");
-  c.cache_base = lua_gettop(L) + 1;
+  forget_keys(&c);
+  /* one piece: size the arena for the whole tree (nodes, strings, alignment) */
+  if (c.big_count == 0 &&
+      mph_arena_reserve(&S->arena, chk.values * (sizeof(cJSON) + 16) + chk.string_bytes + 64))
+    return MPH_ENOMEM;
+  mph_arena_hook_cjson();
+  if (!lua_checkstack(L, KEY_CACHE + 8)) {
+    snprintf(msg, msg_size, "no room on the Lua stack");
+    return MPH_EDEPTH;
+  }
+  lua_pushnil(L);
+  c.guard = lua_gettop(L);
+  c.cache_base = c.guard + 1;
   lua_settop(L, c.cache_base + KEY_CACHE - 1);
-  push_node(&c, root);
-  lua_replace(L, c.cache_base); /* the value takes the cache's place */
-  lua_settop(L, c.cache_base);
-  if (!owned) {
-    cJSON **guard = (cJSON **)lua_touserdata(L, -2);
-    cJSON_Delete(*guard);
+  st = walk(&c, &pos);
+  if (!lua_isnil(L, c.guard)) { /* a malloc'd tree left by an error */
+    cJSON **guard = (cJSON **)lua_touserdata(L, c.guard);
+    if (*guard) cJSON_Delete(*guard);
     *guard = NULL;
-    lua_remove(L, -2);
   }
   mph_arena_reset(&S->arena, (size_t)-1);
+  if (st != MPH_OK) {
+    lua_settop(L, top);
+    if (st == MPH_EDEPTH) snprintf(msg, msg_size, "nesting too deep for the Lua stack");
+    return st;
+  }
+  lua_replace(L, c.guard); /* the value takes the place of the guard */
+  lua_settop(L, c.guard);
   return MPH_OK;
 }
 

@@ -245,6 +245,8 @@ static mph_status check(const uint8_t *data, size_t size, size_t max_depth, ref 
   nuls->len = 0;
   chk->max_depth = max_depth;
   chk->nuls = nuls;
+  chk->big = NULL;
+  chk->big_span = 0;
   st = mph_json_check_text((const char *)data, size, chk);
   want = ref_check(r, data, size, max_depth);
   FZ_ASSERT(st == want, "check (max_depth %zu): %s, reference %s", max_depth, names[st],
