@@ -1028,6 +1028,10 @@ static int l_encode_query(lua_State *L) {
     for (i = 1; i <= no; i++) {
       lua_rawgeti(L, 2, (int)i);
       lua_pushvalue(L, -1);
+      lua_rawget(L, skip);
+      if (!lua_isnil(L, -1)) { lua_pop(L, 2); continue; } /* named before: written there */
+      lua_pop(L, 1);
+      lua_pushvalue(L, -1);
       lua_rawget(L, 1);
       if (lua_isnil(L, -1)) { lua_pop(L, 2); continue; }
       if ((r = query_pair(L, &S->out, -2, -1, ++pair_no)) != 0) {
