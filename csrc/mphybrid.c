@@ -1325,8 +1325,14 @@ static int l_decode_cmd(lua_State *L) {
   return 1;
 }
 
-/* Appends "<req>=<value>" for the reply whose id is at k and value at v. */
-static int reply_pair(lua_State *L, scratch *S, int k, int v, size_t no) {
+static int src_too_long(lua_State *L, size_t max_size) {
+  return push_error(L, MPH_ESIZE, "web-view src longer than max_size (%lu bytes)",
+                    (unsigned long)max_size);
+}
+
+/* Appends "<req>=<value>" for the reply whose id is at k and value at v,
+   the src held to max_size as it grows. */
+static int reply_pair(lua_State *L, scratch *S, int k, int v, size_t no, size_t max_size) {
   size_t n, at;
   const char *req;
   char msg[160];
@@ -1342,20 +1348,26 @@ static int reply_pair(lua_State *L, scratch *S, int k, int v, size_t no) {
   if (st == MPH_EUTF8)
     return push_error(L, MPH_ECMD, "reply %lu: request id is not valid UTF-8", (unsigned long)no);
   if (st != MPH_OK || mph_buf_putc(&S->out, '=')) return push_error(L, MPH_ENOMEM, "");
+  if (S->out.len > max_size) return src_too_long(L, max_size);
   if (lua_type(L, v) == LUA_TSTRING) {
     const char *s = lua_tolstring(L, v, &n);
+    /* encoded, it takes at least n bytes: refused before it is written */
+    if (n > max_size - S->out.len) return src_too_long(L, max_size);
     st = mph_uri_encode(&S->out, s, n, &at);
     if (st == MPH_EUTF8)
       return push_error(L, MPH_EUTF8, "reply %lu: invalid UTF-8 at byte %lu", (unsigned long)no,
                         (unsigned long)at + 1);
   } else {
     S->tmp.len = 0;
+    if (S->out.len == max_size) return src_too_long(L, max_size);
     st = encode_json(L, S, &S->tmp, v, DEFAULT_MAX_DEPTH,
-                     DEFAULT_MAX_SIZE, msg, sizeof msg);
+                     max_size - S->out.len, msg, sizeof msg);
+    if (st == MPH_ESIZE) return src_too_long(L, max_size);
     if (st != MPH_OK) return push_error(L, st, "reply %lu: %s", (unsigned long)no, msg);
     st = mph_uri_encode(&S->out, S->tmp.p, S->tmp.len, &at);
   }
   if (st != MPH_OK) return push_error(L, st, "reply %lu", (unsigned long)no);
+  if (S->out.len > max_size) return src_too_long(L, max_size);
   return 0;
 }
 
@@ -1366,7 +1378,7 @@ static double now_ms(void) {
 }
 
 static int l_encode_reply(lua_State *L) {
-  size_t n, a, b, h, i, len;
+  size_t n, a, b, h, i, len, max_size;
   const char *src = luaL_checklstring(L, 1, &n);
   double stamp;
   char num[MPH_NUMBER_MAX];
@@ -1375,12 +1387,14 @@ static int l_encode_reply(lua_State *L) {
   luaL_checktype(L, 2, LUA_TTABLE);
   stamp = lua_isnoneornil(L, 3) ? now_ms() : (double)luaL_checknumber(L, 3);
   if (!isfinite(stamp)) luaL_argerror(L, 3, "stamp must be finite");
-  lua_settop(L, 3);
+  max_size = opt_size(L, 4, "max_size", DEFAULT_MAX_SIZE, (size_t)1 << 40);
+  lua_settop(L, 4);
   mph_js_trim(src, n, &a, &b);
   if (a == b) return push_error(L, MPH_EURL, "web-view src is empty");
+  h = mph_url_hash_at(src + a, b - a);
+  if (h >= max_size) return src_too_long(L, max_size);
   S = take_scratch(L);
   sidx = lua_gettop(L);
-  h = mph_url_hash_at(src + a, b - a);
   if (mph_buf_put(&S->out, src + a, h) || mph_buf_putc(&S->out, '#')) {
     give_back(L, sidx, S);
     return push_error(L, MPH_ENOMEM, "");
@@ -1397,7 +1411,7 @@ static int l_encode_reply(lua_State *L) {
       }
       lua_rawgeti(L, -1, 1);
       lua_rawgeti(L, -2, 2);
-      if ((r = reply_pair(L, S, lua_gettop(L) - 1, lua_gettop(L), i)) != 0) {
+      if ((r = reply_pair(L, S, lua_gettop(L) - 1, lua_gettop(L), i, max_size)) != 0) {
         give_back(L, sidx, S);
         return r;
       }
@@ -1417,7 +1431,7 @@ static int l_encode_reply(lua_State *L) {
       lua_rawgeti(L, keys, (int)i);
       lua_pushvalue(L, -1);
       lua_rawget(L, 2);
-      if ((r = reply_pair(L, S, lua_gettop(L) - 1, lua_gettop(L), i)) != 0) {
+      if ((r = reply_pair(L, S, lua_gettop(L) - 1, lua_gettop(L), i, max_size)) != 0) {
         give_back(L, sidx, S);
         return r;
       }
@@ -1429,6 +1443,10 @@ static int l_encode_reply(lua_State *L) {
       mph_buf_put(&S->out, "v=", 2) || mph_buf_put(&S->out, num, len)) {
     give_back(L, sidx, S);
     return push_error(L, MPH_ENOMEM, "");
+  }
+  if (S->out.len > max_size) {
+    give_back(L, sidx, S);
+    return src_too_long(L, max_size);
   }
   return return_out(L, sidx, S);
 }

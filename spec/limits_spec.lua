@@ -107,3 +107,32 @@ describe("values within max_depth on every Lua", function()
     assert.is_string(src, err)
   end)
 end)
+
+describe("encode_reply holds max_size as it writes", function()
+  it("takes max_size (bytes of the whole src) and refuses a longer src with ESIZE", function()
+    assert.are.equal("u#r=abc&v=1", encode_reply("u", { r = "abc" }, 1, { max_size = 11 }))
+    expect.failure("ESIZE", encode_reply("u", { r = "abc" }, 1, { max_size = 10 }))
+    expect.failure("ESIZE", encode_reply(("u"):rep(100), { r = "0" }, 1, { max_size = 100 }))
+    expect.failure("ESIZE", encode_reply("u", { r = ("x"):rep(200) }, 1, { max_size = 100 }))
+  end)
+
+  it("stops a JSON value at the room left in the src", function()
+    -- the holes of an array_mt value: bounded by the src, not by the index
+    expect.failure("ESIZE", encode_reply("u", { r = array({ [1e9] = true }) }, 1, { max_size = 100 }))
+    expect.failure("ESIZE", encode_reply("u", { r = array({ [40] = bad }) }, 1, { max_size = 100 }))
+    expect.failure("ESIZE", encode_reply("u", { { "a", ("x"):rep(60) }, { "b", array({ [20] = bad }) } },
+      1, { max_size = 100 }))
+  end)
+
+  it("holds 16 MiB by default", function()
+    expect.failure("ESIZE", encode_reply("u", { r = array({ [2 ^ 53] = true }) }, 1))
+    expect.failure("ESIZE", encode_reply("u", { a = ("x"):rep(9 * 2 ^ 20), b = ("x"):rep(9 * 2 ^ 20) }, 1))
+  end)
+
+  it("checks its options where they are given", function()
+    expect.raises(encode_reply, "u", { r = "0" }, 1, { max_size = 0 })
+    expect.raises(encode_reply, "u", { r = "0" }, 1, { max_size = 1.5 })
+    expect.raises(encode_reply, "u", { r = "0" }, 1, { max_size = "100" })
+    expect.raises(encode_reply, "u", { r = "0" }, 1, 100)
+  end)
+end)
