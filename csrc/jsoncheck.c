@@ -124,7 +124,8 @@ static mph_status check_string(state *st) {
     mph_json_nul rec;
     rec.ordinal = st->strings;
     rec.length = decoded;
-    if (mph_buf_put(st->c->nuls, &rec, sizeof rec)) return MPH_ENOMEM;
+    st->c->nul_strings++;
+    if (st->c->nuls && mph_buf_put(st->c->nuls, &rec, sizeof rec)) return MPH_ENOMEM;
   }
   st->strings++;
   return MPH_OK;
@@ -193,6 +194,7 @@ mph_status mph_json_check_text(const char *text, size_t n, mph_json_check *c) {
   c->values = 0;
   c->string_bytes = 0;
   c->long_numbers = 0;
+  c->nul_strings = 0;
   c->err_at = 0;
   c->err_msg = NULL;
   if (max_depth > MPH_JSON_MAX_DEPTH) max_depth = MPH_JSON_MAX_DEPTH;
@@ -343,6 +345,26 @@ mph_status mph_json_shorten_numbers(const char *s, size_t n, mph_buf *out, mph_b
     }
     if (mph_buf_putc(out, ch)) return MPH_ENOMEM;
     i++;
+  }
+  return MPH_OK;
+}
+
+mph_status mph_json_find_nuls(const char *text, size_t n, mph_buf *nuls) {
+  mph_json_check c;
+  state st;
+  mph_status r;
+  const char *q;
+  memset(&c, 0, sizeof c);
+  c.nuls = nuls;
+  st.s = (const unsigned char *)text;
+  st.n = n;
+  st.i = 0;
+  st.c = &c;
+  st.strings = 0;
+  /* checked text: outside strings, '"' only ever opens one */
+  while ((q = (const char *)memchr(text + st.i, '"', n - st.i)) != NULL) {
+    st.i = (size_t)(q - text);
+    if ((r = check_string(&st)) != MPH_OK) return r;
   }
   return MPH_OK;
 }

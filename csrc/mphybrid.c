@@ -593,6 +593,8 @@ typedef struct conv {
   const mph_json_big *big; /* the long containers, in document order */
   size_t big_count, big_next;
   int guard;               /* stack slot: a guard for a malloc'd tree, or nil */
+  mph_buf *nul_buf;        /* the strings with \u0000 of the piece, or NULL
+                              when the text has none */
   const mph_json_nul *nuls;
   size_t nul_count, nul_next, ordinal;
   /* Objects in an array tend to repeat their keys. A key seen before is
@@ -698,11 +700,11 @@ static size_t skip_ws_at(const char *s, size_t n, size_t i) {
    which is pushed; *pos moves past it. */
 static mph_status convert_piece(conv *c, size_t *pos, int key) {
   lua_State *L = c->L;
-  const char *end = NULL;
+  const char *start = c->text + *pos, *end = NULL;
   cJSON *root, **guard = NULL;
   mph_status st = MPH_OK;
   mph_arena_use(c->arena);
-  root = cJSON_ParseWithLengthOpts(c->text + *pos, c->n - *pos, &end, 0);
+  root = cJSON_ParseWithLengthOpts(start, c->n - *pos, &end, 0);
   mph_arena_use(NULL);
   if (root == NULL) return MPH_ENOMEM; /* the text was checked: only memory can fail */
   if (!mph_arena_owns(c->arena, root)) {
@@ -718,8 +720,17 @@ static mph_status convert_piece(conv *c, size_t *pos, int key) {
     guard = (cJSON **)lua_touserdata(L, c->guard);
     *guard = root;
   }
-  if (key) push_key(c, root->valuestring);
-  else st = push_node(c, root);
+  c->ordinal = c->nul_next = c->nul_count = 0;
+  if (c->nul_buf) { /* the lengths of its strings with \u0000, which strlen cuts */
+    c->nul_buf->len = 0;
+    st = mph_json_find_nuls(start, (size_t)(end - start), c->nul_buf);
+    c->nuls = (const mph_json_nul *)c->nul_buf->p;
+    c->nul_count = c->nul_buf->len / sizeof(mph_json_nul);
+  }
+  if (st == MPH_OK) {
+    if (key) push_key(c, root->valuestring);
+    else st = push_node(c, root);
+  }
   *pos = (size_t)(end - c->text);
   if (guard) {
     cJSON_Delete(root);
@@ -773,9 +784,9 @@ static mph_status walk(conv *c, size_t *pos) {
 }
 
 static mph_status check_json(scratch *S, const char *text, size_t n, mph_json_check *chk) {
-  S->aux.len = 0;
   S->big.len = 0;
-  chk->nuls = &S->aux;
+  chk->nuls = NULL; /* found piece by piece: a list for the whole text could
+                       take twice its length ("\u0000", 16 bytes each) */
   chk->big = &S->big;
   chk->big_span = MPH_PIECE_SPAN;
   return mph_json_check_text(text, n, chk);
@@ -819,10 +830,8 @@ static mph_status decode_json(lua_State *L, scratch *S, const char *text, size_t
   c.big = (const mph_json_big *)S->big.p;
   c.big_count = S->big.len / sizeof(mph_json_big);
   c.big_next = 0;
-  c.nuls = (const mph_json_nul *)S->aux.p;
-  c.nul_count = S->aux.len / sizeof(mph_json_nul);
-  c.nul_next = 0;
-  c.ordinal = 0;
+  c.nul_buf = chk.nul_strings ? &S->aux : NULL;
+  c.nuls = NULL;
   forget_keys(&c);
   /* one piece: size the arena for the whole tree (nodes, strings, alignment) */
   if (c.big_count == 0 &&
