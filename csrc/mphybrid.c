@@ -447,7 +447,8 @@ static int enc_table(enc *e, int idx, size_t depth) {
       } else {
         ent->slot = lua_gettop(L) - 1; /* the copy below stays as the anchor */
       }
-      count++;
+      /* n members take at least 5n + 1 bytes: stop before collecting more */
+      if (++count > enc_room(e) / 5) goto too_long;
     } else if (kt == LUA_TNUMBER) {
       lua_Number k = lua_tonumber(L, -1);
       if (count) goto mixed;
@@ -456,7 +457,7 @@ static int enc_table(enc *e, int idx, size_t depth) {
         aux->len = base;
         return enc_fail(e, MPH_EVALUE, "table has a key that is not a string or an array index");
       }
-      nint++;
+      if (++nint > enc_room(e) / 2) goto too_long; /* n items: 2n + 1 bytes */
       if (k > max) max = k;
     } else {
       lua_settop(L, top);
@@ -488,6 +489,11 @@ static int enc_table(enc *e, int idx, size_t depth) {
   lua_settop(L, top);
   aux->len = base;
   return r;
+
+too_long:
+  lua_settop(L, top);
+  aux->len = base;
+  return too_long(e);
 
 mixed:
   lua_settop(L, top);
