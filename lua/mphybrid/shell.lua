@@ -322,8 +322,9 @@ end
 -- max_src; it is answered EREPLY under its own req
 local function write_seed(self, req, value)
     local stamp = next_stamp(self)
-    local src, err, code = encode_reply(self.src, { { req, value } }, stamp)
-    if (src and #src > self.max_src) or (not src and code ~= "EURL") then
+    -- max_src bounds the encoding itself, so a long result costs no more
+    local src, err, code = encode_reply(self.src, { { req, value } }, stamp, self.encode_opts)
+    if not src and code ~= "EURL" then
         src, err = encode_reply(self.src, { { req, "EREPLY" } }, stamp)
     end
     if not src then
