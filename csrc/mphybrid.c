@@ -8,6 +8,7 @@
    so that a call made from a finalizer in the middle of another one gets a
    scratch of its own. */
 
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -36,10 +37,16 @@
 #define DEFAULT_MAX_DEPTH 1000
 #define CMD_MAX_SIZE (64u << 10)
 #define CMD_MAX_DEPTH 100
+#define MAX_SIZE_LIMIT ((size_t)1 << 40) /* the largest max_size option taken */
 #define ID_MAX 128        /* request ids and api names, in bytes */
 #define PREFIX_MAX 32
 #define SCRATCH_KEEP (1u << 20) /* larger buffers are freed after a call */
 #define STACK_KEYS 200    /* objects with more keys anchor them in a table */
+/* Keys are anchored on the Lua stack only below this many slots, so that
+   the deepest legal value (MPH_JSON_MAX_DEPTH levels of at most 2 slots)
+   always fits in what Lua 5.1 and LuaJIT give a C function (LUAI_MAXCSTACK,
+   8000 slots). */
+#define KEY_SLOTS_MAX 4000
 #define TWO53 9007199254740992.0
 
 /* upvalues shared by every function of the module */
@@ -75,6 +82,7 @@ static int push_error(lua_State *L, mph_status st, const char *fmt, ...) {
 
 typedef struct scratch {
   mph_buf out, tmp, aux, long_text, work; /* long_text, work: long numbers */
+  mph_buf big;                            /* long containers of a JSON text */
   mph_arena arena;
 } scratch;
 
@@ -85,6 +93,7 @@ static int scratch_gc(lua_State *L) {
   mph_buf_free(&S->aux);
   mph_buf_free(&S->long_text);
   mph_buf_free(&S->work);
+  mph_buf_free(&S->big);
   mph_arena_free(&S->arena);
   return 0;
 }
@@ -107,6 +116,7 @@ static scratch *take_scratch(lua_State *L) {
     mph_buf_init(&S->aux, (mph_alloc_fn)f, ud);
     mph_buf_init(&S->long_text, (mph_alloc_fn)f, ud);
     mph_buf_init(&S->work, (mph_alloc_fn)f, ud);
+    mph_buf_init(&S->big, (mph_alloc_fn)f, ud);
     mph_arena_init(&S->arena, (mph_alloc_fn)f, ud);
     lua_rawgeti(L, POOL, 2);
     lua_setmetatable(L, -2);
@@ -126,6 +136,7 @@ static void give_back(lua_State *L, int idx, scratch *S) {
   shrink(&S->aux);
   mph_buf_free(&S->long_text);
   mph_buf_free(&S->work);
+  mph_buf_free(&S->big);
   mph_arena_reset(&S->arena, SCRATCH_KEEP);
   lua_rawgeti(L, POOL, 1);
   if (lua_type(L, -1) != LUA_TUSERDATA) {
@@ -240,31 +251,39 @@ static int enc_fail(enc *e, mph_status st, const char *fmt, ...) {
   return -1;
 }
 
+static int too_long(enc *e) {
+  return enc_fail(e, MPH_ESIZE, "output longer than max_size (%lu bytes)",
+                  (unsigned long)e->max_size);
+}
+
+/* Every write checks max_size right after it, so the output never grows
+   more than one write past it: the cost of a call is bounded by max_size,
+   whatever the value holds. */
 static inline int enc_put(enc *e, const char *s, size_t n) {
   if (mph_buf_put(e->out, s, n)) return enc_fail(e, MPH_ENOMEM, "out of memory");
-  return 0;
+  return e->out->len > e->max_size ? too_long(e) : 0;
 }
 
 static inline int enc_char(enc *e, char c) {
   if (mph_buf_putc(e->out, c)) return enc_fail(e, MPH_ENOMEM, "out of memory");
-  return 0;
+  return e->out->len > e->max_size ? too_long(e) : 0;
 }
 
-static int enc_size(enc *e) {
-  if (e->out->len > e->max_size)
-    return enc_fail(e, MPH_ESIZE, "output longer than max_size (%lu bytes)",
-                    (unsigned long)e->max_size);
-  return 0;
+/* Bytes still allowed (the output is never left over max_size). */
+static inline size_t enc_room(const enc *e) {
+  return e->max_size - e->out->len;
 }
 
 static int enc_string(enc *e, const char *s, size_t n) {
   size_t at;
-  mph_status st = mph_json_string(e->out, s, n, &at);
+  mph_status st;
+  if (n >= enc_room(e) || enc_room(e) - n < 2) return too_long(e); /* before reserving */
+  st = mph_json_string(e->out, s, n, &at);
   if (st == MPH_EUTF8)
     return enc_fail(e, MPH_EVALUE, "string is not valid UTF-8 at byte %lu",
                     (unsigned long)at + 1);
   if (st != MPH_OK) return enc_fail(e, st, "out of memory");
-  return enc_size(e);
+  return e->out->len > e->max_size ? too_long(e) : 0;
 }
 
 static int enc_number(enc *e, int idx) {
@@ -318,7 +337,7 @@ static int enc_array(enc *e, int idx, size_t n, size_t depth) {
   if (enc_char(e, '[')) return -1;
   for (i = 1; i <= n; i++) {
     if (i > 1 && enc_char(e, ',')) return -1;
-    lua_rawgeti(L, idx, (int)i);
+    mph_rawget_index(L, idx, i);
     if (enc_value(e, lua_gettop(L), depth)) return -1;
     lua_pop(L, 1);
   }
@@ -379,7 +398,9 @@ static int enc_table(enc *e, int idx, size_t depth) {
                     (unsigned long)e->max_depth);
   }
   e->ancestors[depth] = self;
-  luaL_checkstack(L, 6, "nesting too deep");
+  if (!lua_checkstack(L, 6))
+    return enc_fail(e, MPH_EDEPTH, "nesting too deep for the Lua stack at depth %lu",
+                    (unsigned long)depth + 1);
 
   if (lua_getmetatable(L, idx)) {
     marked = lua_rawequal(L, -1, ARRAY_MT);
@@ -396,7 +417,8 @@ static int enc_table(enc *e, int idx, size_t depth) {
     lua_pop(L, 1);
     if (kt == LUA_TSTRING) {
       if (nint || marked) goto mixed;
-      if (!keytab && (count >= STACK_KEYS || !lua_checkstack(L, 4))) {
+      if (!keytab &&
+          (count >= STACK_KEYS || lua_gettop(L) >= KEY_SLOTS_MAX || !lua_checkstack(L, 4))) {
         /* too many keys for the stack: move them into a table */
         lua_createtable(L, (int)count * 2, 0);
         for (i = 0; i < count; i++) {
@@ -426,7 +448,8 @@ static int enc_table(enc *e, int idx, size_t depth) {
       } else {
         ent->slot = lua_gettop(L) - 1; /* the copy below stays as the anchor */
       }
-      count++;
+      /* n members take at least 5n + 1 bytes: stop before collecting more */
+      if (++count > enc_room(e) / 5) goto too_long;
     } else if (kt == LUA_TNUMBER) {
       lua_Number k = lua_tonumber(L, -1);
       if (count) goto mixed;
@@ -435,7 +458,7 @@ static int enc_table(enc *e, int idx, size_t depth) {
         aux->len = base;
         return enc_fail(e, MPH_EVALUE, "table has a key that is not a string or an array index");
       }
-      nint++;
+      if (++nint > enc_room(e) / 2) goto too_long; /* n items: 2n + 1 bytes */
       if (k > max) max = k;
     } else {
       lua_settop(L, top);
@@ -446,6 +469,8 @@ static int enc_table(enc *e, int idx, size_t depth) {
   if (marked) { /* an array by declaration: holes are written as null */
     lua_settop(L, top);
     aux->len = base;
+    /* n items take at least 2n + 1 bytes: refuse before writing the holes */
+    if (max * 2 + 1 > (lua_Number)enc_room(e)) return too_long(e);
     return enc_array(e, idx, (size_t)max, depth + 1);
   }
   if (nint) {
@@ -465,6 +490,11 @@ static int enc_table(enc *e, int idx, size_t depth) {
   lua_settop(L, top);
   aux->len = base;
   return r;
+
+too_long:
+  lua_settop(L, top);
+  aux->len = base;
+  return too_long(e);
 
 mixed:
   lua_settop(L, top);
@@ -494,8 +524,7 @@ static int enc_value(enc *e, int idx, size_t depth) {
     return enc_fail(e, MPH_EVALUE, "a light userdata cannot be written as JSON");
   }
   case LUA_TTABLE:
-    if (enc_table(e, idx, depth)) return -1;
-    return enc_size(e);
+    return enc_table(e, idx, depth);
   default:
     return enc_fail(e, MPH_EVALUE, "a %s cannot be written as JSON",
                     lua_typename(L, lua_type(L, idx)));
@@ -516,7 +545,7 @@ static mph_status encode_json(lua_State *L, scratch *S, mph_buf *out, int idx,
   e->max_size = max_size;
   e->st = MPH_OK;
   e->msg[0] = 0;
-  if (enc_value(e, idx, 0) == 0 && enc_size(e) == 0) {
+  if (enc_value(e, idx, 0) == 0) {
     st = MPH_OK;
   } else {
     st = e->st;
@@ -534,7 +563,7 @@ static int l_json_encode(lua_State *L) {
   mph_status st;
   luaL_checkany(L, 1);
   max_depth = opt_size(L, 2, "max_depth", DEFAULT_MAX_DEPTH, MPH_JSON_MAX_DEPTH);
-  max_size = opt_size(L, 2, "max_size", DEFAULT_MAX_SIZE, (size_t)1 << 40);
+  max_size = opt_size(L, 2, "max_size", DEFAULT_MAX_SIZE, MAX_SIZE_LIMIT);
   lua_settop(L, 2);
   S = take_scratch(L);
   sidx = lua_gettop(L);
@@ -550,8 +579,29 @@ static int l_json_encode(lua_State *L) {
 
 #define KEY_CACHE 32 /* object keys remembered while a tree is converted */
 
+/* A text is converted a piece at a time, so that cJSON's tree (about 64
+   bytes a value: 30 times a text like [0,0,...]) never holds more than a
+   piece of it. A piece is a value whose text is at most PIECE_SPAN bytes
+   long: cJSON parses it and it is converted at once. A longer array or
+   object is walked here, item by item, each item a piece or walked in
+   turn; the check (csrc/jsoncheck.c) lists these long containers. */
+#ifndef MPH_PIECE_SPAN /* the fuzzers and the allocation sweep set it small */
+#define MPH_PIECE_SPAN (64u << 10)
+#endif
+#ifndef MPH_WALK_ARENA /* the arena is emptied past this between pieces */
+#define MPH_WALK_ARENA (1u << 20)
+#endif
+
 typedef struct conv {
   lua_State *L;
+  mph_arena *arena;
+  const char *text;
+  size_t n;
+  const mph_json_big *big; /* the long containers, in document order */
+  size_t big_count, big_next;
+  int guard;               /* stack slot: a guard for a malloc'd tree, or nil */
+  mph_buf *nul_buf;        /* the strings with \u0000 of the piece, or NULL
+                              when the text has none */
   const mph_json_nul *nuls;
   size_t nul_count, nul_next, ordinal;
   /* Objects in an array tend to repeat their keys. A key seen before is
@@ -594,6 +644,11 @@ static void push_key(conv *c, const char *s) {
   c->keys[h].len = len;
 }
 
+/* The cached keys point into cJSON's strings: forgotten when these go. */
+static void forget_keys(conv *c) {
+  memset(c->keys, 0, sizeof c->keys);
+}
+
 static void push_number(lua_State *L, double d) {
 #if MPH_HAS_INTEGERS
   if (d == floor(d) && fabs(d) <= TWO53 && !(d == 0 && signbit(d))) {
@@ -604,7 +659,8 @@ static void push_number(lua_State *L, double d) {
   lua_pushnumber(L, (lua_Number)d);
 }
 
-static void push_node(conv *c, const cJSON *item) {
+/* Pushes the value of a cJSON node; MPH_EDEPTH when the Lua stack is full. */
+static mph_status push_node(conv *c, const cJSON *item) {
   lua_State *L = c->L;
   const cJSON *child;
   int n = 0;
@@ -615,30 +671,132 @@ static void push_node(conv *c, const cJSON *item) {
   case cJSON_Number: push_number(L, item->valuedouble); break;
   case cJSON_String: push_string(c, item->valuestring); break;
   case cJSON_Array:
-    luaL_checkstack(L, 4, "JSON nested too deeply");
+    if (!lua_checkstack(L, 4)) return MPH_EDEPTH;
     for (child = item->child; child; child = child->next) n++;
     lua_createtable(L, n, 0);
     n = 0;
     for (child = item->child; child; child = child->next) {
-      push_node(c, child);
+      if (push_node(c, child) != MPH_OK) return MPH_EDEPTH;
       lua_rawseti(L, -2, ++n);
     }
     lua_pushvalue(L, ARRAY_MT);
     lua_setmetatable(L, -2);
     break;
   case cJSON_Object:
-    luaL_checkstack(L, 4, "JSON nested too deeply");
+    if (!lua_checkstack(L, 4)) return MPH_EDEPTH;
     for (child = item->child; child; child = child->next) n++;
     lua_createtable(L, 0, n);
     for (child = item->child; child; child = child->next) {
       push_key(c, child->string);
-      push_node(c, child);
+      if (push_node(c, child) != MPH_OK) return MPH_EDEPTH;
       lua_rawset(L, -3);
     }
     break;
   default:
     lua_pushnil(L); /* cJSON_Raw and cJSON_Invalid never come out of a parse */
   }
+  return MPH_OK;
+}
+
+static size_t skip_ws_at(const char *s, size_t n, size_t i) {
+  while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) i++;
+  return i;
+}
+
+/* cJSON parses the value at text[*pos] (an object key when key is set),
+   which is pushed; *pos moves past it. */
+static mph_status convert_piece(conv *c, size_t *pos, int key) {
+  lua_State *L = c->L;
+  const char *start = c->text + *pos, *end = NULL;
+  cJSON *root, **guard = NULL;
+  mph_status st = MPH_OK;
+  mph_arena_use(c->arena);
+  root = cJSON_ParseWithLengthOpts(start, c->n - *pos, &end, 0);
+  mph_arena_use(NULL);
+  if (root == NULL) return MPH_ENOMEM; /* the text was checked: only memory can fail */
+  if (!mph_arena_owns(c->arena, root)) {
+    /* cJSON's hooks were replaced by someone else: the tree is malloc'd.
+       Convert it under a guard so that it is freed even if Lua raises. */
+    if (lua_isnil(L, c->guard)) {
+      guard = (cJSON **)lua_newuserdata(L, sizeof(cJSON *));
+      *guard = NULL;
+      lua_rawgeti(L, POOL, 3);
+      lua_setmetatable(L, -2);
+      lua_replace(L, c->guard);
+    }
+    guard = (cJSON **)lua_touserdata(L, c->guard);
+    *guard = root;
+  }
+  c->ordinal = c->nul_next = c->nul_count = 0;
+  if (c->nul_buf) { /* the lengths of its strings with \u0000, which strlen cuts */
+    c->nul_buf->len = 0;
+    st = mph_json_find_nuls(start, (size_t)(end - start), c->nul_buf);
+    c->nuls = (const mph_json_nul *)c->nul_buf->p;
+    c->nul_count = c->nul_buf->len / sizeof(mph_json_nul);
+  }
+  if (st == MPH_OK) {
+    if (key) push_key(c, root->valuestring);
+    else st = push_node(c, root);
+  }
+  *pos = (size_t)(end - c->text);
+  if (guard) {
+    cJSON_Delete(root);
+    *guard = NULL;
+    forget_keys(c);
+  } else if (c->big_count && mph_arena_used(c->arena) > MPH_WALK_ARENA) {
+    mph_arena_reset(c->arena, (size_t)-1);
+    forget_keys(c);
+  }
+  return st;
+}
+
+/* Pushes the value at text[*pos]: a piece, or a long container walked. */
+static mph_status walk(conv *c, size_t *pos) {
+  lua_State *L = c->L;
+  const char *t = c->text;
+  size_t i = skip_ws_at(t, c->n, *pos), count, k = 0;
+  mph_status st;
+  if (c->big_next >= c->big_count || c->big[c->big_next].start != i) {
+    *pos = i;
+    return convert_piece(c, pos, 0);
+  }
+  count = c->big[c->big_next++].count;
+  if (count > INT_MAX) count = 0; /* a size hint only */
+  if (!lua_checkstack(L, 4)) return MPH_EDEPTH;
+  if (t[i] == '[') {
+    lua_createtable(L, (int)count, 0);
+    i = skip_ws_at(t, c->n, i + 1);
+    while (t[i] != ']') {
+      if ((st = walk(c, &i)) != MPH_OK) return st;
+      lua_rawseti(L, -2, (int)++k);
+      i = skip_ws_at(t, c->n, i);
+      if (t[i] == ',') i++;
+    }
+    lua_pushvalue(L, ARRAY_MT);
+    lua_setmetatable(L, -2);
+  } else {
+    lua_createtable(L, 0, (int)count);
+    i = skip_ws_at(t, c->n, i + 1);
+    while (t[i] != '}') {
+      if ((st = convert_piece(c, &i, 1)) != MPH_OK) return st;
+      i = skip_ws_at(t, c->n, i) + 1; /* the ':' */
+      if ((st = walk(c, &i)) != MPH_OK) return st;
+      lua_rawset(L, -3);
+      i = skip_ws_at(t, c->n, i);
+      if (t[i] == ',') i = skip_ws_at(t, c->n, i + 1);
+    }
+  }
+  *pos = i + 1; /* past the closing bracket */
+  return MPH_OK;
+}
+
+static mph_status check_json(scratch *S, const char *text, size_t n, mph_json_check *chk) {
+  S->big.len = 0;
+  chk->nuls = NULL; /* found piece by piece: a list for the whole text could
+                       take twice its length ("\u0000", 16 bytes each) */
+  chk->big = &S->big;
+  chk->big_span = MPH_PIECE_SPAN;
+  return mph_json_check_text(text, n, chk);
 }
 
 /* Checks and parses text; pushes the value, or returns an error (and pushes
@@ -647,14 +805,12 @@ static mph_status decode_json(lua_State *L, scratch *S, const char *text, size_t
                               size_t max_depth, char *msg, size_t msg_size) {
   mph_json_check chk;
   mph_status st;
-  cJSON *root;
   conv c;
-  int owned;
+  size_t pos = 0;
+  int top = lua_gettop(L);
 
   chk.max_depth = max_depth;
-  chk.nuls = &S->aux;
-  S->aux.len = 0;
-  st = mph_json_check_text(text, n, &chk);
+  st = check_json(S, text, n, &chk);
   if (st == MPH_EJSON || st == MPH_EDEPTH) {
     if (st == MPH_EDEPTH)
       snprintf(msg, msg_size, "%s (%lu) at byte %lu", chk.err_msg,
@@ -670,46 +826,47 @@ static mph_status decode_json(lua_State *L, scratch *S, const char *text, size_t
     if (st != MPH_OK) return st;
     text = S->long_text.p;
     n = S->long_text.len;
+    /* the long containers moved: list them again */
+    if (S->big.len && (st = check_json(S, text, n, &chk)) != MPH_OK) return st;
   }
 
-  /* size the arena for the whole tree: nodes, strings, alignment */
-  if (mph_arena_reserve(&S->arena, chk.values * (sizeof(cJSON) + 16) + chk.string_bytes + 64))
+  c.L = L;
+  c.arena = &S->arena;
+  c.text = text;
+  c.n = n;
+  c.big = (const mph_json_big *)S->big.p;
+  c.big_count = S->big.len / sizeof(mph_json_big);
+  c.big_next = 0;
+  c.nul_buf = chk.nul_strings ? &S->aux : NULL;
+  c.nuls = NULL;
+  forget_keys(&c);
+  /* one piece: size the arena for the whole tree (nodes, strings, alignment) */
+  if (c.big_count == 0 &&
+      mph_arena_reserve(&S->arena, chk.values * (sizeof(cJSON) + 16) + chk.string_bytes + 64))
     return MPH_ENOMEM;
   mph_arena_hook_cjson();
-  mph_arena_use(&S->arena);
-  root = cJSON_ParseWithLength(text, n);
-  mph_arena_use(NULL);
-  if (root == NULL) return MPH_ENOMEM; /* the text was checked: only memory can fail */
-  owned = mph_arena_owns(&S->arena, root);
-  if (!owned) {
-    /* cJSON's hooks were replaced by someone else: the tree is malloc'd.
-       Convert it under a guard so that it is freed even if Lua raises. */
-    cJSON **guard = (cJSON **)lua_newuserdata(L, sizeof(cJSON *));
-    *guard = root;
-    lua_pushvalue(L, POOL);
-    lua_rawgeti(L, -1, 3);
-    lua_setmetatable(L, -3);
-    lua_pop(L, 1);
+  if (!lua_checkstack(L, KEY_CACHE + 8)) {
+    snprintf(msg, msg_size, "no room on the Lua stack");
+    return MPH_EDEPTH;
   }
-  c.L = L;
-  c.nuls = (const mph_json_nul *)S->aux.p;
-  c.nul_count = S->aux.len / sizeof(mph_json_nul);
-  c.nul_next = 0;
-  c.ordinal = 0;
-  memset(c.keys, 0, sizeof c.keys);
-  luaL_checkstack(L, KEY_CACHE + 8, "no room for the key cache");
-  c.cache_base = lua_gettop(L) + 1;
+  lua_pushnil(L);
+  c.guard = lua_gettop(L);
+  c.cache_base = c.guard + 1;
   lua_settop(L, c.cache_base + KEY_CACHE - 1);
-  push_node(&c, root);
-  lua_replace(L, c.cache_base); /* the value takes the cache's place */
-  lua_settop(L, c.cache_base);
-  if (!owned) {
-    cJSON **guard = (cJSON **)lua_touserdata(L, -2);
-    cJSON_Delete(*guard);
+  st = walk(&c, &pos);
+  if (!lua_isnil(L, c.guard)) { /* a malloc'd tree left by an error */
+    cJSON **guard = (cJSON **)lua_touserdata(L, c.guard);
+    if (*guard) cJSON_Delete(*guard);
     *guard = NULL;
-    lua_remove(L, -2);
   }
   mph_arena_reset(&S->arena, (size_t)-1);
+  if (st != MPH_OK) {
+    lua_settop(L, top);
+    if (st == MPH_EDEPTH) snprintf(msg, msg_size, "nesting too deep for the Lua stack");
+    return st;
+  }
+  lua_replace(L, c.guard); /* the value takes the place of the guard */
+  lua_settop(L, c.guard);
   return MPH_OK;
 }
 
@@ -728,7 +885,7 @@ static int l_json_decode(lua_State *L) {
   char msg[200];
   mph_status st;
   max_depth = opt_size(L, 2, "max_depth", DEFAULT_MAX_DEPTH, MPH_JSON_MAX_DEPTH);
-  max_size = opt_size(L, 2, "max_size", DEFAULT_MAX_SIZE, (size_t)1 << 40);
+  max_size = opt_size(L, 2, "max_size", DEFAULT_MAX_SIZE, MAX_SIZE_LIMIT);
   if (n > max_size)
     return push_error(L, MPH_ESIZE, "text of %lu bytes is longer than max_size (%lu)",
                       (unsigned long)n, (unsigned long)max_size);
@@ -887,6 +1044,10 @@ static int l_encode_query(lua_State *L) {
     for (i = 1; i <= no; i++) {
       lua_rawgeti(L, 2, (int)i);
       lua_pushvalue(L, -1);
+      lua_rawget(L, skip);
+      if (!lua_isnil(L, -1)) { lua_pop(L, 2); continue; } /* named before: written there */
+      lua_pop(L, 1);
+      lua_pushvalue(L, -1);
       lua_rawget(L, 1);
       if (lua_isnil(L, -1)) { lua_pop(L, 2); continue; }
       if ((r = query_pair(L, &S->out, -2, -1, ++pair_no)) != 0) {
@@ -996,6 +1157,16 @@ static int l_decode_query(lua_State *L) {
 
 /* ------------------------------------------------------------- fragments */
 
+/* String.prototype.trim: what the published driver does to cmd, api, req
+   and the web-view src */
+static int l_trim(lua_State *L) {
+  size_t n, a, b;
+  const char *s = luaL_checklstring(L, 1, &n);
+  mph_js_trim(s, n, &a, &b);
+  lua_pushlstring(L, s + a, b - a);
+  return 1;
+}
+
 static int l_set_fragment(lua_State *L) {
   size_t n, fn, a, b, h;
   const char *url, *frag;
@@ -1098,6 +1269,19 @@ static void skip_json_ws(const char **s, size_t *n) {
   }
 }
 
+/* nil, "ECMD: ...", "ECMD", and the command as far as it was read (its req
+   usable or absent), so that the caller can answer whoever sent it. */
+static int refuse_cmd(lua_State *L, int cmd, const char *fmt, ...) {
+  char msg[200];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  push_error(L, MPH_ECMD, "%s", msg);
+  lua_pushvalue(L, cmd);
+  return 4;
+}
+
 static int l_decode_cmd(lua_State *L) {
   size_t n, max_size, max_depth, at = 0;
   const char *s = luaL_checklstring(L, 1, &n);
@@ -1106,7 +1290,7 @@ static int l_decode_cmd(lua_State *L) {
   int sidx, round, cmd;
   char msg[200];
   mph_status st;
-  max_size = opt_size(L, 2, "max_size", CMD_MAX_SIZE, (size_t)1 << 40);
+  max_size = opt_size(L, 2, "max_size", CMD_MAX_SIZE, MAX_SIZE_LIMIT);
   max_depth = opt_size(L, 2, "max_depth", CMD_MAX_DEPTH, MPH_JSON_MAX_DEPTH);
   if (n > max_size)
     return push_error(L, MPH_ESIZE, "cmd of %lu bytes is longer than max_size (%lu)",
@@ -1115,6 +1299,12 @@ static int l_decode_cmd(lua_State *L) {
   S = take_scratch(L);
   sidx = lua_gettop(L);
 
+  { /* trimmed first, as the published driver trims it */
+    size_t a, b;
+    mph_js_trim(s, n, &a, &b);
+    s += a;
+    n = b - a;
+  }
   /* percent-decoded until it starts with '{': the platform may have decoded
      it once already, and decoding it again would break a literal '%' */
   for (round = 0;; round++) {
@@ -1144,44 +1334,68 @@ static int l_decode_cmd(lua_State *L) {
     return push_error(L, st, "%s", msg);
   }
   cmd = lua_gettop(L);
+  give_back(L, sidx, S);
   if (lua_getmetatable(L, cmd)) { /* an array */
     lua_settop(L, cmd);
-    give_back(L, sidx, S);
-    return push_error(L, MPH_ECMD, "cmd is not a JSON object");
+    return refuse_cmd(L, cmd, "cmd is not a JSON object");
   }
-  lua_getfield(L, cmd, "api");
-  {
-    size_t an;
-    const char *api = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &an) : NULL;
-    if (api == NULL || bad_id(api, an)) {
-      give_back(L, sidx, S);
-      return push_error(L, MPH_ECMD, "api must be a string of 1 to %d bytes without control characters",
-                        ID_MAX);
-    }
-  }
-  lua_pop(L, 1);
+  /* req first, so that a command refused for its api still names its
+     caller: trimmed as the published driver trims it; null, absent or
+     blank is no request id (the field is left out) */
   lua_getfield(L, cmd, "req");
-  if (lua_type(L, -1) == LUA_TLIGHTUSERDATA && lua_touserdata(L, -1) == NULL) {
-    lua_pushnil(L); /* "req": null is no request id */
+  if (lua_type(L, -1) == LUA_TSTRING) {
+    size_t rn, a, b;
+    const char *req = lua_tolstring(L, -1, &rn);
+    mph_js_trim(req, rn, &a, &b);
+    if (a == b) {
+      lua_pushnil(L);
+    } else if (bad_id(req + a, b - a)) {
+      lua_pushnil(L);
+      lua_setfield(L, cmd, "req");
+      return refuse_cmd(L, cmd, "req must be a string of 1 to %d bytes without control characters",
+                        ID_MAX);
+    } else {
+      lua_pushlstring(L, req + a, b - a);
+    }
+    lua_setfield(L, cmd, "req");
+  } else if (lua_type(L, -1) == LUA_TLIGHTUSERDATA && lua_touserdata(L, -1) == NULL) {
+    lua_pushnil(L);
     lua_setfield(L, cmd, "req");
   } else if (!lua_isnil(L, -1)) {
-    size_t rn;
-    const char *req = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &rn) : NULL;
-    if (req == NULL || bad_id(req, rn)) {
-      give_back(L, sidx, S);
-      return push_error(L, MPH_ECMD,
-                        "req must be a string of 1 to %d bytes without control characters",
+    lua_pushnil(L);
+    lua_setfield(L, cmd, "req");
+    return refuse_cmd(L, cmd, "req must be a string of 1 to %d bytes without control characters",
+                      ID_MAX);
+  }
+  lua_settop(L, cmd);
+  /* api: trimmed as the published driver trims it */
+  lua_getfield(L, cmd, "api");
+  {
+    size_t an, a = 0, b = 0;
+    const char *api = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &an) : NULL;
+    if (api != NULL) mph_js_trim(api, an, &a, &b);
+    if (api == NULL || bad_id(api + a, b - a)) {
+      lua_settop(L, cmd);
+      return refuse_cmd(L, cmd, "api must be a string of 1 to %d bytes without control characters",
                         ID_MAX);
     }
+    if (b - a != an) {
+      lua_pushlstring(L, api + a, b - a);
+      lua_setfield(L, cmd, "api");
+    }
   }
-  lua_pop(L, 1);
-  give_back(L, sidx, S);
-  lua_pushvalue(L, cmd);
+  lua_settop(L, cmd);
   return 1;
 }
 
-/* Appends "<req>=<value>" for the reply whose id is at k and value at v. */
-static int reply_pair(lua_State *L, scratch *S, int k, int v, size_t no) {
+static int src_too_long(lua_State *L, size_t max_size) {
+  return push_error(L, MPH_ESIZE, "web-view src longer than max_size (%lu bytes)",
+                    (unsigned long)max_size);
+}
+
+/* Appends "<req>=<value>" for the reply whose id is at k and value at v,
+   the src held to max_size as it grows. */
+static int reply_pair(lua_State *L, scratch *S, int k, int v, size_t no, size_t max_size) {
   size_t n, at;
   const char *req;
   char msg[160];
@@ -1197,20 +1411,28 @@ static int reply_pair(lua_State *L, scratch *S, int k, int v, size_t no) {
   if (st == MPH_EUTF8)
     return push_error(L, MPH_ECMD, "reply %lu: request id is not valid UTF-8", (unsigned long)no);
   if (st != MPH_OK || mph_buf_putc(&S->out, '=')) return push_error(L, MPH_ENOMEM, "");
+  if (S->out.len > max_size) return src_too_long(L, max_size);
   if (lua_type(L, v) == LUA_TSTRING) {
     const char *s = lua_tolstring(L, v, &n);
+    /* encoded, it takes at least n bytes: refused before it is written */
+    if (n > max_size - S->out.len) return src_too_long(L, max_size);
     st = mph_uri_encode(&S->out, s, n, &at);
     if (st == MPH_EUTF8)
       return push_error(L, MPH_EUTF8, "reply %lu: invalid UTF-8 at byte %lu", (unsigned long)no,
                         (unsigned long)at + 1);
+  } else if (lua_type(L, v) == LUA_TNUMBER || lua_type(L, v) == LUA_TBOOLEAN) {
+    st = put_component(L, &S->out, v, &at); /* String(value): NaN, Infinity too */
   } else {
     S->tmp.len = 0;
+    if (S->out.len == max_size) return src_too_long(L, max_size);
     st = encode_json(L, S, &S->tmp, v, DEFAULT_MAX_DEPTH,
-                     DEFAULT_MAX_SIZE, msg, sizeof msg);
+                     max_size - S->out.len, msg, sizeof msg);
+    if (st == MPH_ESIZE) return src_too_long(L, max_size);
     if (st != MPH_OK) return push_error(L, st, "reply %lu: %s", (unsigned long)no, msg);
     st = mph_uri_encode(&S->out, S->tmp.p, S->tmp.len, &at);
   }
   if (st != MPH_OK) return push_error(L, st, "reply %lu", (unsigned long)no);
+  if (S->out.len > max_size) return src_too_long(L, max_size);
   return 0;
 }
 
@@ -1221,7 +1443,7 @@ static double now_ms(void) {
 }
 
 static int l_encode_reply(lua_State *L) {
-  size_t n, a, b, h, i, len;
+  size_t n, a, b, h, i, len, max_size;
   const char *src = luaL_checklstring(L, 1, &n);
   double stamp;
   char num[MPH_NUMBER_MAX];
@@ -1230,12 +1452,14 @@ static int l_encode_reply(lua_State *L) {
   luaL_checktype(L, 2, LUA_TTABLE);
   stamp = lua_isnoneornil(L, 3) ? now_ms() : (double)luaL_checknumber(L, 3);
   if (!isfinite(stamp)) luaL_argerror(L, 3, "stamp must be finite");
-  lua_settop(L, 3);
+  max_size = opt_size(L, 4, "max_size", DEFAULT_MAX_SIZE, (size_t)1 << 40);
+  lua_settop(L, 4);
   mph_js_trim(src, n, &a, &b);
   if (a == b) return push_error(L, MPH_EURL, "web-view src is empty");
+  h = mph_url_hash_at(src + a, b - a);
+  if (h >= max_size) return src_too_long(L, max_size);
   S = take_scratch(L);
   sidx = lua_gettop(L);
-  h = mph_url_hash_at(src + a, b - a);
   if (mph_buf_put(&S->out, src + a, h) || mph_buf_putc(&S->out, '#')) {
     give_back(L, sidx, S);
     return push_error(L, MPH_ENOMEM, "");
@@ -1252,7 +1476,7 @@ static int l_encode_reply(lua_State *L) {
       }
       lua_rawgeti(L, -1, 1);
       lua_rawgeti(L, -2, 2);
-      if ((r = reply_pair(L, S, lua_gettop(L) - 1, lua_gettop(L), i)) != 0) {
+      if ((r = reply_pair(L, S, lua_gettop(L) - 1, lua_gettop(L), i, max_size)) != 0) {
         give_back(L, sidx, S);
         return r;
       }
@@ -1272,7 +1496,7 @@ static int l_encode_reply(lua_State *L) {
       lua_rawgeti(L, keys, (int)i);
       lua_pushvalue(L, -1);
       lua_rawget(L, 2);
-      if ((r = reply_pair(L, S, lua_gettop(L) - 1, lua_gettop(L), i)) != 0) {
+      if ((r = reply_pair(L, S, lua_gettop(L) - 1, lua_gettop(L), i, max_size)) != 0) {
         give_back(L, sidx, S);
         return r;
       }
@@ -1284,6 +1508,10 @@ static int l_encode_reply(lua_State *L) {
       mph_buf_put(&S->out, "v=", 2) || mph_buf_put(&S->out, num, len)) {
     give_back(L, sidx, S);
     return push_error(L, MPH_ENOMEM, "");
+  }
+  if (S->out.len > max_size) {
+    give_back(L, sidx, S);
+    return src_too_long(L, max_size);
   }
   return return_out(L, sidx, S);
 }
@@ -1315,6 +1543,7 @@ static const luaL_Reg functions[] = {
   { "decode_uri_component", l_decode_uri_component },
   { "encode_query", l_encode_query },
   { "decode_query", l_decode_query },
+  { "trim", l_trim },
   { "set_fragment", l_set_fragment },
   { "get_fragment", l_get_fragment },
   { "decode_fragment", l_decode_fragment },
@@ -1356,5 +1585,16 @@ int luaopen_mphybrid_core(lua_State *L) {
   lua_setfield(L, -2, "empty_array");
   lua_pushliteral(L, MPH_VERSION);
   lua_setfield(L, -2, "_VERSION");
+
+  /* the bounds the options are checked against, for the Lua layer to check
+     its own options by: max_size and max_depth are whole numbers from 1 */
+  lua_createtable(L, 0, 3);
+  lua_pushnumber(L, (lua_Number)MAX_SIZE_LIMIT);
+  lua_setfield(L, -2, "max_size");
+  lua_pushinteger(L, MPH_JSON_MAX_DEPTH);
+  lua_setfield(L, -2, "max_depth");
+  lua_pushinteger(L, ID_MAX);
+  lua_setfield(L, -2, "max_id");
+  lua_setfield(L, -2, "limits");
   return 1;
 }

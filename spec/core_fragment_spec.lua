@@ -150,3 +150,23 @@ describe("decode_fragment", function()
     expect.raises(decode_fragment, {})
   end)
 end)
+
+describe("trim", function()
+  it("trims what JavaScript's trim trims, Unicode spaces included, and keeps the rest", function()
+    for _, cp in ipairs(text.js_trimmed) do
+      local sp = text.utf8(cp)
+      assert.are.equal("a" .. sp .. "b", core.trim(sp .. sp .. "a" .. sp .. "b" .. sp), ("U+%04X"):format(cp))
+      assert.are.equal("", core.trim(sp .. sp), ("U+%04X"):format(cp))
+    end
+    for _, cp in ipairs(text.js_not_trimmed) do
+      local c = text.utf8(cp)
+      assert.are.equal(c .. "u" .. c, core.trim(c .. "u" .. c), ("U+%04X"):format(cp))
+    end
+    assert.are.equal("\255", core.trim(" \255\t"))
+  end)
+
+  it("raises on a wrong argument type", function()
+    expect.raises(core.trim)
+    expect.raises(core.trim, {})
+  end)
+end)

@@ -10,8 +10,6 @@ local errors = require "mphybrid.errors"
 local type = type
 local pairs = pairs
 local pcall = pcall
-local select = select
-local tostring = tostring
 local setmetatable = setmetatable
 local error = error
 local str_find = string.find
@@ -27,9 +25,15 @@ local encode_uri_component = core.encode_uri_component
 local decode_uri_component = core.decode_uri_component
 local decode_fragment = core.decode_fragment
 local new_req_id = core.new_req_id
+local trim = core.trim
 local new_error = errors.new
 local parse_error = errors.parse
+local text = errors.text
 local valid_code = errors.valid_code
+
+-- keys a fragment uses for itself, in either version: v (the stamp, in
+-- every fragment), mph (what marks version 2), hash; never request ids
+local RESERVED = { mph = true, hash = true, v = true }
 
 local _M = { _VERSION = "0.1.0" }
 local mt = { __index = _M }
@@ -48,8 +52,9 @@ local function default_log(level, msg)
     io.stderr:write("mphybrid ", level, ": ", msg, "\n")
 end
 
-local function opt_number(opts, name, min)
-    return options.number("client.new", _M.defaults, opts, name, min)
+-- opts[name] (or its default), checked as options.<kind> checks it
+local function limit(opts, name, kind, min)
+    return options[kind]("client.new", _M.defaults, opts, name, min)
 end
 
 --- client.new(opts) -> client
@@ -98,9 +103,9 @@ function _M.new(opts)
         navigate = opts.navigate,
         url_head = page .. "?cmd=",
         timeout = timeout,
-        max_url = opt_number(opts, "max_url", 16),
-        max_acks = opt_number(opts, "max_acks", 0),
-        max_done = opt_number(opts, "max_done", 1),
+        max_url = limit(opts, "max_url", "size", 16),
+        max_acks = limit(opts, "max_acks", "count", 0),
+        max_done = limit(opts, "max_done", "count"),
         now = opts.now or options.clock(),
         hash = opts.hash,
         log = opts.log or default_log,
@@ -122,6 +127,9 @@ function _M.new(opts)
         to_ack = {},         -- request ids received, to acknowledge
         to_ack_set = {},
     }
+    -- api and params are encoded within max_url: the URL carries them, so
+    -- a longer JSON text could never be sent, and costs no more to refuse
+    self.encode_opts = { max_size = self.max_url }
     return setmetatable(self, mt)
 end
 
@@ -133,7 +141,7 @@ end
 local function safe_callback(self, call, err, result)
     local ok, e = pcall(call.callback, err, result)
     if not ok then
-        self.log("error", "callback of " .. call.api .. " (" .. call.id .. ") raised: " .. tostring(e))
+        self.log("error", "callback of " .. call.api .. " (" .. call.id .. ") raised: " .. text(e))
     end
 end
 
@@ -192,13 +200,20 @@ function _M.expire(self, now)
     if #late > 1 then
         tbl_sort(late, by_seq)
     end
+    local expired = 0
     for i = 1, #late do
         local call = late[i]
-        finish(self, call)
-        safe_callback(self, call, new_error("ETIMEOUT",
-            "no reply to " .. call.api .. " within " .. call.timeout .. " ms"))
+        -- a callback run before may have finished it (cancel, receive,
+        -- expire): only a call still in flight fails, and leaves the
+        -- flight table before its callback runs
+        if self.calls[call.id] == call then
+            finish(self, call)
+            expired = expired + 1
+            safe_callback(self, call, new_error("ETIMEOUT",
+                "no reply to " .. call.api .. " within " .. call.timeout .. " ms"))
+        end
     end
-    return #late
+    return expired
 end
 
 --- c:cancel(id) -> true | nil, err
@@ -206,7 +221,7 @@ end
 function _M.cancel(self, id)
     local call = self.calls[id]
     if call == nil then
-        return nil, "no call in flight with request id " .. tostring(id)
+        return nil, "no call in flight with request id " .. text(id)
     end
     finish(self, call)
     safe_callback(self, call, new_error("ECANCELED", "call to " .. call.api .. " canceled"))
@@ -217,9 +232,21 @@ local function fail(self, callback, code, msg)
     local err = new_error(code, msg)
     local ok, e = pcall(callback, err)
     if not ok then
-        self.log("error", "callback raised: " .. tostring(e))
+        self.log("error", "callback raised: " .. text(e))
     end
     return nil, code .. ": " .. msg, code
+end
+
+-- api or params that json_encode refused: over max_url on its own (ESIZE),
+-- the command URL would be too; any other reason fails the call as it is
+local function encode_failure(self, callback, what, err, code)
+    local c, msg = parse_error(err, "EVALUE")
+    code = code or c
+    if code == "ESIZE" then
+        return fail(self, callback, "ETOOLONG", what .. " of more than " .. self.max_url
+            .. " bytes of JSON: the command URL would be over the limit of " .. self.max_url .. " bytes")
+    end
+    return fail(self, callback, code, what .. ": " .. msg)
 end
 
 -- the command's JSON text, fields in the published order (req, api, params),
@@ -256,7 +283,7 @@ end
 --- c:call(api, params, callback [, opts]) -> request id | nil, err, code
 -- Sends the command; callback(err, result) is called exactly once: with the
 -- result, with the error the shell answered, or with ETIMEOUT, ECANCELED.
--- When the command cannot be sent (EVALUE, EUTF8, ETOOLONG, ENAVIGATE),
+-- When the command cannot be sent (EVALUE, EUTF8, EDEPTH, ETOOLONG, ENAVIGATE),
 -- callback(err) is called before call returns nil, err, code.
 -- opts.timeout: ms for this call (false for none).
 function _M.call(self, api, params, callback, opts)
@@ -289,9 +316,9 @@ function _M.call(self, api, params, callback, opts)
     local api_json = self.api_json[api]
     local err, code
     if api_json == nil then
-        api_json, err, code = json_encode(api)
+        api_json, err, code = json_encode(api, self.encode_opts)
         if not api_json then
-            return fail(self, callback, code or "EVALUE", "api: " .. select(2, parse_error(err)))
+            return encode_failure(self, callback, "api", err, code)
         end
         if self.api_count >= 256 then
             self.api_json, self.api_count = {}, 0
@@ -301,19 +328,18 @@ function _M.call(self, api, params, callback, opts)
     end
     local params_json
     if params ~= nil then
-        params_json, err, code = json_encode(params)
+        params_json, err, code = json_encode(params, self.encode_opts)
         if not params_json then
-            local c, msg = parse_error(err, "EVALUE")
-            return fail(self, callback, code or c, "params: " .. msg)
+            return encode_failure(self, callback, "params", err, code)
         end
     end
     local hash_json
     if self.v2 and self.hash then
         local h = self.hash()
         if h ~= nil then
-            h = tostring(h)
+            h = text(h, false)
             -- a longer one would be refused by the shell (its max_hash)
-            if #h <= 512 then
+            if h and #h <= 512 then
                 hash_json = json_encode(h)
             end
         end
@@ -321,11 +347,13 @@ function _M.call(self, api, params, callback, opts)
 
     local id = self.new_req_id(self.prefix)
     if self.custom_ids then
-        if type(id) ~= "string" or id == "" or #id > 128 or str_find(id, '[%c"\\]') then
+        if type(id) ~= "string" or id == "" or #id > 128 or str_find(id, '[%c"\\]') or trim(id) ~= id then
+            -- the shell trims a request id, as the published driver does:
+            -- one with spaces around it would be answered under another
             error("call: new_req_id returned an unusable request id", 2)
         end
-        if self.v2 and (id == "mph" or id == "hash" or id == "v") then
-            error("call: new_req_id returned a name that version 2 fragments reserve: " .. id, 2)
+        if RESERVED[id] then
+            error("call: new_req_id returned a name that fragments reserve: " .. id, 2)
         end
         if self.calls[id] then
             error("call: new_req_id returned the id of a call in flight: " .. id, 2)
@@ -394,7 +422,7 @@ function _M.call(self, api, params, callback, opts)
         if self.calls[id] == call then
             self.calls[id] = nil
             self.count = self.count - 1
-            return fail(self, callback, "ENAVIGATE", "navigate failed: " .. tostring(why))
+            return fail(self, callback, "ENAVIGATE", "navigate failed: " .. text(why))
         end
         -- answered already (within navigate): the reply stands
         return id
@@ -445,12 +473,16 @@ local function looks_like_url(s)
     return str_match(s, "^%a[%w+.-]*:") ~= nil or str_sub(s, 1, 1) == "/"
 end
 
--- the calls a fragment answers, as the n-th: no table until there is one
-local function add_found(found, n, call)
+-- the calls a fragment answers, as the n-th, each with its answer (the
+-- reply's value, or { bad = err } for a malformed pair) under found[call]:
+-- no table until there is one. The answers live here, not on the calls, so
+-- that a receive run from a callback never sees those of another.
+local function add_found(found, n, call, answer)
     if found == nil then
-        return { call }
+        found = {}
     end
     found[n] = call
+    found[call] = answer
     return found
 end
 
@@ -490,8 +522,7 @@ function _M.receive(self, s)
         end
         if call then
             n = n + 1
-            found = add_found(found, n, call)
-            call.value = value
+            found = add_found(found, n, call, value)
         elseif v2 and self.v2 and (self.done[key] or self.done_old[key]) then
             -- a reply delivered (or given up) before, written again because
             -- the acknowledgement has not reached the shell yet
@@ -504,10 +535,9 @@ function _M.receive(self, s)
             local key = decode_uri_component(str_match(raw, "^[^=]*"))
             local call = key and calls[key]
             -- once per call, even when the fragment repeats its key
-            if call and call.value == nil and call.bad == nil then
+            if call and (found == nil or found[call] == nil) then
                 n = n + 1
-                found = add_found(found, n, call)
-                call.bad = bad[i].err
+                found = add_found(found, n, call, { bad = bad[i].err })
             end
         end
     end
@@ -517,22 +547,30 @@ function _M.receive(self, s)
     if n > 1 then
         tbl_sort(found, by_seq)
     end
+    local delivered = 0
     for i = 1, n do
         local call = found[i]
-        finish(self, call)
         if v2 and self.v2 then
             queue_ack(self, call.id)
         end
-        if call.bad then
-            local code, msg = parse_error(call.bad, "EESCAPE")
-            safe_callback(self, call, new_error(code, "reply to " .. call.id .. ": " .. msg))
-        elseif v2 then
-            safe_callback(self, call, decode_envelope(call.value))
-        else
-            safe_callback(self, call, nil, call.value)
+        -- a callback run before may have finished it (cancel, expire, a
+        -- receive of its own): only a call still in flight takes its reply,
+        -- and leaves the flight table before its callback runs
+        if calls[call.id] == call then
+            finish(self, call)
+            delivered = delivered + 1
+            local answer = found[call]
+            if type(answer) == "table" then
+                local code, msg = parse_error(answer.bad, "EESCAPE")
+                safe_callback(self, call, new_error(code, "reply to " .. call.id .. ": " .. msg))
+            elseif v2 then
+                safe_callback(self, call, decode_envelope(answer))
+            else
+                safe_callback(self, call, nil, answer)
+            end
         end
     end
-    return n, v2 and map.hash or nil
+    return delivered, v2 and map.hash or nil
 end
 
 return _M

@@ -28,6 +28,7 @@ _M.codes = {
     ECRASH = "the handler (or a hook) raised an error",
     EDENIED = "a before hook refused the command",
     EREPLY = "the reply could not be encoded or is over the size limit",
+    EBUSY = "too many version 2 handlers are running at once",
     ETOOLONG = "the command URL is over the client's length limit",
     ETIMEOUT = "no reply before the call's deadline",
     ECANCELED = "the call was canceled",
@@ -55,12 +56,16 @@ _M.valid_code = valid_code
 
 --- errors.text(v [, default]) -> tostring(v), or default when that raises or
 -- gives no string: a value from a faulty handler must not stop a reply.
+-- Every user value the Lua layer turns into text goes through here.
 local function text(v, default)
     local ok, s = pcall(tostring, v)
     if ok and type(s) == "string" then
         return s
     end
-    return default or "(a value that cannot be shown)"
+    if default == nil then
+        return "(a value that cannot be shown)"
+    end
+    return default
 end
 _M.text = text
 
@@ -99,7 +104,7 @@ end
 --- errors.parse(s) -> code, message: splits a core error "ECODE: message"
 function _M.parse(s, default_code)
     if type(s) ~= "string" then
-        return default_code, tostring(s)
+        return default_code, text(s)
     end
     local code, msg = str_match(s, "^(E[A-Z0-9_]*): (.*)$")
     if code then

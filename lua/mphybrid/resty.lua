@@ -54,8 +54,9 @@ local SESSION_MIN, SESSION_MAX = 16, 128
 local SHELL_LIMITS = { "max_cmd", "max_depth", "max_src", "max_hash" }
 local STORE_LIMITS = { "outbox_max", "outbox_ttl", "store_max", "store_ttl", "sessions_max" }
 
-local function number(opts, name, min)
-    return limits.number("resty.new", _M.defaults, opts, name, min)
+-- opts[name] (or its default), checked as options.<kind> checks it
+local function limit(opts, name, kind)
+    return limits[kind]("resty.new", _M.defaults, opts, name)
 end
 
 local SESSION_BYTES = {}
@@ -234,9 +235,9 @@ function _M.new(opts)
         direct = direct,
         authorize = opts.authorize,
         log = opts.log or router.log,
-        max_body = number(opts, "max_body"),
-        response_wait = number(opts, "response_wait"),
-        handler_timeout = number(opts, "handler_timeout"),
+        max_body = limit(opts, "max_body", "size"),
+        response_wait = limit(opts, "response_wait", "number"),
+        handler_timeout = limit(opts, "handler_timeout", "number"),
     }
     if self.response_wait > self.handler_timeout then
         error("resty.new: response_wait must not be over handler_timeout", 2)

@@ -11,7 +11,6 @@ local type = type
 local pairs = pairs
 local pcall = pcall
 local rawget = rawget
-local tostring = tostring
 local getmetatable = getmetatable
 local setmetatable = setmetatable
 local loadfile = loadfile
@@ -239,11 +238,11 @@ function _M.load(self, source)
     if type(source) == "string" then
         local chunk, err = loadfile(source)
         if not chunk then
-            return nil, "cannot load handlers: " .. tostring(err)
+            return nil, "cannot load handlers: " .. text(err)
         end
         local ok, res = pcall(chunk)
         if not ok then
-            return nil, "cannot load handlers: " .. tostring(res)
+            return nil, "cannot load handlers: " .. text(res)
         end
         t = res
         if type(t) ~= "table" then
@@ -255,7 +254,7 @@ function _M.load(self, source)
     local names = {}
     for name in pairs(t) do
         if type(name) ~= "string" then
-            return nil, "cannot load handlers: key " .. tostring(name) .. " is not an api name"
+            return nil, "cannot load handlers: key " .. text(name) .. " is not an api name"
         end
         if rawget(self.handlers, name) ~= nil then
             return nil, "cannot load handlers: api already registered: " .. name
@@ -279,7 +278,7 @@ function _M.load(self, source)
             for j = 1, i - 1 do
                 self.handlers[names[j]] = nil
             end
-            return nil, "cannot load handlers: " .. tostring(err)
+            return nil, "cannot load handlers: " .. text(err)
         end
     end
     return self
@@ -303,7 +302,8 @@ local function run_after(self, entry, ctx, err, result)
 end
 
 local function raised(self, ctx, what, e)
-    self.log("error", str_format("%s of api %s raised (request %s): %s", what, ctx.api, ctx.req, text(e)))
+    self.log("error", str_format("%s of api %s raised (request %s): %s", what, text(ctx.api), text(ctx.req),
+        text(e)))
     local msg = what .. " raised an error"
     if self.debug then
         msg = msg .. ": " .. text(e)
@@ -321,6 +321,12 @@ local function run_before(self, hook, params, ctx, what)
         return from_value(e, "EDENIED", what .. " refused the command")
     end
     return nil
+end
+
+-- what JavaScript's `||` reads as false, among JSON values: the published
+-- driver hands a handler `cmd.params || {}` (seed mode does the same)
+local function js_falsy(v)
+    return v == false or v == 0 or v == ""
 end
 
 --- r:dispatch(cmd, ctx, done)
@@ -345,11 +351,11 @@ function _M.dispatch(self, cmd, ctx, done)
     end
 
     if entry == nil then
-        return finish(new_error("ENOAPI", "unknown api: " .. tostring(api)))
+        return finish(new_error("ENOAPI", "unknown api: " .. text(api)))
     end
 
     local params = cmd.params
-    if params == nil or params == null then
+    if params == nil or params == null or (ctx.version == 1 and js_falsy(params)) then
         params = {}
     end
 
@@ -373,7 +379,7 @@ function _M.dispatch(self, cmd, ctx, done)
             return finish(raised(self, ctx, "params check", res))
         end
         if not res then
-            return finish(new_error("EPARAMS", msg and tostring(msg) or "invalid params"))
+            return finish(new_error("EPARAMS", text(msg or "invalid params", "invalid params")))
         end
     end
 
@@ -382,7 +388,7 @@ function _M.dispatch(self, cmd, ctx, done)
         local function reply(...)
             if replied then
                 self.log("warn", str_format("api %s replied twice to request %s; second reply ignored",
-                    api, tostring(ctx.req)))
+                    api, text(ctx.req)))
                 return false
             end
             replied = true
@@ -396,7 +402,7 @@ function _M.dispatch(self, cmd, ctx, done)
         if not ok then
             if replied then
                 self.log("error", str_format("api %s raised after replying to request %s: %s",
-                    api, tostring(ctx.req), text(e)))
+                    api, text(ctx.req), text(e)))
             else
                 replied = true
                 finish(raised(self, ctx, "handler", e))

@@ -26,6 +26,15 @@ function paths.read_file(path)
   return s
 end
 
+-- A new temporary file holding text; returns its path (the caller removes it).
+function paths.temp_file(text)
+  local path = os.tmpname()
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+  return path
+end
+
 -- Names in a directory (sorted), or nil when it cannot be listed.
 function paths.list_dir(dir)
   local f = io.open(dir, "rb")

@@ -232,6 +232,11 @@ const handlers = {
     if (hasNonFinite(v)) return 'ERR non-finite';
     return 'OK ' + hexOf(JSON.stringify(ordered(v)));
   },
+  trim(f) {
+    const s = textOf(f[0]);
+    if (s === null) throw new Error('trim needs UTF-8');
+    return 'OK ' + hexOf(s.trim());
+  },
   sfrag(f) {
     const url = textOf(f[0]);
     const hash = textOf(f[1]);
