@@ -26,12 +26,22 @@ function paths.read_file(path)
   return s
 end
 
--- A new temporary file holding text; returns its path (the caller removes it).
-function paths.temp_file(text)
-  local path = os.tmpname()
+-- Writes text into path (replacing it); raises when it cannot.
+function paths.write_file(path, text)
   local f = assert(io.open(path, "wb"))
   f:write(text)
   f:close()
+end
+
+-- s quoted for sh: '...' with every ' written '\''
+function paths.shell_quote(s)
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+-- A new temporary file holding text; returns its path (the caller removes it).
+function paths.temp_file(text)
+  local path = os.tmpname()
+  paths.write_file(path, text)
   return path
 end
 

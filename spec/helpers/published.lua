@@ -36,15 +36,8 @@ local function node_command()
     return os.getenv("NODE") or "node"
 end
 
-local function shell_quote(s)
-    return "'" .. s:gsub("'", "'\\''") .. "'"
-end
-
-local function write_file(path, text)
-    local f = assert(io.open(path, "wb"))
-    f:write(text)
-    f:close()
-end
+local shell_quote = paths.shell_quote
+local write_file = paths.write_file
 
 local function json(v)
     return assert(core.json_encode(v))
