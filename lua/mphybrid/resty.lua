@@ -100,6 +100,33 @@ local function run_dispatch(router, cmd, ctx, finish)
     end
 end
 
+-- the router's done for a command: { gw, view, write } called as
+-- finish(e, result) (a table with __call, not a closure per command:
+-- LuaJIT compiles it). It writes the reply once and wakes the request
+-- waiting for it.
+local finish_mt = {
+    __call = function(finish, e, result)
+        local view = finish.view
+        if view.done then
+            finish.gw.log("warn", "reply to " .. tostring(view.outcome_req) .. " after its deadline ignored")
+            return
+        end
+        view.done = true
+        if view.outcome == nil then
+            view.outcome = e and e.code or "ok"
+        end
+        local ok, err = pcall(finish.write, e, result)
+        if not ok then
+            finish.gw.log("error", "writing the reply to " .. tostring(view.outcome_req) .. " raised: "
+                .. text(err))
+        end
+        local waiter = view.waiter
+        if waiter then
+            waiter:post(1)
+        end
+    end,
+}
+
 local function gate_dispatch(self, cmd, ctx, write)
     local gw = self.gw
     local view = ctx.shell
@@ -123,32 +150,12 @@ local function gate_dispatch(self, cmd, ctx, write)
             return refuse(view, write, from_value(err, "EDENIED", "not authorized"))
         end
     end
+    local finish = setmetatable({ gw = gw, view = view, write = write }, finish_mt)
+    view.finish = finish
     if gw.direct[api] then
         -- never yields: no light thread, no deadline
-        return self.router:dispatch(cmd, ctx, function(e, result)
-            view.outcome = e and e.code or "ok"
-            return write(e, result)
-        end)
+        return self.router:dispatch(cmd, ctx, finish)
     end
-    local function finish(e, result)
-        if view.done then
-            gw.log("warn", "reply to " .. tostring(ctx.req) .. " after its deadline ignored")
-            return
-        end
-        view.done = true
-        if view.outcome == nil then
-            view.outcome = e and e.code or "ok"
-        end
-        local ok, err = pcall(write, e, result)
-        if not ok then
-            gw.log("error", "writing the reply to " .. tostring(ctx.req) .. " raised: " .. text(err))
-        end
-        local waiter = view.waiter
-        if waiter then
-            waiter:post(1)
-        end
-    end
-    view.finish = finish
     view.thread = ngx.thread.spawn(run_dispatch, self.router, cmd, ctx, finish)
 end
 

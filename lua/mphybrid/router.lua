@@ -329,6 +329,48 @@ local function js_falsy(v)
     return v == false or v == 0 or v == ""
 end
 
+-- every outcome of a command, once: the after hooks, then done. (Module
+-- functions, not closures per command: LuaJIT compiles a synchronous
+-- dispatch whole.)
+local function complete(self, entry, ctx, done, err, result)
+    run_after(self, entry, ctx, err, result)
+    done(err, result)
+    return true
+end
+
+-- an asynchronous handler answers through reply, once
+local function dispatch_async(self, entry, params, ctx, done)
+    local api = ctx.api
+    local finished = false
+    local replied = false
+    local function reply(...)
+        if replied then
+            self.log("warn", str_format("api %s replied twice to request %s; second reply ignored",
+                api, text(ctx.req)))
+            return false
+        end
+        replied = true
+        finished = true
+        local result, err = ...
+        if result == nil and err ~= nil then
+            return complete(self, entry, ctx, done, from_value(err, "EHANDLER", "handler failed"))
+        end
+        return complete(self, entry, ctx, done, nil, result)
+    end
+    local ok, e = pcall(entry.handler, params, ctx, reply)
+    if not ok then
+        if replied then
+            self.log("error", str_format("api %s raised after replying to request %s: %s",
+                api, text(ctx.req), text(e)))
+        else
+            replied = true
+            finished = true
+            complete(self, entry, ctx, done, raised(self, ctx, "handler", e))
+        end
+    end
+    return finished
+end
+
 --- r:dispatch(cmd, ctx, done)
 -- Runs the handler for cmd.api. done(err, result) is called exactly once,
 -- at once for a synchronous handler; err is nil or { code =, message = }.
@@ -339,19 +381,8 @@ function _M.dispatch(self, cmd, ctx, done)
     ctx.cmd = cmd
     local entry = type(api) == "string" and rawget(self.handlers, api) or nil
 
-    local finished = false
-    local function finish(err, result)
-        if finished then
-            return false
-        end
-        finished = true
-        run_after(self, entry, ctx, err, result)
-        done(err, result)
-        return true
-    end
-
     if entry == nil then
-        return finish(new_error("ENOAPI", "unknown api: " .. text(api)))
+        return complete(self, nil, ctx, done, new_error("ENOAPI", "unknown api: " .. text(api)))
     end
 
     local params = cmd.params
@@ -363,62 +394,39 @@ function _M.dispatch(self, cmd, ctx, done)
     for i = 1, #hooks do
         local err = run_before(self, hooks[i], params, ctx, "before hook")
         if err then
-            return finish(err)
+            return complete(self, entry, ctx, done, err)
         end
     end
     if entry.before then
         local err = run_before(self, entry.before, params, ctx, "before hook")
         if err then
-            return finish(err)
+            return complete(self, entry, ctx, done, err)
         end
     end
 
     if entry.check then
         local ok, res, msg = pcall(entry.check, params, ctx)
         if not ok then
-            return finish(raised(self, ctx, "params check", res))
+            return complete(self, entry, ctx, done, raised(self, ctx, "params check", res))
         end
         if not res then
-            return finish(new_error("EPARAMS", text(msg or "invalid params", "invalid params")))
+            return complete(self, entry, ctx, done,
+                new_error("EPARAMS", text(msg or "invalid params", "invalid params")))
         end
     end
 
     if entry.async then
-        local replied = false
-        local function reply(...)
-            if replied then
-                self.log("warn", str_format("api %s replied twice to request %s; second reply ignored",
-                    api, text(ctx.req)))
-                return false
-            end
-            replied = true
-            local result, err = ...
-            if result == nil and err ~= nil then
-                return finish(from_value(err, "EHANDLER", "handler failed"))
-            end
-            return finish(nil, result)
-        end
-        local ok, e = pcall(entry.handler, params, ctx, reply)
-        if not ok then
-            if replied then
-                self.log("error", str_format("api %s raised after replying to request %s: %s",
-                    api, text(ctx.req), text(e)))
-            else
-                replied = true
-                finish(raised(self, ctx, "handler", e))
-            end
-        end
-        return finished
+        return dispatch_async(self, entry, params, ctx, done)
     end
 
     local ok, result, err = pcall(entry.handler, params, ctx)
     if not ok then
-        return finish(raised(self, ctx, "handler", result))
+        return complete(self, entry, ctx, done, raised(self, ctx, "handler", result))
     end
     if result == nil and err ~= nil then
-        return finish(from_value(err, "EHANDLER", "handler failed"))
+        return complete(self, entry, ctx, done, from_value(err, "EHANDLER", "handler failed"))
     end
-    return finish(nil, result)
+    return complete(self, entry, ctx, done, nil, result)
 end
 
 return _M

@@ -460,17 +460,58 @@ end
 -- Dispatches cmd; write(err, result) writes the reply into the src and
 -- returns src, err. A synchronous handler's src is returned at once (with
 -- true: navigate back); an asynchronous one's goes to done when it comes.
-local function run(self, cmd, ctx, done, write)
-    local written, written_err
-    self.router:dispatch(cmd, ctx, function(e, result)
-        local src, werr = write(e, result)
-        written, written_err = src or false, werr
-        finish(src, done, werr)
-    end)
+-- job: the command being answered, a table { shell, req, ... } that the
+-- router calls as its done(e, result) (a table with __call, not a closure
+-- per command: LuaJIT compiles a synchronous command whole); job.write(job,
+-- e, result) writes the reply and returns src, err.
+local job_mt = {
+    __call = function(job, e, result)
+        local src, werr = job.write(job, e, result)
+        job.written, job.written_err = src or false, werr
+        finish(src, job.done, werr)
+    end,
+}
+
+local function run(self, cmd, ctx, done, job)
+    job.done = done
+    setmetatable(job, job_mt)
+    self.router:dispatch(cmd, ctx, job)
+    local written = job.written
     if written ~= nil then
-        return written or nil, true, written_err
+        return written or nil, true, job.written_err
     end
     return false
+end
+
+local function write_seed_reply(job, e, result)
+    local self = job.shell
+    return write_seed(self, job.req, seed_value(self, e, result))
+end
+
+local function write_v2_reply(job, e, result)
+    local self, req, key, api = job.shell, job.req, job.key, job.api
+    local store, running = self.store, self.running
+    -- the router calls this once
+    running.count = running.count - 1
+    local t = self.now()
+    local value = envelope(self, e, result)
+    local waiting, serr = store:settle(key, api, value, t)
+    if waiting == nil then
+        self.log("error", "store: settle " .. key .. ": " .. to_text(serr))
+        waiting = {}
+    end
+    for i = 1, #waiting do
+        -- a session that replayed the command while it ran gets the reply too
+        local ok, werr = store:session(waiting[i], t, { req = req, value = value })
+        if ok == nil then
+            self.log("error", "store: session " .. tostring(waiting[i]) .. ": " .. to_text(werr))
+        end
+    end
+    local src, werr, replaced = write_v2(self, t, { req = req, value = value })
+    if replaced then
+        store:settle(key, api, replaced, t)
+    end
+    return src, werr
 end
 
 --- s:on_load(options [, done]) -> src, back
@@ -507,9 +548,7 @@ function _M.on_load(self, options, done)
         end
         req = req or SEED_REQ
         local ctx = { req = req, version = 1, shell = self, env = self.env }
-        return run(self, cmd, ctx, done, function(e, result)
-            return write_seed(self, req, seed_value(self, e, result))
-        end)
+        return run(self, cmd, ctx, done, { shell = self, req = req, write = write_seed_reply })
     end
 
     if type(mph) ~= "number" or mph < 2 then
@@ -575,29 +614,7 @@ function _M.on_load(self, options, done)
 
     running.count = running.count + 1
     local ctx = { req = req, version = 2, shell = self, env = self.env }
-    return run(self, cmd, ctx, done, function(e, result)
-        -- the router calls this once
-        running.count = running.count - 1
-        local t = self.now()
-        local value = envelope(self, e, result)
-        local waiting, serr = store:settle(key, api, value, t)
-        if waiting == nil then
-            self.log("error", "store: settle " .. key .. ": " .. to_text(serr))
-            waiting = {}
-        end
-        for i = 1, #waiting do
-            -- a session that replayed the command while it ran gets the reply too
-            local ok, werr = store:session(waiting[i], t, { req = req, value = value })
-            if ok == nil then
-                self.log("error", "store: session " .. tostring(waiting[i]) .. ": " .. to_text(werr))
-            end
-        end
-        local src, werr, replaced = write_v2(self, t, { req = req, value = value })
-        if replaced then
-            store:settle(key, api, replaced, t)
-        end
-        return src, werr
-    end)
+    return run(self, cmd, ctx, done, { shell = self, req = req, key = key, api = api, write = write_v2_reply })
 end
 
 return _M
