@@ -7,6 +7,7 @@ local limits = require "mphybrid.options"
 local errors = require "mphybrid.errors"
 
 local type = type
+local tonumber = tonumber
 local setmetatable = setmetatable
 local getmetatable = getmetatable
 local error = error
@@ -127,10 +128,23 @@ function _M.stats(self)
     return { outbox = #self.outbox, store = self.young_count + self.old_count, running = self.running_count }
 end
 
+-- a stamp is a whole number of ms that a double holds exactly
+local STAMP_MAX = 2 ^ 53
+
+-- the page's clock in ms; what a broken clock returns (not a number, NaN,
+-- an infinity, a time a stamp cannot hold) reads as the last stamp written
+local function clock(self)
+    local t = tonumber(self.now())
+    if t == nil or not (t > -STAMP_MAX and t < STAMP_MAX) then
+        return self.last_stamp
+    end
+    return t
+end
+
 -- the fragment stamp: the clock in ms, strictly increasing, so that every
 -- fragment written differs from the last one and fires hashchange
 local function next_stamp(self)
-    local t = math_floor(self.now())
+    local t = math_floor(clock(self))
     if t <= self.last_stamp then
         t = self.last_stamp + 1
     end
@@ -445,7 +459,7 @@ end
 
 -- answers a command that never reached a handler
 local function answer_error(self, req, v2, code, msg, done)
-    local now = self.now()
+    local now = clock(self)
     local src, err
     if v2 and req then
         outbox_put(self, req, error_envelope(self, new_error(code, msg)), now)
@@ -544,7 +558,7 @@ function _M.on_load(self, options, done)
             "hash must be a string of at most " .. self.max_hash .. " bytes", done)
     end
 
-    local now = self.now()
+    local now = clock(self)
     if ack then
         outbox_ack(self, ack)
     end
@@ -577,7 +591,7 @@ function _M.on_load(self, options, done)
     self.running_count = self.running_count + 1
     local ctx = { req = req, version = 2, shell = self, env = self.env }
     return run(self, cmd, ctx, done, function(e, result)
-        local t = self.now()
+        local t = clock(self)
         local value = envelope(self, e, result)
         -- the router calls this once: the entry leaves the running ones for
         -- the store

@@ -1,0 +1,67 @@
+-- Promises of README.md, docs/PROTOCOL.md and docs/SECURITY.md that hostile
+-- testing broke, each held by the input that broke it.
+
+local core = require "mphybrid.core"
+local router = require "mphybrid.router"
+local shell = require "mphybrid.shell"
+
+local SRC = "https://h5.example.com/p"
+
+local function quiet_router()
+  local r = router.new({ log = function() end })
+  r:register("echo", function(params) return params.x end)
+  return r
+end
+
+local function seed_cmd(req)
+  return { cmd = core.encode_uri_component('{"req":"' .. req .. '","api":"echo","params":{"x":"hi"}}') }
+end
+
+local function v2_cmd(req)
+  return { cmd = core.encode_uri_component('{"req":"' .. req .. '","api":"echo","params":{"x":"hi"},"mph":2}') }
+end
+
+describe("the shell's fragment stamp", function()
+  -- opts.now is the page's clock: a broken one must not stop a reply, nor
+  -- make two fragments equal (no hashchange for the second)
+  for _, case in ipairs({
+    { "NaN", 0 / 0 },
+    { "Infinity", math.huge },
+    { "-Infinity", -math.huge },
+    { "a time past 2^53 ms", 2 ^ 60 },
+    { "nothing", nil },
+    { "a string", "soon" },
+  }) do
+    it("is strictly increasing and on_load never raises when now() returns " .. case[1], function()
+      local s = shell.new({ router = quiet_router(), src = SRC, now = function() return case[2] end })
+      local seen = {}
+      for i = 1, 3 do
+        for _, cmd in ipairs({ seed_cmd("H5Req_s" .. i), v2_cmd("H5Req_t" .. i) }) do
+          local ok, src = pcall(s.on_load, s, cmd)
+          assert.is_true(ok, src)
+          assert.is_string(src)
+          local v = src:match("&v=(%d+)$")
+          assert.is_truthy(v, src)
+          v = tonumber(v)
+          assert.is_true(v < 2 ^ 53)
+          if #seen > 0 then
+            assert.is_true(v > seen[#seen], src)
+          end
+          seen[#seen + 1] = v
+        end
+      end
+    end)
+  end
+
+  it("keeps to the clock when it is good, and never goes back with it", function()
+    local t = 1700000000000
+    local s = shell.new({ router = quiet_router(), src = SRC, now = function() return t end })
+    assert.is_truthy(s:on_load(seed_cmd("H5Req_a")):find("&v=1700000000000$"))
+    t = 0 / 0
+    assert.is_truthy(s:on_load(seed_cmd("H5Req_b")):find("&v=1700000000001$"))
+    t = 1600000000000
+    assert.is_truthy(s:on_load(seed_cmd("H5Req_c")):find("&v=1700000000002$"))
+    t = 1800000000000.7
+    assert.is_truthy(s:on_load(seed_cmd("H5Req_d")):find("&v=1800000000000$"))
+  end)
+end)
