@@ -65,3 +65,55 @@ describe("the shell's fragment stamp", function()
     assert.is_truthy(s:on_load(seed_cmd("H5Req_d")):find("&v=1800000000000$"))
   end)
 end)
+
+describe("the client's acknowledgements", function()
+  local client = require "mphybrid.client"
+
+  -- a version 2 client wired to a shell; ids of one length, so that every
+  -- command URL has the same length
+  local function wired(opts)
+    local s = shell.new({ router = quiet_router(), src = SRC, now = function() return 1700000000000 end })
+    local n = 0
+    local c
+    opts.now = function() return 1700000000000 end
+    opts.log = function() end
+    opts.new_req_id = function()
+      n = n + 1
+      return ("R%07d"):format(n)
+    end
+    opts.navigate = function(url)
+      s:on_load({ cmd = url:match("%?cmd=(.*)$") }, function(src) c:receive(src) end)
+    end
+    c = client.new(opts)
+    return c, s
+  end
+
+  local function waiting(c)
+    local n = 0
+    -- the ids the next command would carry
+    for _ in pairs(c.to_ack_set) do n = n + 1 end
+    return math.max(n, #c.to_ack)
+  end
+
+  it("are not kept when max_acks is 0 (no command carries them), however many calls", function()
+    local c = wired({ max_acks = 0 })
+    for _ = 1, 2000 do
+      c:call("echo", { x = 1 }, function() end)
+    end
+    assert.same(0, c:pending())
+    assert.same(0, waiting(c))
+  end)
+
+  it("wait at most max_done when every command is too long to carry one", function()
+    -- max_url is exactly the length of a command without acknowledgements
+    local probe = #("/pages/hybrid-page/hybrid?cmd=" .. core.encode_uri_component(
+      '{"req":"R0000001","api":"echo","params":{"x":1},"mph":2}'))
+    local c = wired({ max_url = probe, max_done = 8 })
+    local answered = 0
+    for _ = 1, 2000 do
+      c:call("echo", { x = 1 }, function(err) if not err then answered = answered + 1 end end)
+    end
+    assert.same(2000, answered)
+    assert.is_true(waiting(c) <= 8, "waiting: " .. waiting(c))
+  end)
+end)

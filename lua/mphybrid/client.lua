@@ -18,6 +18,7 @@ local str_byte = string.byte
 local str_match = string.match
 local tbl_sort = table.sort
 local tbl_concat = table.concat
+local tbl_remove = table.remove
 
 local json_encode = core.json_encode
 local json_decode = core.json_decode
@@ -145,12 +146,19 @@ local function safe_callback(self, call, err, result)
     end
 end
 
+-- the acknowledgements waiting for a command: at most max_done, the
+-- oldest given up first (the shell's outbox forgets its reply by its own
+-- limits); none when no command carries them
 local function queue_ack(self, id)
-    if not self.to_ack_set[id] then
-        self.to_ack_set[id] = true
-        local q = self.to_ack
-        q[#q + 1] = id
+    if self.max_acks == 0 or self.to_ack_set[id] then
+        return
     end
+    local q, set = self.to_ack, self.to_ack_set
+    if #q >= self.max_done then
+        set[tbl_remove(q, 1)] = nil
+    end
+    set[id] = true
+    q[#q + 1] = id
 end
 
 local function mark_done(self, id)
