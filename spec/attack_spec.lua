@@ -117,3 +117,56 @@ describe("the client's acknowledgements", function()
     assert.is_true(waiting(c) <= 8, "waiting: " .. waiting(c))
   end)
 end)
+
+describe("client callbacks that re-enter the client", function()
+  local client = require "mphybrid.client"
+
+  it("each run exactly once to any depth: a chain of 1000 callbacks, each making a call answered within navigate", function()
+    local r = router.new({ log = function() end })
+    r:register("echo", function(params) return params end)
+    local s = shell.new({ router = r, src = SRC, now = function() return 1700000000000 end })
+    local logs = {}
+    local c
+    c = client.new({
+      now = function() return 1700000000000 end,
+      log = function(_, msg) logs[#logs + 1] = msg end,
+      navigate = function(url)
+        s:on_load({ cmd = url:match("%?cmd=(.*)$") }, function(src) c:receive(src) end)
+      end,
+    })
+    local N = 1000
+    local ran, wrong = {}, {}
+    local made = 0
+    local function callback(i)
+      return function(err, result)
+        ran[i] = (ran[i] or 0) + 1
+        if err or result.i ~= i then
+          wrong[#wrong + 1] = i
+        end
+        -- every call made, less the callbacks run, is pending
+        local done = 0
+        for _ in pairs(ran) do done = done + 1 end
+        if c:pending() ~= made - done then
+          wrong[#wrong + 1] = "pending " .. c:pending() .. " in callback " .. i
+        end
+        if i < N then
+          made = made + 1
+          c:call("echo", { i = i + 1 }, callback(i + 1))
+        end
+      end
+    end
+    made = 1
+    c:call("echo", { i = 1 }, callback(1))
+    local not_once = {}
+    for i = 1, N do
+      if ran[i] ~= 1 then
+        not_once[#not_once + 1] = i .. ":" .. tostring(ran[i])
+        if #not_once > 5 then break end
+      end
+    end
+    assert.same({}, not_once)
+    assert.same({}, wrong)
+    assert.same({}, logs)
+    assert.same(0, c:pending())
+  end)
+end)
