@@ -170,3 +170,56 @@ describe("client callbacks that re-enter the client", function()
     assert.same(0, c:pending())
   end)
 end)
+
+describe("a log function that raises", function()
+  local client = require "mphybrid.client"
+  local function broken_log()
+    error("the log is broken")
+  end
+
+  it("never stops a command's answer, nor keeps a version 2 handler counted as running", function()
+    local r = router.new({ log = broken_log })
+    r:register("boom", function() error("boom") end)
+    r:register("twice", function(_, _, reply) reply(1); reply(2) end, { async = true })
+    local s = shell.new({ router = r, src = SRC, now = function() return 1700000000000 end, max_running = 2 })
+    for i = 1, 4 do
+      for _, api in ipairs({ "boom", "twice" }) do
+        local req = "H5Req_" .. api .. i
+        local ok, src = pcall(s.on_load, s,
+          { cmd = core.encode_uri_component('{"req":"' .. req .. '","api":"' .. api .. '","mph":2}') })
+        assert.is_true(ok, src)
+        local frag = core.decode_fragment(src)
+        assert.is_string(frag[req], src)
+        assert.is_nil(frag[req]:find("EBUSY"), src)
+      end
+    end
+    assert.same(0, s:stats().running)
+  end)
+
+  it("given to the shell alone, never makes on_load raise", function()
+    local s = shell.new({ router = quiet_router(), src = SRC, log = broken_log, outbox_max = 1 })
+    for i = 1, 3 do
+      local ok, src = pcall(s.on_load, s, v2_cmd("H5Req_o" .. i))
+      assert.is_true(ok, src)
+    end
+  end)
+
+  it("never stops the client delivering the other calls that expire together", function()
+    local c = client.new({ log = broken_log, navigate = function() end, now = function() return 0 end })
+    local ran = 0
+    for _ = 1, 3 do
+      c:call("x", nil, function() ran = ran + 1; error("the callback is broken") end, { timeout = 10 })
+    end
+    local ok, n = pcall(c.expire, c, 10)
+    assert.is_true(ok, n)
+    assert.same(3, n)
+    assert.same(3, ran)
+    assert.same(0, c:pending())
+  end)
+
+  it("must be a function where it is given", function()
+    assert.has_error(function() router.new({ log = "stderr" }) end, "router.new: opts.log must be a function")
+    assert.has_error(function() shell.new({ router = quiet_router(), src = SRC, log = {} }) end,
+      "shell.new: opts.log must be a function")
+  end)
+end)

@@ -110,7 +110,7 @@ function _M.new(opts)
         max_done = limit(opts, "max_done", "count"),
         now = opts.now or options.clock(),
         hash = opts.hash,
-        log = opts.log or default_log,
+        log = errors.logger("client.new", opts.log, default_log),
         v2 = protocol == 2,
         prefix = prefix,
         new_req_id = opts.new_req_id or new_req_id,

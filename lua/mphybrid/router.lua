@@ -131,7 +131,7 @@ function _M.new(opts)
         handlers = {},       -- api -> entry, own keys only, no metatable
         before_hooks = {},
         after_hooks = {},
-        log = opts.log or default_log,
+        log = errors.logger("router.new", opts.log, default_log),
         debug = opts.debug and true or false,
     }
     return setmetatable(self, mt)

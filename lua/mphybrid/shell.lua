@@ -76,7 +76,7 @@ function _M.new(opts)
         router = router,
         src = opts.src,
         now = opts.now or limits.clock(),
-        log = opts.log or router.log,
+        log = errors.logger("shell.new", opts.log, router.log),
         env = opts.env,
         max_cmd = limit(opts, "max_cmd", "size"),
         max_depth = limit(opts, "max_depth", "depth"),
