@@ -31,9 +31,10 @@ describe("the shell's fragment stamp", function()
     { "a time past 2^53 ms", 2 ^ 60 },
     { "nothing", nil },
     { "a string", "soon" },
+    { "an error (it raises)", nil, function() error("the clock is broken") end },
   }) do
     it("is strictly increasing and on_load never raises when now() returns " .. case[1], function()
-      local s = shell.new({ router = quiet_router(), src = SRC, now = function() return case[2] end })
+      local s = shell.new({ router = quiet_router(), src = SRC, now = case[3] or function() return case[2] end })
       local seen = {}
       for i = 1, 3 do
         for _, cmd in ipairs({ seed_cmd("H5Req_s" .. i), v2_cmd("H5Req_t" .. i) }) do
@@ -52,6 +53,22 @@ describe("the shell's fragment stamp", function()
       end
     end)
   end
+
+  it("lets no version 2 handler stay counted as running when now() raises as its reply is written", function()
+    local r = router.new({ log = function() end })
+    local replies = {}
+    r:register("later", function(_, _, reply) replies[#replies + 1] = reply end, { async = true })
+    local broken = false
+    local s = shell.new({ router = r, src = SRC, max_running = 1,
+      now = function() if broken then error("the clock is broken") end return 1700000000000 end })
+    s:on_load({ cmd = core.encode_uri_component('{"req":"H5Req_l1","api":"later","mph":2}') })
+    assert.same(1, s:stats().running)
+    broken = true
+    local ok, e = pcall(replies[1], "done")
+    assert.is_true(ok, e)
+    assert.same(0, s:stats().running)
+    assert.is_truthy(s:get_src():find("H5Req_l1=", 1, true))
+  end)
 
   it("keeps to the clock when it is good, and never goes back with it", function()
     local t = 1700000000000

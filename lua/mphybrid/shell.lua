@@ -8,6 +8,7 @@ local errors = require "mphybrid.errors"
 
 local type = type
 local tonumber = tonumber
+local pcall = pcall
 local setmetatable = setmetatable
 local getmetatable = getmetatable
 local error = error
@@ -131,10 +132,12 @@ end
 -- a stamp is a whole number of ms that a double holds exactly
 local STAMP_MAX = 2 ^ 53
 
--- the page's clock in ms; what a broken clock returns (not a number, NaN,
--- an infinity, a time a stamp cannot hold) reads as the last stamp written
+-- the page's clock in ms; what a broken clock gives (an error, not a
+-- number, NaN, an infinity, a time a stamp cannot hold) reads as the last
+-- stamp written
 local function clock(self)
-    local t = tonumber(self.now())
+    local ok, t = pcall(self.now)
+    t = ok and tonumber(t) or nil
     if t == nil or not (t > -STAMP_MAX and t < STAMP_MAX) then
         return self.last_stamp
     end
