@@ -205,7 +205,7 @@ describe("a log function that raises", function()
         local ok, src = pcall(s.on_load, s,
           { cmd = core.encode_uri_component('{"req":"' .. req .. '","api":"' .. api .. '","mph":2}') })
         assert.is_true(ok, src)
-        local frag = core.decode_fragment(src)
+        local frag = core.decode_fragment(core.get_fragment(src))
         assert.is_string(frag[req], src)
         assert.is_nil(frag[req]:find("EBUSY"), src)
       end
@@ -238,5 +238,39 @@ describe("a log function that raises", function()
     assert.has_error(function() router.new({ log = "stderr" }) end, "router.new: opts.log must be a function")
     assert.has_error(function() shell.new({ router = quiet_router(), src = SRC, log = {} }) end,
       "shell.new: opts.log must be a function")
+  end)
+end)
+
+describe("a command whose JSON holds a lone surrogate escape", function()
+  -- what the published library sends for a string cut within a surrogate
+  -- pair: JSON.stringify writes "\ud83d", JSON.parse reads it back
+  local text = '{"req":"H5Req_ls1","api":"echo","params":{"s":"\\ud83d","t":"\\udc00\\\\ud800"}%s}'
+
+  it("is answered EJSON under its own req in seed mode, percent-encoded or not", function()
+    local s = shell.new({ router = quiet_router(), src = SRC, now = function() return 1700000000000 end })
+    for _, cmd in ipairs({ core.encode_uri_component(text:format("")), text:format("") }) do
+      local src = s:on_load({ cmd = cmd })
+      assert.same("EJSON", core.decode_fragment(core.get_fragment(src)).H5Req_ls1, src)
+    end
+  end)
+
+  it("is answered EJSON under its own req in version 2", function()
+    local s = shell.new({ router = quiet_router(), src = SRC, now = function() return 1700000000000 end })
+    local src = s:on_load({ cmd = core.encode_uri_component(text:format(',"mph":2')) })
+    local reply = core.json_decode(core.decode_fragment(core.get_fragment(src)).H5Req_ls1)
+    assert.same("EJSON", reply.error.code)
+  end)
+
+  it("comes back from decode_cmd as far as it was read, each lone surrogate as U+FFFD", function()
+    local cmd, err, code, read = core.decode_cmd(text:format(""))
+    assert.is_nil(cmd)
+    assert.same("EJSON", code)
+    assert.same("EJSON: lone surrogate at byte 48", err)
+    assert.same({ req = "H5Req_ls1", api = "echo", params = { s = "\239\191\189", t = "\239\191\189\\ud800" } }, read)
+    -- the JSON error comes first, still with the req read
+    local _, err2, code2, read2 = core.decode_cmd('{"req":" r ","api":7,"s":"\\udc00"}')
+    assert.same({ "EJSON", "EJSON: lone surrogate at byte 27", "r" }, { code2, err2, read2.req })
+    -- a pair, and an escaped backslash before "ud800", are left as they are
+    assert.same({ api = "x", s = "😀\\ud800" }, core.decode_cmd('{"api":"x","s":"\\ud83d\\ude00\\\\ud800"}'))
   end)
 end)
