@@ -374,11 +374,14 @@ function (root, classic) {
     this.done.add(id);
   };
 
+  // the acknowledgements waiting for a command: at most maxDone, the oldest
+  // given up first (the shell's outbox forgets its reply by its own limits);
+  // none when no command carries them
   Client.prototype.queueAck = function (id) {
-    if (!this.toAckSet.has(id)) {
-      this.toAckSet.add(id);
-      this.toAck.push(id);
-    }
+    if (this.maxAcks === 0 || this.toAckSet.has(id)) return;
+    if (this.toAck.length >= this.maxDone) this.toAckSet.delete(this.toAck.shift());
+    this.toAckSet.add(id);
+    this.toAck.push(id);
   };
 
   // takes a call out of the flight table (and the queue); settling it is

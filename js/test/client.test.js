@@ -365,6 +365,32 @@ describe("acknowledgements", () => {
     assert.equal(h.cmd().ack[0], idA);
   });
 
+  it("keeps no acknowledgements when maxAcks is 0, however many calls", () => {
+    const h = harness({ client: { maxAcks: 0 } });
+    for (let i = 0; i < 500; i++) {
+      send(h, "a", { i });
+      h.replyV2([[h.cmd().req, { result: i }]]);
+      h.timers.advance(0);
+    }
+    assert.equal(h.client.pending(), 0);
+    assert.equal(h.client.toAck.length, 0);
+    assert.equal(h.client.toAckSet.size, 0);
+  });
+
+  it("keeps at most maxDone acknowledgements waiting when every command is too long to carry one", () => {
+    const h = harness({ client: { hash: false, newReqId: fixedIds(), maxDone: 8 } });
+    const bare = "/pages/hybrid-page/hybrid?cmd=" + encodeURIComponent('{"req":"H5Req_xxxxxxxx0","api":"b","params":"","mph":2}');
+    for (let i = 0; i < 500; i++) {
+      send(h, "b", "x".repeat(1000 - bare.length));
+      assert.equal(h.cmd().ack, undefined);
+      h.replyV2([[h.cmd().req, { result: i }]]);
+      h.timers.advance(0);
+    }
+    assert.equal(h.client.pending(), 0);
+    assert.ok(h.client.toAck.length <= 8, String(h.client.toAck.length));
+    assert.equal(h.client.toAckSet.size, h.client.toAck.length);
+  });
+
   for (const protocol of [1, 2]) {
     it("refuses v, mph, hash and ids with spaces around them from newReqId (protocol " + protocol + ")", () => {
       for (const id of ["v", "mph", "hash", " H5Req_1", "H5Req_1\u3000"]) {
