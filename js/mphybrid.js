@@ -358,11 +358,27 @@ function (root, classic) {
     this.pumping = null;
   };
 
+  // what a thrown value says, whatever it is (a Symbol, an object without
+  // toString, a Proxy that throws): the text never throws
+  function thrownText(e) {
+    try {
+      return String(e && e.stack || e);
+    } catch (x) {
+      return "(a value that cannot be shown)";
+    }
+  }
+
+  // a callback that throws, or a log that throws, never stops the other
+  // calls being settled
   Client.prototype.safeSettle = function (call, err, result) {
     try {
       call.settle(err, result, call.id);
     } catch (e) {
-      this.log("error", "callback of " + call.api + " (" + call.id + ") raised: " + (e && e.stack || e));
+      try {
+        this.log("error", "callback of " + call.api + " (" + call.id + ") raised: " + thrownText(e));
+      } catch (x) {
+        // a faulty log is ignored
+      }
     }
   };
 

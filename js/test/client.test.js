@@ -334,6 +334,29 @@ describe("navigate failures", () => {
   });
 });
 
+describe("callbacks that throw", () => {
+  // the drop-in's callback runs inside settle (start is what
+  // miniProgramHybrid.call uses): what it throws, and a log that throws,
+  // never stop the other calls from being settled
+  for (const [name, thrown, log] of [
+    ["an object without toString", () => Object.create(null), undefined],
+    ["a Symbol", () => Symbol("x"), undefined],
+    ["an Error, to a log that throws", () => new Error("x"), () => { throw new Error("log"); }],
+  ]) {
+    it("never stop the other calls that time out together: " + name, () => {
+      const h = harness({ client: { timeout: 100, log: log || (() => {}) } });
+      const ran = [];
+      for (const i of [1, 2, 3]) {
+        h.client.start("a", { i }, (err) => { ran.push(i + " " + err.code); throw thrown(); }, { protocol: 1 });
+      }
+      h.timers.advance(0);
+      assert.doesNotThrow(() => h.timers.advance(200));
+      assert.deepEqual(ran, ["1 ETIMEOUT", "2 ETIMEOUT", "3 ETIMEOUT"]);
+      assert.equal(h.client.pending(), 0);
+    });
+  }
+});
+
 describe("acknowledgements", () => {
   it("acknowledges each reply in the next version 2 command, at most maxAcks per command", async () => {
     const h = harness({ client: { maxAcks: 2 } });
