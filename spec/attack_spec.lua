@@ -274,3 +274,24 @@ describe("a command whose JSON holds a lone surrogate escape", function()
     assert.same({ api = "x", s = "😀\\ud800" }, core.decode_cmd('{"api":"x","s":"\\ud83d\\ude00\\\\ud800"}'))
   end)
 end)
+
+describe("json_encode's max_depth", function()
+  it("counts core.empty_array as a level of nesting, as json_decode counts []", function()
+    local A = core.array_mt
+    for depth = 1, 4 do
+      local t = core.empty_array
+      for _ = 2, depth do
+        t = setmetatable({ t }, A)
+      end
+      local text = ("["):rep(depth) .. ("]"):rep(depth)
+      assert.same(text, core.json_encode(t, { max_depth = depth }))
+      assert.is_table(core.json_decode(text, { max_depth = depth }))
+      local _, _, code = core.json_encode(t, { max_depth = depth - 1 > 0 and depth - 1 or nil })
+      local _, _, dcode = core.json_decode(text, { max_depth = depth - 1 > 0 and depth - 1 or nil })
+      if depth > 1 then
+        assert.same({ "EDEPTH", "EDEPTH" }, { code, dcode })
+      end
+      assert.same("EDEPTH", select(3, core.json_encode({ a = t }, { max_depth = depth })))
+    end
+  end)
+end)
