@@ -295,3 +295,34 @@ describe("json_encode's max_depth", function()
     end
   end)
 end)
+
+describe("c:call's params", function()
+  local client = require "mphybrid.client"
+
+  local function nested(depth)
+    local t = core.empty_array
+    for _ = 2, depth do
+      t = setmetatable({ t }, core.array_mt)
+    end
+    return t
+  end
+
+  it("nested as deep as the shell reads are answered; one level deeper fail EDEPTH at once, not by a timeout", function()
+    local r = router.new({ log = function() end })
+    r:register("depth", function() return "read" end)
+    local s = shell.new({ router = r, src = SRC, now = function() return 1700000000000 end })
+    local c
+    c = client.new({ now = function() return 1700000000000 end, log = function() end,
+      navigate = function(url)
+        s:on_load({ cmd = url:match("%?cmd=(.*)$") }, function(src) c:receive(src) end)
+      end })
+    local got
+    assert.is_string(c:call("depth", nested(99), function(err, result) got = { err, result } end))
+    assert.same({ nil, "read" }, got)
+    got = nil
+    local id, err, code = c:call("depth", nested(100), function(e) got = { e and e.code } end)
+    assert.same({ nil, "EDEPTH" }, { id, code }, err)
+    assert.same({ "EDEPTH" }, got)
+    assert.same(0, c:pending())
+  end)
+end)

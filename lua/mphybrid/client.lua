@@ -38,6 +38,10 @@ local valid_code = errors.valid_code
 local RESERVED = { mph = true, hash = true, v = true }
 
 local _M = { _VERSION = "0.1.0" }
+
+-- the nesting of params a shell with the default max_depth (100) reads:
+-- the command object is one level
+local PARAMS_MAX_DEPTH = 99
 local mt = { __index = _M }
 
 _M.defaults = {
@@ -132,8 +136,11 @@ function _M.new(opts)
         depth = 0,           -- callbacks running, nested in one another
     }
     -- api and params are encoded within max_url: the URL carries them, so
-    -- a longer JSON text could never be sent, and costs no more to refuse
-    self.encode_opts = { max_size = self.max_url }
+    -- a longer JSON text could never be sent, and costs no more to refuse;
+    -- and within the nesting the shell reads (its max_depth, 100, counts
+    -- the command object): deeper params would be answered where no call
+    -- hears it
+    self.encode_opts = { max_size = self.max_url, max_depth = PARAMS_MAX_DEPTH }
     return setmetatable(self, mt)
 end
 
