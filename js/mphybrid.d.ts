@@ -9,6 +9,7 @@ declare namespace mphybrid {
     | "EVALUE"
     | "EUTF8"
     | "ETOOLONG"
+    | "EDEPTH"
     | "ENAVIGATE"
     | "ETIMEOUT"
     | "ECANCELED"

@@ -137,6 +137,22 @@ describe("bad params and long commands", () => {
     assert.equal(mphybrid.defaults.maxUrl, 1000);
   });
 
+  it("sends params nested 99 deep, and refuses 100 deep with EDEPTH at once (a shell reads 100 levels with the command)", async () => {
+    const h = harness({ client: { hash: false } });
+    const nested = (n) => JSON.parse("[".repeat(n) + "]".repeat(n));
+    const o = send(h, "a", nested(99));
+    assert.equal(h.sent.length, 1);
+    h.replyV2([[h.cmd().req, { result: 1 }]]);
+    h.timers.advance(0);
+    const o2 = send(h, "a", nested(100));
+    const o3 = send(h, "a", { s: "[[[[".repeat(50) + "\\\"[" });
+    await flush();
+    assert.equal(o.value, 1);
+    assert.equal(o2.err.code, "EDEPTH");
+    assert.equal(h.sent.length, 2);
+    assert.equal(o3.settled, false);
+  });
+
   it("sends a command of exactly maxUrl bytes", () => {
     const h = harness({ client: { hash: false, maxUrl: 200, newReqId: fixedIds() } });
     const bare = "/pages/hybrid-page/hybrid?cmd=" + encodeURIComponent('{"req":"H5Req_xxxxxxxx0","api":"a","params":"","mph":2}');
