@@ -115,7 +115,7 @@ local CASES = {
       local t = core.empty_array
       for _ = 1, 100 do t = A(t) end
       return t
-    end)() }, result = "'ok'", lua = "ok", differs = "limits", heard = "limits" },
+    end)() }, result = "'ok'", lua = "ok", differs = "limits", heard = "limits", url = "limits" },
   { name = "params a number", h5 = "['echo', 7]", call = { "echo", 7 } },
   { name = "params a string", h5 = "['echo', 'x y']", call = { "echo", "x y" } },
   { name = "params 0", h5 = "['echo', 0]", call = { "echo", 0 } },
