@@ -1183,6 +1183,7 @@ static int l_set_fragment(lua_State *L) {
   if (n == 0) { lua_settop(L, 1); return 1; }
   lua_settop(L, 2);
   mph_js_trim(url, n, &a, &b);
+  if (a == b) { lua_pushliteral(L, ""); return 1; } /* blank: the trimmed url, as setUrlHash */
   h = mph_url_hash_at(url + a, b - a);
   S = take_scratch(L);
   sidx = lua_gettop(L);
