@@ -520,7 +520,12 @@ static int enc_value(enc *e, int idx, size_t depth) {
   case LUA_TLIGHTUSERDATA: {
     void *p = lua_touserdata(L, idx);
     if (p == NULL) return enc_put(e, "null", 4);
-    if (p == &empty_array_tag) return enc_put(e, "[]", 2);
+    if (p == &empty_array_tag) { /* a level of nesting, as any array */
+      if (depth >= e->max_depth)
+        return enc_fail(e, MPH_EDEPTH, "nesting deeper than max_depth (%lu)",
+                        (unsigned long)e->max_depth);
+      return enc_put(e, "[]", 2);
+    }
     return enc_fail(e, MPH_EVALUE, "a light userdata cannot be written as JSON");
   }
   case LUA_TTABLE:
@@ -1178,6 +1183,7 @@ static int l_set_fragment(lua_State *L) {
   if (n == 0) { lua_settop(L, 1); return 1; }
   lua_settop(L, 2);
   mph_js_trim(url, n, &a, &b);
+  if (a == b) { lua_pushliteral(L, ""); return 1; } /* blank: the trimmed url, as setUrlHash */
   h = mph_url_hash_at(url + a, b - a);
   S = take_scratch(L);
   sidx = lua_gettop(L);
@@ -1270,14 +1276,16 @@ static void skip_json_ws(const char **s, size_t *n) {
 }
 
 /* nil, "ECMD: ...", "ECMD", and the command as far as it was read (its req
-   usable or absent), so that the caller can answer whoever sent it. */
-static int refuse_cmd(lua_State *L, int cmd, const char *fmt, ...) {
+   usable or absent), so that the caller can answer whoever sent it; the
+   JSON error lone, when there is one, comes first (as EJSON). */
+static int refuse_cmd(lua_State *L, int cmd, const char *lone, const char *fmt, ...) {
   char msg[200];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  push_error(L, MPH_ECMD, "%s", msg);
+  if (lone) push_error(L, MPH_EJSON, "%s", lone);
+  else push_error(L, MPH_ECMD, "%s", msg);
   lua_pushvalue(L, cmd);
   return 4;
 }
@@ -1287,8 +1295,8 @@ static int l_decode_cmd(lua_State *L) {
   const char *s = luaL_checklstring(L, 1, &n);
   mph_buf *from = NULL, *to;
   scratch *S;
-  int sidx, round, cmd;
-  char msg[200];
+  int sidx, round, cmd, has_lone = 0;
+  char msg[200], lone[200];
   mph_status st;
   max_size = opt_size(L, 2, "max_size", CMD_MAX_SIZE, MAX_SIZE_LIMIT);
   max_depth = opt_size(L, 2, "max_depth", CMD_MAX_DEPTH, MPH_JSON_MAX_DEPTH);
@@ -1329,6 +1337,26 @@ static int l_decode_cmd(lua_State *L) {
   }
 
   st = decode_json(L, S, s, n, max_depth, msg, sizeof msg);
+  if (st == MPH_EJSON && strstr(msg, "lone surrogate") != NULL) {
+    /* JSON.parse reads it, and the published library sends one for a string
+       cut within a surrogate pair: the rest is read with the surrogates
+       masked, so that the refusal still reaches the command's req */
+    mph_buf *copy = (from == &S->out) ? &S->tmp : &S->out;
+    memcpy(lone, msg, sizeof lone);
+    copy->len = 0;
+    if (mph_buf_put(copy, s, n)) {
+      give_back(L, sidx, S);
+      return push_error(L, MPH_ENOMEM, "");
+    }
+    mph_json_mask_lone_surrogates(copy->p, copy->len);
+    st = decode_json(L, S, copy->p, copy->len, max_depth, msg, sizeof msg);
+    if (st == MPH_OK) {
+      has_lone = 1;
+    } else if (st == MPH_EJSON || st == MPH_EDEPTH) {
+      memcpy(msg, lone, sizeof lone);
+      st = MPH_EJSON;
+    }
+  }
   if (st != MPH_OK) {
     give_back(L, sidx, S);
     return push_error(L, st, "%s", msg);
@@ -1337,7 +1365,7 @@ static int l_decode_cmd(lua_State *L) {
   give_back(L, sidx, S);
   if (lua_getmetatable(L, cmd)) { /* an array */
     lua_settop(L, cmd);
-    return refuse_cmd(L, cmd, "cmd is not a JSON object");
+    return refuse_cmd(L, cmd, has_lone ? lone : NULL, "cmd is not a JSON object");
   }
   /* req first, so that a command refused for its api still names its
      caller: trimmed as the published driver trims it; null, absent or
@@ -1352,7 +1380,7 @@ static int l_decode_cmd(lua_State *L) {
     } else if (bad_id(req + a, b - a)) {
       lua_pushnil(L);
       lua_setfield(L, cmd, "req");
-      return refuse_cmd(L, cmd, "req must be a string of 1 to %d bytes without control characters",
+      return refuse_cmd(L, cmd, has_lone ? lone : NULL, "req must be a string of 1 to %d bytes without control characters",
                         ID_MAX);
     } else {
       lua_pushlstring(L, req + a, b - a);
@@ -1364,7 +1392,7 @@ static int l_decode_cmd(lua_State *L) {
   } else if (!lua_isnil(L, -1)) {
     lua_pushnil(L);
     lua_setfield(L, cmd, "req");
-    return refuse_cmd(L, cmd, "req must be a string of 1 to %d bytes without control characters",
+    return refuse_cmd(L, cmd, has_lone ? lone : NULL, "req must be a string of 1 to %d bytes without control characters",
                       ID_MAX);
   }
   lua_settop(L, cmd);
@@ -1376,7 +1404,7 @@ static int l_decode_cmd(lua_State *L) {
     if (api != NULL) mph_js_trim(api, an, &a, &b);
     if (api == NULL || bad_id(api + a, b - a)) {
       lua_settop(L, cmd);
-      return refuse_cmd(L, cmd, "api must be a string of 1 to %d bytes without control characters",
+      return refuse_cmd(L, cmd, has_lone ? lone : NULL, "api must be a string of 1 to %d bytes without control characters",
                         ID_MAX);
     }
     if (b - a != an) {
@@ -1385,6 +1413,7 @@ static int l_decode_cmd(lua_State *L) {
     }
   }
   lua_settop(L, cmd);
+  if (has_lone) return refuse_cmd(L, cmd, lone, "%s", "");
   return 1;
 }
 

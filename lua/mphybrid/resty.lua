@@ -241,7 +241,7 @@ function _M.new(opts)
         allow = allow,
         direct = direct,
         authorize = opts.authorize,
-        log = opts.log or router.log,
+        log = errors.logger("resty.new", opts.log, router.log),
         max_body = limit(opts, "max_body", "size"),
         response_wait = limit(opts, "response_wait", "number"),
         handler_timeout = limit(opts, "handler_timeout", "number"),

@@ -12,6 +12,7 @@ local type = type
 local pairs = pairs
 local tostring = tostring
 local tonumber = tonumber
+local pcall = pcall
 local setmetatable = setmetatable
 local getmetatable = getmetatable
 local error = error
@@ -116,7 +117,7 @@ function _M.new(opts)
         router = router,
         src = opts.src,
         now = opts.now or limits.clock(),
-        log = opts.log or router.log,
+        log = errors.logger("shell.new", opts.log, router.log),
         env = opts.env,
         max_cmd = limit(opts, "max_cmd", "size"),
         max_depth = limit(opts, "max_depth", "depth"),
@@ -197,10 +198,25 @@ function _M.for_session(self, session, src)
     return setmetatable({ session = session, src = src, last_stamp = stamp_of(src) }, view_mt)
 end
 
+-- a stamp is a whole number of ms that a double holds exactly
+local STAMP_MAX = 2 ^ 53
+
+-- the page's clock in ms; what a broken clock gives (an error, not a
+-- number, NaN, an infinity, a time a stamp cannot hold) reads as the last
+-- stamp written
+local function clock(self)
+    local ok, t = pcall(self.now)
+    t = ok and tonumber(t) or nil
+    if t == nil or not (t > -STAMP_MAX and t < STAMP_MAX) then
+        return self.last_stamp
+    end
+    return t
+end
+
 -- the fragment stamp: the clock in ms, strictly increasing, so that every
 -- fragment written differs from the last one and fires hashchange
 local function next_stamp(self)
-    local t = math_floor(self.now())
+    local t = math_floor(clock(self))
     if t <= self.last_stamp then
         t = self.last_stamp + 1
     end
@@ -430,7 +446,7 @@ end
 -- answers a command that never reached a handler
 local function answer_error(self, req, v2, code, msg, done)
     note(self, code, req)
-    local now = self.now()
+    local now = clock(self)
     local src, err
     if v2 and req then
         src, err = write_v2(self, now, { req = req, value = error_envelope(self, new_error(code, msg)) })
@@ -493,7 +509,7 @@ local function write_v2_reply(job, e, result)
     local store, running = self.store, self.running
     -- the router calls this once
     running.count = running.count - 1
-    local t = self.now()
+    local t = clock(self)
     local value = envelope(self, e, result)
     local waiting, serr = store:settle(key, api, value, t)
     if waiting == nil then
@@ -567,7 +583,7 @@ function _M.on_load(self, options, done)
             "hash must be a string of at most " .. self.max_hash .. " bytes", done)
     end
 
-    local now = self.now()
+    local now = clock(self)
     local store, api = self.store, cmd.api
     if ack or hash ~= nil then
         -- acknowledged replies leave the outbox before the command runs
