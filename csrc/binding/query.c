@@ -1,0 +1,312 @@
+/* encode_query, decode_query and decode_fragment: k=v&k=v pairs (csrc/query.c)
+   of queries and fragments, each side through csrc/uri.c. */
+
+#include "../jsonnum.h"
+#include "../query.h"
+#include "../uri.h"
+
+/* Appends s (a string, number or boolean at idx) through encodeURIComponent. */
+static mph_status put_component(lua_State *L, mph_buf *out, int idx, size_t *at) {
+  size_t n;
+  const char *s;
+  char num[MPH_NUMBER_MAX];
+  switch (lua_type(L, idx)) {
+  case LUA_TSTRING:
+    s = lua_tolstring(L, idx, &n);
+    return mph_uri_encode(out, s, n, at);
+  case LUA_TBOOLEAN:
+    s = lua_toboolean(L, idx) ? "true" : "false";
+    return mph_uri_encode(out, s, strlen(s), at);
+  case LUA_TNUMBER: {
+    double d;
+#if MPH_HAS_INTEGERS
+    if (lua_isinteger(L, idx)) {
+      n = mph_js_integer(num, (int64_t)lua_tointeger(L, idx));
+      return mph_uri_encode(out, num, n, at);
+    }
+#endif
+    d = (double)lua_tonumber(L, idx);
+    if (isnan(d)) { s = "NaN"; n = 3; }
+    else if (isinf(d)) { s = d < 0 ? "-Infinity" : "Infinity"; n = strlen(s); }
+    else { n = mph_js_number(num, d); s = num; }
+    return mph_uri_encode(out, s, n, at);
+  }
+  default:
+    return MPH_EVALUE;
+  }
+}
+
+static int query_pair(lua_State *L, mph_buf *out, int k, int v, size_t pair_no) {
+  size_t at = 0;
+  mph_status st;
+  if (lua_type(L, k) != LUA_TSTRING && lua_type(L, k) != LUA_TNUMBER)
+    return push_error(L, MPH_EVALUE, "pair %lu: key must be a string", (unsigned long)pair_no);
+  if (out->len && mph_buf_putc(out, '&')) return push_error(L, MPH_ENOMEM, "");
+  st = put_component(L, out, k, &at);
+  if (st == MPH_OK) {
+    if (mph_buf_putc(out, '=')) return push_error(L, MPH_ENOMEM, "");
+    st = put_component(L, out, v, &at);
+    if (st == MPH_EVALUE)
+      return push_error(L, st, "pair %lu: value must be a string, number or boolean, not %s",
+                        (unsigned long)pair_no, luaL_typename(L, v));
+  }
+  if (st == MPH_EUTF8)
+    return push_error(L, st, "pair %lu: invalid UTF-8 at byte %lu", (unsigned long)pair_no,
+                      (unsigned long)at + 1);
+  if (st != MPH_OK) return push_error(L, st, "pair %lu", (unsigned long)pair_no);
+  return 0;
+}
+
+static int cmp_strings(const void *pa, const void *pb) {
+  const key_ent *a = (const key_ent *)pa, *b = (const key_ent *)pb;
+  size_t m = a->len < b->len ? a->len : b->len;
+  int c = memcmp(a->s, b->s, m);
+  if (c) return c;
+  return (a->len > b->len) - (a->len < b->len);
+}
+
+/* Pushes a table { key, ... } of the string keys of the table at idx, sorted
+   bytewise and without those that are keys of `skip` (may be 0). Returns the
+   count, or -1 when a key is not a string. */
+static long sorted_keys(lua_State *L, scratch *S, int idx, int skip) {
+  size_t n = 0, i;
+  int keytab;
+  key_ent *ents;
+  lua_newtable(L);
+  keytab = lua_gettop(L);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    lua_pop(L, 1);
+    if (lua_type(L, -1) != LUA_TSTRING) { lua_pop(L, 1); return -1; }
+    if (skip) {
+      int skipped;
+      lua_pushvalue(L, -1);
+      lua_rawget(L, skip);
+      skipped = !lua_isnil(L, -1);
+      lua_pop(L, 1);
+      if (skipped) continue;
+    }
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, keytab, (int)++n);
+  }
+  S->aux.len = 0;
+  if (mph_buf_reserve(&S->aux, n * sizeof(key_ent))) push_error(L, MPH_ENOMEM, "");
+  ents = (key_ent *)S->aux.p;
+  for (i = 0; i < n; i++) {
+    lua_rawgeti(L, keytab, (int)i + 1);
+    ents[i].s = lua_tolstring(L, -1, &ents[i].len);
+    ents[i].slot = (int)i + 1;
+    lua_pop(L, 1); /* still anchored in keytab */
+  }
+  qsort(ents, n, sizeof(key_ent), cmp_strings);
+  lua_createtable(L, (int)n, 0);
+  for (i = 0; i < n; i++) {
+    lua_rawgeti(L, keytab, ents[i].slot);
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  lua_remove(L, keytab);
+  return (long)n;
+}
+
+static int l_encode_query(lua_State *L) {
+  scratch *S;
+  int sidx, r, keys, skip = 0;
+  size_t n, i, pair_no = 0;
+  long nk;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
+  S = take_scratch(L);
+  sidx = lua_gettop(L);
+  n = mph_rawlen(L, 1);
+  lua_rawgeti(L, 1, 1);
+  if (n > 0 && lua_type(L, -1) == LUA_TTABLE) { /* { {k, v}, ... } */
+    lua_pop(L, 1);
+    for (i = 1; i <= n; i++) {
+      lua_rawgeti(L, 1, (int)i);
+      if (lua_type(L, -1) != LUA_TTABLE) {
+        give_back(L, sidx, S);
+        return push_error(L, MPH_EVALUE, "pair %lu is not a {key, value} table", (unsigned long)i);
+      }
+      lua_rawgeti(L, -1, 1);
+      lua_rawgeti(L, -2, 2);
+      if ((r = query_pair(L, &S->out, -2, -1, i)) != 0) {
+        give_back(L, sidx, S);
+        return r;
+      }
+      lua_pop(L, 3);
+    }
+    return return_out(L, sidx, S);
+  }
+  lua_pop(L, 1);
+  if (!lua_isnil(L, 2)) { /* explicit order first */
+    size_t no = mph_rawlen(L, 2);
+    lua_newtable(L);
+    skip = lua_gettop(L);
+    for (i = 1; i <= no; i++) {
+      lua_rawgeti(L, 2, (int)i);
+      lua_pushvalue(L, -1);
+      lua_rawget(L, skip);
+      if (!lua_isnil(L, -1)) { lua_pop(L, 2); continue; } /* named before: written there */
+      lua_pop(L, 1);
+      lua_pushvalue(L, -1);
+      lua_rawget(L, 1);
+      if (lua_isnil(L, -1)) { lua_pop(L, 2); continue; }
+      if ((r = query_pair(L, &S->out, -2, -1, ++pair_no)) != 0) {
+        give_back(L, sidx, S);
+        return r;
+      }
+      lua_pop(L, 1);
+      lua_pushboolean(L, 1);
+      lua_rawset(L, skip);
+    }
+  }
+  nk = sorted_keys(L, S, 1, skip);
+  if (nk < 0) {
+    give_back(L, sidx, S);
+    return push_error(L, MPH_EVALUE, "query keys must be strings");
+  }
+  keys = lua_gettop(L);
+  for (i = 1; i <= (size_t)nk; i++) {
+    lua_rawgeti(L, keys, (int)i);
+    lua_pushvalue(L, -1);
+    lua_rawget(L, 1);
+    if ((r = query_pair(L, &S->out, -2, -1, ++pair_no)) != 0) {
+      give_back(L, sidx, S);
+      return r;
+    }
+    lua_pop(L, 2);
+  }
+  return return_out(L, sidx, S);
+}
+
+/* Decodes a raw span into buf (emptied first) and pushes it. */
+static mph_status push_decoded(lua_State *L, mph_buf *buf, const char *s, size_t n,
+                               int plus, size_t *at) {
+  mph_status st;
+  buf->len = 0;
+  st = mph_uri_decode(buf, s, n, plus, at);
+  if (st == MPH_OK) lua_pushlstring(L, buf->p ? buf->p : "", buf->len);
+  return st;
+}
+
+static int l_decode_query(lua_State *L) {
+  size_t n, at = 0, pair_no = 0;
+  const char *s = luaL_checklstring(L, 1, &n);
+  int ordered = opt_bool(L, 2, "ordered"), plus = opt_bool(L, 2, "plus");
+  int sidx, result;
+  mph_pairs it;
+  mph_pair p;
+  mph_status st;
+  scratch *S;
+  lua_settop(L, 2);
+  S = take_scratch(L);
+  sidx = lua_gettop(L);
+  lua_newtable(L);
+  result = lua_gettop(L);
+  if (n > 0 && s[0] == '?') { s++; n--; }
+  mph_pairs_init(&it, s, n);
+  while (mph_pairs_next(&it, &p)) {
+    pair_no++;
+    st = push_decoded(L, &S->out, p.key, p.key_len, plus, &at);
+    if (st == MPH_OK) {
+      st = push_decoded(L, &S->out, p.value, p.value_len, plus, &at);
+      if (st != MPH_OK) { lua_pop(L, 1); at += (size_t)(p.value - s); }
+    } else {
+      at += (size_t)(p.key - s);
+    }
+    if (st != MPH_OK) {
+      give_back(L, sidx, S);
+      if (st == MPH_EESCAPE)
+        return push_error(L, st, "malformed escape at byte %lu in pair %lu",
+                          (unsigned long)at + 1, (unsigned long)pair_no);
+      return push_error(L, st, "invalid UTF-8 at byte %lu in pair %lu",
+                        (unsigned long)at + 1, (unsigned long)pair_no);
+    }
+    if (ordered) {
+      lua_createtable(L, 2, 0);
+      lua_insert(L, -3);
+      lua_rawseti(L, -3, 2);
+      lua_rawseti(L, -2, 1);
+      lua_rawseti(L, result, (int)pair_no);
+      continue;
+    }
+    lua_pushvalue(L, -2);
+    lua_rawget(L, result);
+    switch (lua_type(L, -1)) {
+    case LUA_TNIL: /* first time: key = value */
+      lua_pop(L, 1);
+      lua_rawset(L, result);
+      break;
+    case LUA_TSTRING: /* second time: key = { first, second } */
+      lua_createtable(L, 2, 0);
+      lua_insert(L, -2);
+      lua_rawseti(L, -2, 1);
+      lua_insert(L, -2);
+      lua_rawseti(L, -2, 2);
+      lua_rawset(L, result);
+      break;
+    default: /* later: append */
+      lua_insert(L, -2);
+      lua_rawseti(L, -2, (int)mph_rawlen(L, -2) + 1);
+      lua_pop(L, 2);
+    }
+  }
+  give_back(L, sidx, S);
+  lua_pushvalue(L, result);
+  return 1;
+}
+
+static int l_decode_fragment(lua_State *L) {
+  size_t n, at = 0, pair_no = 0, nerr = 0;
+  const char *s = luaL_checklstring(L, 1, &n);
+  int sidx, result, errs = 0;
+  mph_pairs it;
+  mph_pair p;
+  mph_status st;
+  scratch *S;
+  lua_settop(L, 1);
+  S = take_scratch(L);
+  sidx = lua_gettop(L);
+  lua_newtable(L);
+  result = lua_gettop(L);
+  if (n > 0 && s[0] == '#') { s++; n--; }
+  mph_pairs_init(&it, s, n);
+  while (mph_pairs_next(&it, &p)) {
+    pair_no++;
+    st = push_decoded(L, &S->out, p.key, p.key_len, 0, &at);
+    if (st == MPH_OK) {
+      st = push_decoded(L, &S->out, p.value, p.value_len, 0, &at);
+      if (st == MPH_OK) {
+        lua_rawset(L, result); /* a repeated key keeps its last value */
+        continue;
+      }
+      lua_pop(L, 1);
+      at += (size_t)(p.value - s);
+    } else {
+      at += (size_t)(p.key - s);
+    }
+    if (st == MPH_ENOMEM) {
+      give_back(L, sidx, S);
+      return push_error(L, st, "");
+    }
+    if (!errs) {
+      lua_newtable(L);
+      errs = lua_gettop(L);
+    }
+    lua_createtable(L, 0, 3);
+    lua_pushinteger(L, (lua_Integer)pair_no);
+    lua_setfield(L, -2, "index");
+    lua_pushlstring(L, p.raw, p.raw_len);
+    lua_setfield(L, -2, "pair");
+    lua_pushfstring(L, "%s: %s at byte %d", status_code[st],
+                    st == MPH_EESCAPE ? "malformed escape" : "invalid UTF-8", (int)(at + 1));
+    lua_setfield(L, -2, "err");
+    lua_rawseti(L, errs, (int)++nerr);
+  }
+  give_back(L, sidx, S);
+  lua_pushvalue(L, result);
+  if (errs) lua_pushvalue(L, errs);
+  else lua_pushnil(L);
+  return 2;
+}
