@@ -3,6 +3,7 @@
    by encode_reply (cmd.c) for replies that are tables. */
 
 #include "../jsoncheck.h"
+#include "../jskeys.h"
 #include "../jsonnum.h"
 #include "../jsonstr.h"
 
@@ -12,13 +13,6 @@
    always fits in what Lua 5.1 and LuaJIT give a C function (LUAI_MAXCSTACK,
    8000 slots). */
 #define KEY_SLOTS_MAX 4000
-
-typedef struct key_ent {
-  const char *s;
-  size_t len;
-  uint64_t index; /* the array index the key spells, or UINT64_MAX */
-  int slot;       /* where the key string is: stack index or table slot */
-} key_ent;
 
 typedef struct enc {
   lua_State *L;
@@ -94,29 +88,6 @@ static int enc_number(enc *e, int idx) {
   return enc_put(e, num, len);
 }
 
-/* The array index a key spells ("0", "17"; not "01", "-1", "4294967295"). */
-static uint64_t index_of(const char *s, size_t n) {
-  uint64_t v = 0;
-  size_t i;
-  if (n == 0 || n > 10 || (n > 1 && s[0] == '0')) return UINT64_MAX;
-  for (i = 0; i < n; i++) {
-    if (s[i] < '0' || s[i] > '9') return UINT64_MAX;
-    v = v * 10 + (uint64_t)(s[i] - '0');
-  }
-  return v <= 4294967294ULL ? v : UINT64_MAX;
-}
-
-static int cmp_keys(const void *pa, const void *pb) {
-  const key_ent *a = (const key_ent *)pa, *b = (const key_ent *)pb;
-  size_t m;
-  int c;
-  if (a->index != b->index) return a->index < b->index ? -1 : 1;
-  m = a->len < b->len ? a->len : b->len;
-  c = memcmp(a->s, b->s, m);
-  if (c) return c;
-  return (a->len > b->len) - (a->len < b->len);
-}
-
 static int enc_value(enc *e, int idx, size_t depth);
 
 static int enc_array(enc *e, int idx, size_t n, size_t depth) {
@@ -132,28 +103,15 @@ static int enc_array(enc *e, int idx, size_t n, size_t depth) {
   return enc_char(e, ']');
 }
 
-static void sort_keys(key_ent *ents, size_t n) {
-  size_t i, j;
-  if (n > 12) {
-    qsort(ents, n, sizeof(key_ent), cmp_keys);
-    return;
-  }
-  for (i = 1; i < n; i++) { /* few keys: insertion sort */
-    key_ent t = ents[i];
-    for (j = i; j > 0 && cmp_keys(&ents[j - 1], &t) > 0; j--) ents[j] = ents[j - 1];
-    ents[j] = t;
-  }
-}
-
 /* Writes the object whose count sorted keys are in aux at base. */
 static int enc_object(enc *e, int idx, size_t base, size_t count, int keytab,
                       size_t depth) {
   lua_State *L = e->L;
   size_t i;
-  key_ent *ents;
+  mph_key *ents;
   if (enc_char(e, '{')) return -1;
   for (i = 0; i < count; i++) {
-    ents = (key_ent *)(e->S->aux.p + base); /* aux may move as we recurse */
+    ents = (mph_key *)(e->S->aux.p + base); /* aux may move as we recurse */
     if (i > 0 && enc_char(e, ',')) return -1;
     if (enc_string(e, ents[i].s, ents[i].len) || enc_char(e, ':')) return -1;
     if (keytab) lua_rawgeti(L, keytab, ents[i].slot);
@@ -175,7 +133,7 @@ static int enc_table(enc *e, int idx, size_t depth) {
   lua_Number max = 0;
   int top, keytab = 0, r, marked = 0; /* marked: has array_mt */
   const void *self = lua_topointer(L, idx);
-  key_ent *ent;
+  mph_key *ent;
 
   if (depth >= e->max_depth) {
     for (i = 0; i < depth; i++)
@@ -212,7 +170,7 @@ static int enc_table(enc *e, int idx, size_t depth) {
         for (i = 0; i < count; i++) {
           lua_pushvalue(L, top + 1 + (int)i);
           lua_rawseti(L, -2, (int)i + 1);
-          ((key_ent *)(aux->p + base))[i].slot = (int)i + 1;
+          ((mph_key *)(aux->p + base))[i].slot = (int)i + 1;
         }
         lua_insert(L, top + 1); /* keytab, anchors..., key */
         if (count > 0) {
@@ -221,14 +179,14 @@ static int enc_table(enc *e, int idx, size_t depth) {
         }
         keytab = top + 1;
       }
-      if (mph_buf_reserve(aux, sizeof(key_ent))) {
+      if (mph_buf_reserve(aux, sizeof(mph_key))) {
         lua_settop(L, top);
         return enc_fail(e, MPH_ENOMEM, "out of memory");
       }
-      ent = (key_ent *)(aux->p + aux->len);
-      aux->len += sizeof(key_ent);
+      ent = (mph_key *)(aux->p + aux->len);
+      aux->len += sizeof(mph_key);
       ent->s = lua_tolstring(L, -1, &ent->len);
-      ent->index = index_of(ent->s, ent->len);
+      ent->index = mph_key_index(ent->s, ent->len);
       lua_pushvalue(L, -1);
       if (keytab) {
         lua_rawseti(L, keytab, (int)count + 1);
@@ -273,7 +231,7 @@ static int enc_table(enc *e, int idx, size_t depth) {
     aux->len = base;
     return enc_put(e, "{}", 2);
   }
-  sort_keys((key_ent *)(aux->p + base), count);
+  mph_keys_sort((mph_key *)(aux->p + base), count);
   r = enc_object(e, idx, base, count, keytab, depth + 1);
   lua_settop(L, top);
   aux->len = base;

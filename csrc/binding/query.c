@@ -1,6 +1,7 @@
 /* encode_query, decode_query and decode_fragment: k=v&k=v pairs (csrc/query.c)
    of queries and fragments, each side through csrc/uri.c. */
 
+#include "../jskeys.h"
 #include "../jsonnum.h"
 #include "../query.h"
 #include "../uri.h"
@@ -57,21 +58,13 @@ static int query_pair(lua_State *L, mph_buf *out, int k, int v, size_t pair_no) 
   return 0;
 }
 
-static int cmp_strings(const void *pa, const void *pb) {
-  const key_ent *a = (const key_ent *)pa, *b = (const key_ent *)pb;
-  size_t m = a->len < b->len ? a->len : b->len;
-  int c = memcmp(a->s, b->s, m);
-  if (c) return c;
-  return (a->len > b->len) - (a->len < b->len);
-}
-
 /* Pushes a table { key, ... } of the string keys of the table at idx, sorted
    bytewise and without those that are keys of `skip` (may be 0). Returns the
    count, or -1 when a key is not a string. */
 static long sorted_keys(lua_State *L, scratch *S, int idx, int skip) {
   size_t n = 0, i;
   int keytab;
-  key_ent *ents;
+  mph_key *ents;
   lua_newtable(L);
   keytab = lua_gettop(L);
   lua_pushnil(L);
@@ -90,15 +83,16 @@ static long sorted_keys(lua_State *L, scratch *S, int idx, int skip) {
     lua_rawseti(L, keytab, (int)++n);
   }
   S->aux.len = 0;
-  if (mph_buf_reserve(&S->aux, n * sizeof(key_ent))) push_error(L, MPH_ENOMEM, "");
-  ents = (key_ent *)S->aux.p;
+  if (mph_buf_reserve(&S->aux, n * sizeof(mph_key))) push_error(L, MPH_ENOMEM, "");
+  ents = (mph_key *)S->aux.p;
   for (i = 0; i < n; i++) {
     lua_rawgeti(L, keytab, (int)i + 1);
     ents[i].s = lua_tolstring(L, -1, &ents[i].len);
+    ents[i].index = MPH_NOT_INDEX;
     ents[i].slot = (int)i + 1;
     lua_pop(L, 1); /* still anchored in keytab */
   }
-  qsort(ents, n, sizeof(key_ent), cmp_strings);
+  mph_keys_sort(ents, n); /* no index given: bytewise */
   lua_createtable(L, (int)n, 0);
   for (i = 0; i < n; i++) {
     lua_rawgeti(L, keytab, ents[i].slot);
