@@ -98,5 +98,8 @@ int luaopen_mphybrid_core(lua_State *L) {
   lua_pushinteger(L, ID_MAX);
   lua_setfield(L, -2, "max_id");
   lua_setfield(L, -2, "limits");
+
+  push_codes(L);
+  lua_setfield(L, -2, "codes");
   return 1;
 }

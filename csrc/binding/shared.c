@@ -28,8 +28,22 @@
 static char empty_array_tag; /* the address behind core.empty_array */
 
 static const char *const status_code[] = {
-  "OK", "ENOMEM", "EUTF8", "EESCAPE", "EJSON", "EDEPTH", "ESIZE", "EVALUE", "ECMD", "EURL",
+#define STATUS_NAME(name, returned, meaning) #name,
+  MPH_STATUS_LIST(STATUS_NAME)
+#undef STATUS_NAME
 };
+
+/* Pushes core.codes: { ECODE = meaning } for every code the core returns. */
+static void push_codes(lua_State *L) {
+  lua_newtable(L);
+#define STATUS_ENTRY(name, returned, meaning) \
+  if (returned) {                             \
+    lua_pushliteral(L, meaning);              \
+    lua_setfield(L, -2, #name);               \
+  }
+  MPH_STATUS_LIST(STATUS_ENTRY)
+#undef STATUS_ENTRY
+}
 
 /* ---------------------------------------------------------------- errors */
 
