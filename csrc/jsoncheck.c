@@ -1,4 +1,5 @@
 #include "jsoncheck.h"
+#include "hex.h"
 #include "jsonnum.h"
 #include "utf8.h"
 
@@ -7,13 +8,6 @@
 
 #include <stdint.h>
 #include <string.h>
-
-static const unsigned char hexval[256] = {
-  ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
-  ['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
-  ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
-  ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
-};
 
 /* 1 for bytes a string may hold as they are (ASCII, not '"', '\\', control) */
 static const unsigned char plain[256] = {
@@ -48,7 +42,7 @@ static long hex4(state *st, size_t i) {
   size_t k;
   if (st->n - i < 4) return -1;
   for (k = 0; k < 4; k++) {
-    unsigned h = hexval[st->s[i + k]];
+    unsigned h = mph_hex_value[st->s[i + k]];
     if (!h) return -1;
     v = (v << 4) | (long)(h - 1);
   }

@@ -33,7 +33,7 @@ build = {
     modules = {
         ["mphybrid.core"] = {
             sources = {
-                "csrc/arena.c", "csrc/buf.c", "csrc/jskeys.c", "csrc/jsoncheck.c",
+                "csrc/arena.c", "csrc/buf.c", "csrc/hex.c", "csrc/jskeys.c", "csrc/jsoncheck.c",
                 "csrc/jsonnum.c", "csrc/jsonstr.c", "csrc/mphybrid.c", "csrc/query.c",
                 "csrc/reqid.c", "csrc/uri.c", "csrc/url.c", "csrc/utf8.c",
             },
