@@ -148,7 +148,14 @@ static int src_too_long(lua_State *L, size_t max_size) {
 
 /* Appends "<req>=<value>" for the reply whose id is at k and value at v,
    the src held to max_size as it grows. */
-static int reply_pair(lua_State *L, scratch *S, int k, int v, size_t no, size_t max_size) {
+typedef struct reply_src {
+  scratch *S;
+  size_t max_size;
+} reply_src;
+
+static int reply_pair(lua_State *L, void *ud, int k, int v, size_t no) {
+  scratch *S = ((reply_src *)ud)->S;
+  size_t max_size = ((reply_src *)ud)->max_size;
   size_t n, at;
   const char *req;
   char msg[160];
@@ -201,11 +208,12 @@ static int l_encode_reply(lua_State *L) {
   double stamp;
   char num[MPH_NUMBER_MAX];
   scratch *S;
+  reply_src rp;
   int sidx, r;
   luaL_checktype(L, 2, LUA_TTABLE);
   stamp = lua_isnoneornil(L, 3) ? now_ms() : (double)luaL_checknumber(L, 3);
   if (!isfinite(stamp)) luaL_argerror(L, 3, "stamp must be finite");
-  max_size = opt_size(L, 4, "max_size", DEFAULT_MAX_SIZE, (size_t)1 << 40);
+  max_size = opt_size(L, 4, "max_size", DEFAULT_MAX_SIZE, MAX_SIZE_LIMIT);
   lua_settop(L, 4);
   mph_js_trim(src, n, &a, &b);
   if (a == b) return push_error(L, MPH_EURL, "web-view src is empty");
@@ -217,44 +225,15 @@ static int l_encode_reply(lua_State *L) {
     give_back(L, sidx, S);
     return push_error(L, MPH_ENOMEM, "");
   }
-  n = mph_rawlen(L, 2);
-  lua_rawgeti(L, 2, 1);
-  if (n > 0 && lua_type(L, -1) == LUA_TTABLE) { /* { {req, value}, ... } */
-    lua_pop(L, 1);
-    for (i = 1; i <= n; i++) {
-      lua_rawgeti(L, 2, (int)i);
-      if (lua_type(L, -1) != LUA_TTABLE) {
-        give_back(L, sidx, S);
-        return push_error(L, MPH_ECMD, "reply %lu is not a {req, value} table", (unsigned long)i);
-      }
-      lua_rawgeti(L, -1, 1);
-      lua_rawgeti(L, -2, 2);
-      if ((r = reply_pair(L, S, lua_gettop(L) - 1, lua_gettop(L), i, max_size)) != 0) {
-        give_back(L, sidx, S);
-        return r;
-      }
-      lua_pop(L, 3);
-    }
-  } else {
-    long nk;
-    int keys;
-    lua_pop(L, 1);
-    nk = sorted_keys(L, S, 2, 0);
-    if (nk < 0) {
-      give_back(L, sidx, S);
-      return push_error(L, MPH_ECMD, "request ids must be strings");
-    }
-    keys = lua_gettop(L);
-    for (i = 1; i <= (size_t)nk; i++) {
-      lua_rawgeti(L, keys, (int)i);
-      lua_pushvalue(L, -1);
-      lua_rawget(L, 2);
-      if ((r = reply_pair(L, S, lua_gettop(L) - 1, lua_gettop(L), i, max_size)) != 0) {
-        give_back(L, sidx, S);
-        return r;
-      }
-      lua_pop(L, 2);
-    }
+  rp.S = S;
+  rp.max_size = max_size;
+  r = each_pair(L, S, 2, 0, reply_pair, &rp, &i);
+  if (r != 0) {
+    give_back(L, sidx, S);
+    if (r == PAIRS_NOT_PAIR)
+      return push_error(L, MPH_ECMD, "reply %lu is not a {req, value} table", (unsigned long)i);
+    if (r == PAIRS_BAD_KEY) return push_error(L, MPH_ECMD, "request ids must be strings");
+    return r;
   }
   len = mph_js_number(num, stamp);
   if ((S->out.p[S->out.len - 1] != '#' && mph_buf_putc(&S->out, '&')) ||
