@@ -47,5 +47,6 @@ build = {
         ["mphybrid.client"] = "lua/mphybrid/client.lua",
         ["mphybrid.errors"] = "lua/mphybrid/errors.lua",
         ["mphybrid.options"] = "lua/mphybrid/options.lua",
+        ["mphybrid.loopback"] = "lua/mphybrid/loopback.lua",
     },
 }
