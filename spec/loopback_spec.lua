@@ -39,6 +39,16 @@ describe("mphybrid.loopback", function()
     assert.is_nil(loopback.new({ handlers = handlers, wire = false }).wire)
   end)
 
+  it("hands each wire message to opts.trace as it passes", function()
+    local seen = {}
+    local lb = loopback.new({ handlers = handlers, hashchange = false, wire = false,
+                              trace = function(kind, text) seen[#seen + 1] = kind .. " " .. text end })
+    lb:call("add", { a = 1, b = 1 })
+    lb:see()
+    local src = lb.shell:get_src()
+    assert.are.same({ "navigate " .. lb.sent[1], "src " .. src, "hashchange " .. src }, seen)
+  end)
+
   it("delivers a deferred reply when the test answers it, in either version", function()
     for _, protocol in ipairs({ 2, 1 }) do
       local lb = loopback.new({ handlers = handlers, protocol = protocol })
@@ -140,6 +150,12 @@ describe("mphybrid.loopback", function()
     assert.has_error(function() loopback.new({}) end,
       "loopback.new: give one of opts.router and opts.handlers")
     assert.has_error(function() loopback.new({ handlers = { x = 1 } }) end)
+    assert.has_error(function() loopback.new({ handlers = handlers, trace = true }) end,
+      "loopback.new: opts.trace must be a function")
+    assert.has_error(function() loopback.new({ handlers = handlers, shell = 1 }) end,
+      "loopback.new: opts.shell must be a table")
+    assert.has_error(function() loopback.new({ handlers = handlers, clock = "now" }) end,
+      "loopback.new: opts.clock must be a number of ms")
     assert.has_error(function() loopback.new({ handlers = handlers, src = "" }) end)
     assert.has_error(function() loopback.new({ handlers = handlers }):reload(1) end,
       "loopback: no command number 1 was sent")

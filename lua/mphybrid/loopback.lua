@@ -14,6 +14,7 @@ local core = require "mphybrid.core"
 
 local type = type
 local pairs = pairs
+local ipairs = ipairs
 local error = error
 local tostring = tostring
 local setmetatable = setmetatable
@@ -37,10 +38,14 @@ local function merged(t, over)
     return m
 end
 
+-- a wire message: kept in lb.wire, handed to opts.trace
 local function record(self, kind, text)
-    if self.wire then
-        local wire = self.wire
+    local wire, trace = self.wire, self.trace
+    if wire then
         wire[#wire + 1] = kind .. " " .. text
+    end
+    if trace then
+        trace(kind, text)
     end
 end
 
@@ -80,8 +85,9 @@ end
 -- others are optional: protocol (the client's, 1 or 2), src, clock (ms),
 -- hashchange (false: a src reaches the page only at lb:see()), decoded
 -- (onLoad hands the cmd already percent-decoded, as some devices do),
--- wire (false: lb.wire is not kept), log (default: kept in lb.logs), and
--- shell / client: more options for shell.new / client.new.
+-- wire (false: lb.wire is not kept), trace(kind, text) (called with each
+-- wire message as it passes), log (default: kept in lb.logs), and shell /
+-- client: more options for shell.new / client.new.
 -- lb.router, lb.shell and lb.client are the three pieces; lb.clock the
 -- fake time in ms; lb.sent the navigate URLs; lb.wire every message
 -- ("navigate <url>", "src <src>", "hashchange <src>").
@@ -92,12 +98,26 @@ function _M.new(opts)
     if (opts.router == nil) == (opts.handlers == nil) then
         error("loopback.new: give one of opts.router and opts.handlers", 2)
     end
+    for _, name in ipairs({ "trace", "log" }) do
+        if opts[name] ~= nil and type(opts[name]) ~= "function" then
+            error("loopback.new: opts." .. name .. " must be a function", 2)
+        end
+    end
+    for _, name in ipairs({ "shell", "client" }) do
+        if opts[name] ~= nil and type(opts[name]) ~= "table" then
+            error("loopback.new: opts." .. name .. " must be a table", 2)
+        end
+    end
+    if opts.clock ~= nil and (type(opts.clock) ~= "number" or opts.clock ~= opts.clock) then
+        error("loopback.new: opts.clock must be a number of ms", 2)
+    end
     local self = setmetatable({
         clock = opts.clock or _M.defaults.clock,
         sent = {},
         logs = {},
         wire = opts.wire ~= false and {} or nil,
         hashchange = opts.hashchange ~= false,
+        trace = opts.trace,
         held = {},
     }, mt)
     local function now() return self.clock end
