@@ -3,17 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-uint64_t mph_key_index(const char *s, size_t n) {
-  uint64_t v = 0;
-  size_t i;
-  if (n == 0 || n > 10 || (n > 1 && s[0] == '0')) return MPH_NOT_INDEX;
-  for (i = 0; i < n; i++) {
-    if (s[i] < '0' || s[i] > '9') return MPH_NOT_INDEX;
-    v = v * 10 + (uint64_t)(s[i] - '0');
-  }
-  return v <= 4294967294ULL ? v : MPH_NOT_INDEX;
-}
-
 static int cmp_keys(const void *pa, const void *pb) {
   const mph_key *a = (const mph_key *)pa, *b = (const mph_key *)pb;
   size_t m;

@@ -17,8 +17,18 @@ typedef struct mph_key {
   int slot;       /* the caller's: where the key is kept */
 } mph_key;
 
-/* The array index s[0..n) spells, or MPH_NOT_INDEX. */
-uint64_t mph_key_index(const char *s, size_t n);
+/* The array index s[0..n) spells, or MPH_NOT_INDEX (inline: json_encode
+   asks it of every key). */
+static inline uint64_t mph_key_index(const char *s, size_t n) {
+  uint64_t v = 0;
+  size_t i;
+  if (n == 0 || n > 10 || (n > 1 && s[0] == '0')) return MPH_NOT_INDEX;
+  for (i = 0; i < n; i++) {
+    if (s[i] < '0' || s[i] > '9') return MPH_NOT_INDEX;
+    v = v * 10 + (uint64_t)(s[i] - '0');
+  }
+  return v <= 4294967294ULL ? v : MPH_NOT_INDEX;
+}
 
 /* Sorts keys: by index, then bytewise. Keys whose index is MPH_NOT_INDEX
    are sorted bytewise only. */
