@@ -36,12 +36,15 @@ describe("mphybrid.loopback", function()
     assert.are.equal("navigate " .. lb.sent[1], lb.wire[1])
     assert.are.equal("src " .. lb.shell:get_src(), lb.wire[2])
     assert.is_truthy(lb.wire[2]:find("^src https://h5%.example%.com/p%.html#mph=2&" .. call.id .. "="))
-    assert.is_nil(loopback.new({ handlers = handlers, wire = false }).wire)
+    local quiet = loopback.new({ handlers = handlers, wire = false })
+    assert.are.equal(2, quiet:call("add", { a = 1, b = 1 }).result)
+    assert.is_nil(quiet.wire)
+    assert.is_nil(quiet.sent)
   end)
 
   it("hands each wire message to opts.trace as it passes", function()
     local seen = {}
-    local lb = loopback.new({ handlers = handlers, hashchange = false, wire = false,
+    local lb = loopback.new({ handlers = handlers, hashchange = false,
                               trace = function(kind, text) seen[#seen + 1] = kind .. " " .. text end })
     lb:call("add", { a = 1, b = 1 })
     lb:see()

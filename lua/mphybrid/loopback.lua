@@ -61,7 +61,9 @@ local function navigator(self, page)
     end
     return function(url)
         local sent = self.sent
-        sent[#sent + 1] = url
+        if sent then
+            sent[#sent + 1] = url
+        end
         record(self, "navigate", url)
         local cmd = str_match(url, "%?cmd=(.*)$")
         if self.decoded then
@@ -81,13 +83,14 @@ local function new_page(self, opts)
 end
 
 --- loopback.new(opts) -> lb
--- opts.handlers (a table as router:load takes it) or opts.router; the
--- others are optional: protocol (the client's, 1 or 2), src, clock (ms),
--- hashchange (false: a src reaches the page only at lb:see()), decoded
--- (onLoad hands the cmd already percent-decoded, as some devices do),
--- wire (false: lb.wire is not kept), trace(kind, text) (called with each
--- wire message as it passes), log (default: kept in lb.logs), and shell /
--- client: more options for shell.new / client.new.
+-- opts.handlers (a table as router:load takes it, or its path) or
+-- opts.router; the others are optional: protocol (the client's, 1 or 2),
+-- src, clock (ms), hashchange (false: a src reaches the page only at
+-- lb:see()), decoded (onLoad hands the cmd already percent-decoded, as some
+-- devices do), wire (false: neither lb.wire nor lb.sent is kept),
+-- trace(kind, text) (called with each wire message as it passes), log
+-- (default: kept in lb.logs), and shell / client: more options for
+-- shell.new / client.new.
 -- lb.router, lb.shell and lb.client are the three pieces; lb.clock the
 -- fake time in ms; lb.sent the navigate URLs; lb.wire every message
 -- ("navigate <url>", "src <src>", "hashchange <src>").
@@ -113,7 +116,7 @@ function _M.new(opts)
     end
     local self = setmetatable({
         clock = opts.clock or _M.defaults.clock,
-        sent = {},
+        sent = opts.wire ~= false and {} or nil,
         logs = {},
         wire = opts.wire ~= false and {} or nil,
         hashchange = opts.hashchange ~= false,
@@ -211,7 +214,7 @@ end
 --- lb:reload(n) -> src, back: the page re-created sends the nth command
 -- it sent again (the shell answers it from its store, or runs it)
 function _M.reload(self, n)
-    local url = self.sent[n]
+    local url = self.sent and self.sent[n]
     if url == nil then
         error("loopback: no command number " .. tostring(n) .. " was sent", 2)
     end
