@@ -18,7 +18,7 @@ local ipairs = ipairs
 local error = error
 local tostring = tostring
 local setmetatable = setmetatable
-local str_match = string.match
+local str_sub = string.sub
 local str_find = string.find
 local decode_uri_component = core.decode_uri_component
 
@@ -36,6 +36,12 @@ local function merged(t, over)
     for k, v in pairs(t or {}) do m[k] = v end
     for k, v in pairs(over) do m[k] = v end
     return m
+end
+
+-- the cmd of a navigate URL (found, not matched: a long URL costs a copy)
+local function cmd_of(url)
+    local at = str_find(url, "?cmd=", 1, true)
+    return at and str_sub(url, at + 5)
 end
 
 -- a wire message: kept in lb.wire, handed to opts.trace
@@ -65,7 +71,7 @@ local function navigator(self, page)
             sent[#sent + 1] = url
         end
         record(self, "navigate", url)
-        local cmd = str_match(url, "%?cmd=(.*)$")
+        local cmd = cmd_of(url)
         if self.decoded then
             cmd = decode_uri_component(cmd) or cmd
         end
@@ -218,7 +224,7 @@ function _M.reload(self, n)
     if url == nil then
         error("loopback: no command number " .. tostring(n) .. " was sent", 2)
     end
-    return self.shell:on_load({ cmd = str_match(url, "%?cmd=(.*)$") })
+    return self.shell:on_load({ cmd = cmd_of(url) })
 end
 
 --- lb:logged(text) -> whether a log line holds text (plain, not a pattern)
