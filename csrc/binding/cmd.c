@@ -36,21 +36,15 @@ static int refuse_cmd(lua_State *L, int cmd, const char *fmt, ...) {
 }
 
 static int l_decode_cmd(lua_State *L) {
-  size_t n, max_size, max_depth, at = 0;
+  size_t n, max_depth, at = 0;
   const char *s = luaL_checklstring(L, 1, &n);
   mph_buf *from = NULL, *to;
   scratch *S;
-  int sidx, round, cmd;
+  int sidx, round, cmd, r;
   char msg[200];
   mph_status st;
-  max_size = opt_size(L, 2, "max_size", CMD_MAX_SIZE, MAX_SIZE_LIMIT);
-  max_depth = opt_size(L, 2, "max_depth", CMD_MAX_DEPTH, MPH_JSON_MAX_DEPTH);
-  if (n > max_size)
-    return push_error(L, MPH_ESIZE, "cmd of %lu bytes is longer than max_size (%lu)",
-                      (unsigned long)n, (unsigned long)max_size);
-  lua_settop(L, 2);
-  S = take_scratch(L);
-  sidx = lua_gettop(L);
+  if ((r = decode_limits(L, n, "cmd", CMD_MAX_DEPTH, CMD_MAX_SIZE, &max_depth)) != 0) return r;
+  S = take_scratch(L, 2, &sidx);
 
   { /* trimmed first, as the published driver trims it */
     size_t a, b;
@@ -214,13 +208,11 @@ static int l_encode_reply(lua_State *L) {
   stamp = lua_isnoneornil(L, 3) ? now_ms() : (double)luaL_checknumber(L, 3);
   if (!isfinite(stamp)) luaL_argerror(L, 3, "stamp must be finite");
   max_size = opt_size(L, 4, "max_size", DEFAULT_MAX_SIZE, MAX_SIZE_LIMIT);
-  lua_settop(L, 4);
   mph_js_trim(src, n, &a, &b);
   if (a == b) return push_error(L, MPH_EURL, "web-view src is empty");
   h = mph_url_hash_at(src + a, b - a);
   if (h >= max_size) return src_too_long(L, max_size);
-  S = take_scratch(L);
-  sidx = lua_gettop(L);
+  S = take_scratch(L, 4, &sidx);
   if (mph_buf_put(&S->out, src + a, h) || mph_buf_putc(&S->out, '#')) {
     give_back(L, sidx, S);
     return push_error(L, MPH_ENOMEM, "");

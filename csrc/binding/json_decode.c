@@ -307,21 +307,30 @@ static int tree_guard_gc(lua_State *L) {
   return 0;
 }
 
+/* Reads the options (argument 2) of a call that decodes n bytes of `what`:
+   *max_depth, and max_size, which n must not pass. Returns 0, or the
+   results of an ESIZE error it pushed. */
+static int decode_limits(lua_State *L, size_t n, const char *what, size_t depth_default,
+                         size_t size_default, size_t *max_depth) {
+  size_t max_size;
+  *max_depth = opt_size(L, 2, "max_depth", depth_default, MPH_JSON_MAX_DEPTH);
+  max_size = opt_size(L, 2, "max_size", size_default, MAX_SIZE_LIMIT);
+  if (n > max_size)
+    return push_error(L, MPH_ESIZE, "%s of %lu bytes is longer than max_size (%lu)", what,
+                      (unsigned long)n, (unsigned long)max_size);
+  return 0;
+}
+
 static int l_json_decode(lua_State *L) {
-  size_t n, max_depth, max_size;
+  size_t n, max_depth;
   const char *s = luaL_checklstring(L, 1, &n);
   scratch *S;
-  int sidx;
+  int sidx, r;
   char msg[200];
   mph_status st;
-  max_depth = opt_size(L, 2, "max_depth", DEFAULT_MAX_DEPTH, MPH_JSON_MAX_DEPTH);
-  max_size = opt_size(L, 2, "max_size", DEFAULT_MAX_SIZE, MAX_SIZE_LIMIT);
-  if (n > max_size)
-    return push_error(L, MPH_ESIZE, "text of %lu bytes is longer than max_size (%lu)",
-                      (unsigned long)n, (unsigned long)max_size);
-  lua_settop(L, 2);
-  S = take_scratch(L);
-  sidx = lua_gettop(L);
+  if ((r = decode_limits(L, n, "text", DEFAULT_MAX_DEPTH, DEFAULT_MAX_SIZE, &max_depth)) != 0)
+    return r;
+  S = take_scratch(L, 2, &sidx);
   st = decode_json(L, S, s, n, max_depth, msg, sizeof msg);
   if (st != MPH_OK) {
     give_back(L, sidx, S);

@@ -310,9 +310,7 @@ static int l_json_encode(lua_State *L) {
   luaL_checkany(L, 1);
   max_depth = opt_size(L, 2, "max_depth", DEFAULT_MAX_DEPTH, MPH_JSON_MAX_DEPTH);
   max_size = opt_size(L, 2, "max_size", DEFAULT_MAX_SIZE, MAX_SIZE_LIMIT);
-  lua_settop(L, 2);
-  S = take_scratch(L);
-  sidx = lua_gettop(L);
+  S = take_scratch(L, 2, &sidx);
   st = encode_json(L, S, &S->out, 1, max_depth, max_size, msg, sizeof msg);
   if (st != MPH_OK) {
     give_back(L, sidx, S);

@@ -179,9 +179,7 @@ static int l_encode_query(lua_State *L) {
   size_t no;
   luaL_checktype(L, 1, LUA_TTABLE);
   if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
-  lua_settop(L, 2);
-  S = take_scratch(L);
-  sidx = lua_gettop(L);
+  S = take_scratch(L, 2, &sidx);
   r = each_pair(L, S, 1, lua_isnil(L, 2) ? 0 : 2, query_pair, &S->out, &no);
   if (r == 0) return return_out(L, sidx, S);
   give_back(L, sidx, S);
@@ -249,9 +247,7 @@ static int l_decode_query(lua_State *L) {
   int sidx, result, got;
   pair_reader r;
   scratch *S;
-  lua_settop(L, 2);
-  S = take_scratch(L);
-  sidx = lua_gettop(L);
+  S = take_scratch(L, 2, &sidx);
   lua_newtable(L);
   result = lua_gettop(L);
   if (n > 0 && s[0] == '?') { s++; n--; }
@@ -305,9 +301,7 @@ static int l_decode_fragment(lua_State *L) {
   int sidx, result, errs = 0, got;
   pair_reader r;
   scratch *S;
-  lua_settop(L, 1);
-  S = take_scratch(L);
-  sidx = lua_gettop(L);
+  S = take_scratch(L, 1, &sidx);
   lua_newtable(L);
   result = lua_gettop(L);
   if (n > 0 && s[0] == '#') { s++; n--; }

@@ -84,9 +84,11 @@ static int scratch_gc(lua_State *L) {
   return 0;
 }
 
-/* Pushes a scratch (from the pool, or new) and returns it. */
-static scratch *take_scratch(lua_State *L) {
+/* Leaves the call's nargs arguments on the stack, pushes a scratch (from
+   the pool, or new) above them and returns it; *sidx is its stack index. */
+static scratch *take_scratch(lua_State *L, int nargs, int *sidx) {
   scratch *S;
+  lua_settop(L, nargs);
   lua_rawgeti(L, POOL, 1);
   if (lua_type(L, -1) == LUA_TUSERDATA) {
     lua_pushboolean(L, 0); /* false, not nil: the slot stays in the array part */
@@ -108,6 +110,7 @@ static scratch *take_scratch(lua_State *L) {
     lua_setmetatable(L, -2);
   }
   S->out.len = S->tmp.len = S->aux.len = 0;
+  *sidx = lua_gettop(L);
   return S;
 }
 

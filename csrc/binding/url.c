@@ -22,11 +22,9 @@ static int l_set_fragment(lua_State *L) {
   url = luaL_checklstring(L, 1, &n);
   frag = luaL_checklstring(L, 2, &fn);
   if (n == 0) { lua_settop(L, 1); return 1; }
-  lua_settop(L, 2);
   mph_js_trim(url, n, &a, &b);
   h = mph_url_hash_at(url + a, b - a);
-  S = take_scratch(L);
-  sidx = lua_gettop(L);
+  S = take_scratch(L, 2, &sidx);
   if (mph_buf_put(&S->out, url + a, h) || mph_buf_putc(&S->out, '#') ||
       mph_buf_put(&S->out, frag, fn)) {
     give_back(L, sidx, S);
