@@ -36,17 +36,21 @@ static inline void skip_ws(state *st) {
   }
 }
 
-/* four hex digits at s[i..], or -1 */
-static long hex4(state *st, size_t i) {
+/* four hex digits at s[i..n), or -1 */
+static long hex4_at(const unsigned char *s, size_t n, size_t i) {
   long v = 0;
   size_t k;
-  if (st->n - i < 4) return -1;
+  if (n - i < 4) return -1;
   for (k = 0; k < 4; k++) {
-    unsigned h = mph_hex_value[st->s[i + k]];
+    unsigned h = mph_hex_value[s[i + k]];
     if (!h) return -1;
     v = (v << 4) | (long)(h - 1);
   }
   return v;
+}
+
+static long hex4(state *st, size_t i) {
+  return hex4_at((const unsigned char *)st->s, st->n, i);
 }
 
 static mph_status check_string(state *st) {
@@ -361,4 +365,30 @@ mph_status mph_json_find_nuls(const char *text, size_t n, mph_buf *nuls) {
     if ((r = check_string(&st)) != MPH_OK) return r;
   }
   return MPH_OK;
+}
+
+size_t mph_json_mask_lone_surrogates(char *text, size_t n) {
+  unsigned char *s = (unsigned char *)text;
+  const unsigned char *p;
+  size_t i = 0, count = 0;
+  long u, lo;
+  while (i < n && (p = memchr(s + i, '\\', n - i)) != NULL) {
+    i = (size_t)(p - s);
+    if (i + 1 >= n) break;
+    if (s[i + 1] != 'u' || (u = hex4_at(s, n, i + 2)) < 0) {
+      i += 2; /* another escape, "\\" included: its second byte is no escape */
+      continue;
+    }
+    if (u >= 0xD800 && u <= 0xDBFF && n - i >= 12 && s[i + 6] == '\\' && s[i + 7] == 'u' &&
+        (lo = hex4_at(s, n, i + 8)) >= 0xDC00 && lo <= 0xDFFF) {
+      i += 12; /* a pair */
+      continue;
+    }
+    if (u >= 0xD800 && u <= 0xDFFF) {
+      memcpy(s + i + 2, "fffd", 4);
+      count++;
+    }
+    i += 6;
+  }
+  return count;
 }

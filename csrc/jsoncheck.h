@@ -54,4 +54,9 @@ mph_status mph_json_find_nuls(const char *s, size_t n, mph_buf *nuls);
    double, which cJSON can read. tmp is working space. */
 mph_status mph_json_shorten_numbers(const char *s, size_t n, mph_buf *out, mph_buf *tmp);
 
+/* Rewrites, in place, every \u escape of a lone surrogate in s[0..n) as
+   \ufffd (as long), so that the rest of a text JSON.parse reads but a strict
+   reader refuses can still be read. Returns how many it rewrote. */
+size_t mph_json_mask_lone_surrogates(char *s, size_t n);
+
 #endif

@@ -46,6 +46,8 @@ describe("c:call that cannot send its command", function()
       { "a long string", ("x"):rep(5000) },
       { "a huge string", ("x"):rep(17 * 2^20) },
       { "an array with a hole at 200000", setmetatable({ [200000] = true }, core.array_mt) },
+      { "an array with a hole at 1e9", setmetatable({ [1e9] = true }, core.array_mt) },
+      { "an array with a hole at 2^53", setmetatable({ [2^53] = true }, core.array_mt) },
       { "a table with mixed keys", { 1, a = 2 } },
     }
     local undocumented = {}

@@ -108,6 +108,14 @@ local CASES = {
   { name = "params whose keys are not in sorted order", h5 = "['echo', {b: 1, a: 2}]",
     call = { "echo", { b = 1, a = 2 } }, differs = "key-order", url = "key-order" },
   { name = "params an array", h5 = "['echo', [3, 2, 1]]", call = { "echo", A(3, 2, 1) } },
+  { name = "params with a string cut within a surrogate pair", h5 = "['value', {s: '\\uD83D\\uDE00'.slice(0, 1)}]",
+    result = "'ok'", lua = "ok", differs = "lone-surrogate", heard = "lone-surrogate" },
+  { name = "params nested 101 deep", h5 = "['value', JSON.parse('['.repeat(101) + ']'.repeat(101))]",
+    call = { "value", (function()
+      local t = core.empty_array
+      for _ = 1, 100 do t = A(t) end
+      return t
+    end)() }, result = "'ok'", lua = "ok", differs = "limits", heard = "limits", url = "limits" },
   { name = "params a number", h5 = "['echo', 7]", call = { "echo", 7 } },
   { name = "params a string", h5 = "['echo', 'x y']", call = { "echo", "x y" } },
   { name = "params 0", h5 = "['echo', 0]", call = { "echo", 0 } },

@@ -15,6 +15,11 @@ describe("set_fragment", function()
     assert.is_nil(set_fragment(nil, "r=0"))
   end)
 
+  it("returns a blank url trimmed, as the published setUrlHash does (url = String(url).trim(), then returned)", function()
+    assert.are.equal("", set_fragment(" ", "r=0"))
+    assert.are.equal("", set_fragment(" \t\r\n\227\128\128", "f"))
+  end)
+
   it("appends the fragment to a url that has none", function()
     assert.are.equal("https://h5.example.com/p#H5Req_ab=0&v=1", set_fragment("https://h5.example.com/p", "H5Req_ab=0&v=1"))
   end)
@@ -45,10 +50,6 @@ describe("set_fragment", function()
 
   it("keeps inner whitespace", function()
     assert.are.equal("a b\tc#f", set_fragment("\t a b\tc \n", "f"))
-  end)
-
-  it("turns a url of whitespace only into just the fragment", function()
-    assert.are.equal("#f", set_fragment(" \t\r\n\227\128\128", "f"))
   end)
 
   it("trims before it looks for #", function()

@@ -23,14 +23,16 @@ static void skip_json_ws(const char **s, size_t *n) {
 }
 
 /* nil, "ECMD: ...", "ECMD", and the command as far as it was read (its req
-   usable or absent), so that the caller can answer whoever sent it. */
-static int refuse_cmd(lua_State *L, int cmd, const char *fmt, ...) {
+   usable or absent), so that the caller can answer whoever sent it; the
+   JSON error lone, when there is one, comes first (as EJSON). */
+static int refuse_cmd(lua_State *L, int cmd, const char *lone, const char *fmt, ...) {
   char msg[200];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  push_error(L, MPH_ECMD, "%s", msg);
+  if (lone) push_error(L, MPH_EJSON, "%s", lone);
+  else push_error(L, MPH_ECMD, "%s", msg);
   lua_pushvalue(L, cmd);
   return 4;
 }
@@ -40,8 +42,8 @@ static int l_decode_cmd(lua_State *L) {
   const char *s = luaL_checklstring(L, 1, &n);
   mph_buf *from = NULL, *to;
   scratch *S;
-  int sidx, round, cmd, r;
-  char msg[200];
+  int sidx, round, cmd, r, has_lone = 0;
+  char msg[200], lone[200];
   mph_status st;
   if ((r = decode_limits(L, n, "cmd", CMD_MAX_DEPTH, CMD_MAX_SIZE, &max_depth)) != 0) return r;
   S = take_scratch(L, 2, &sidx);
@@ -76,6 +78,26 @@ static int l_decode_cmd(lua_State *L) {
   }
 
   st = decode_json(L, S, s, n, max_depth, msg, sizeof msg);
+  if (st == MPH_EJSON && strstr(msg, "lone surrogate") != NULL) {
+    /* JSON.parse reads it, and the published library sends one for a string
+       cut within a surrogate pair: the rest is read with the surrogates
+       masked, so that the refusal still reaches the command's req */
+    mph_buf *copy = (from == &S->out) ? &S->tmp : &S->out;
+    memcpy(lone, msg, sizeof lone);
+    copy->len = 0;
+    if (mph_buf_put(copy, s, n)) {
+      give_back(L, sidx, S);
+      return push_error(L, MPH_ENOMEM, "");
+    }
+    mph_json_mask_lone_surrogates(copy->p, copy->len);
+    st = decode_json(L, S, copy->p, copy->len, max_depth, msg, sizeof msg);
+    if (st == MPH_OK) {
+      has_lone = 1;
+    } else if (st == MPH_EJSON || st == MPH_EDEPTH) {
+      memcpy(msg, lone, sizeof lone);
+      st = MPH_EJSON;
+    }
+  }
   if (st != MPH_OK) {
     give_back(L, sidx, S);
     return push_error(L, st, "%s", msg);
@@ -84,7 +106,7 @@ static int l_decode_cmd(lua_State *L) {
   give_back(L, sidx, S);
   if (lua_getmetatable(L, cmd)) { /* an array */
     lua_settop(L, cmd);
-    return refuse_cmd(L, cmd, "cmd is not a JSON object");
+    return refuse_cmd(L, cmd, has_lone ? lone : NULL, "cmd is not a JSON object");
   }
   /* req first, so that a command refused for its api still names its
      caller: trimmed as the published driver trims it; null, absent or
@@ -99,7 +121,7 @@ static int l_decode_cmd(lua_State *L) {
     } else if (bad_id(req + a, b - a)) {
       lua_pushnil(L);
       lua_setfield(L, cmd, "req");
-      return refuse_cmd(L, cmd, "req must be a string of 1 to %d bytes without control characters",
+      return refuse_cmd(L, cmd, has_lone ? lone : NULL, "req must be a string of 1 to %d bytes without control characters",
                         ID_MAX);
     } else {
       lua_pushlstring(L, req + a, b - a);
@@ -111,7 +133,7 @@ static int l_decode_cmd(lua_State *L) {
   } else if (!lua_isnil(L, -1)) {
     lua_pushnil(L);
     lua_setfield(L, cmd, "req");
-    return refuse_cmd(L, cmd, "req must be a string of 1 to %d bytes without control characters",
+    return refuse_cmd(L, cmd, has_lone ? lone : NULL, "req must be a string of 1 to %d bytes without control characters",
                       ID_MAX);
   }
   lua_settop(L, cmd);
@@ -123,7 +145,7 @@ static int l_decode_cmd(lua_State *L) {
     if (api != NULL) mph_js_trim(api, an, &a, &b);
     if (api == NULL || bad_id(api + a, b - a)) {
       lua_settop(L, cmd);
-      return refuse_cmd(L, cmd, "api must be a string of 1 to %d bytes without control characters",
+      return refuse_cmd(L, cmd, has_lone ? lone : NULL, "api must be a string of 1 to %d bytes without control characters",
                         ID_MAX);
     }
     if (b - a != an) {
@@ -132,6 +154,7 @@ static int l_decode_cmd(lua_State *L) {
     }
   }
   lua_settop(L, cmd);
+  if (has_lone) return refuse_cmd(L, cmd, lone, "%s", "");
   return 1;
 }
 

@@ -266,7 +266,12 @@ static int enc_value(enc *e, int idx, size_t depth) {
   case LUA_TLIGHTUSERDATA: {
     void *p = lua_touserdata(L, idx);
     if (p == NULL) return enc_put(e, "null", 4);
-    if (p == &empty_array_tag) return enc_put(e, "[]", 2);
+    if (p == &empty_array_tag) { /* a level of nesting, as any array */
+      if (depth >= e->max_depth)
+        return enc_fail(e, MPH_EDEPTH, "nesting deeper than max_depth (%lu)",
+                        (unsigned long)e->max_depth);
+      return enc_put(e, "[]", 2);
+    }
     return enc_fail(e, MPH_EVALUE, "a light userdata cannot be written as JSON");
   }
   case LUA_TTABLE:

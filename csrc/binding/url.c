@@ -23,6 +23,7 @@ static int l_set_fragment(lua_State *L) {
   frag = luaL_checklstring(L, 2, &fn);
   if (n == 0) { lua_settop(L, 1); return 1; }
   mph_js_trim(url, n, &a, &b);
+  if (a == b) { lua_pushliteral(L, ""); return 1; } /* blank: the trimmed url, as setUrlHash */
   h = mph_url_hash_at(url + a, b - a);
   S = take_scratch(L, 2, &sidx);
   if (mph_buf_put(&S->out, url + a, h) || mph_buf_putc(&S->out, '#') ||

@@ -18,6 +18,8 @@ local str_byte = string.byte
 local str_match = string.match
 local tbl_sort = table.sort
 local tbl_concat = table.concat
+local tbl_remove = table.remove
+local tbl_insert = table.insert
 
 local json_encode = core.json_encode
 local json_decode = core.json_decode
@@ -36,6 +38,10 @@ local valid_code = errors.valid_code
 local RESERVED = { mph = true, hash = true, v = true }
 
 local _M = { _VERSION = "0.1.0" }
+
+-- the nesting of params a shell with the default max_depth (100) reads:
+-- the command object is one level
+local PARAMS_MAX_DEPTH = 99
 local mt = { __index = _M }
 
 _M.defaults = {
@@ -108,7 +114,7 @@ function _M.new(opts)
         max_done = limit(opts, "max_done", "count"),
         now = opts.now or options.clock(),
         hash = opts.hash,
-        log = opts.log or default_log,
+        log = errors.logger("client.new", opts.log, default_log),
         v2 = protocol == 2,
         prefix = prefix,
         new_req_id = opts.new_req_id or new_req_id,
@@ -126,10 +132,15 @@ function _M.new(opts)
         done_count = 0,
         to_ack = {},         -- request ids received, to acknowledge
         to_ack_set = {},
+        deferred = {},       -- callbacks waiting for the stack to unwind
+        depth = 0,           -- callbacks running, nested in one another
     }
     -- api and params are encoded within max_url: the URL carries them, so
-    -- a longer JSON text could never be sent, and costs no more to refuse
-    self.encode_opts = { max_size = self.max_url }
+    -- a longer JSON text could never be sent, and costs no more to refuse;
+    -- and within the nesting the shell reads (its max_depth, 100, counts
+    -- the command object): deeper params would be answered where no call
+    -- hears it
+    self.encode_opts = { max_size = self.max_url, max_depth = PARAMS_MAX_DEPTH }
     return setmetatable(self, mt)
 end
 
@@ -138,19 +149,89 @@ function _M.pending(self)
     return self.count
 end
 
-local function safe_callback(self, call, err, result)
-    local ok, e = pcall(call.callback, err, result)
-    if not ok then
-        self.log("error", "callback of " .. call.api .. " (" .. call.id .. ") raised: " .. text(e))
+-- A callback runs as a job { callback =, err =, result =, call = }. The
+-- job marks that it started, so that a callback that raised is told from
+-- one that could not start (callbacks that re-enter the client nested past
+-- MAX_NESTED, or the runtime's C stack full); such a job waits in
+-- self.deferred, still counted as pending, and runs once the stack has
+-- unwound: after the callback it is nested in, or at the next entry into
+-- the client.
+local function start(job)
+    job.started = true
+    return job.callback(job.err, job.result)
+end
+
+-- callbacks nested in one another's runs: past this many, a callback waits
+-- for the stack to unwind (Lua 5.1 and 5.4 refuse C calls nested past 200,
+-- LuaJIT overflows its Lua stack)
+local MAX_NESTED = 16
+
+-- true when the callback ran (raised or not), false when it could not start
+local function run_job(self, job)
+    local depth = self.depth
+    if depth >= MAX_NESTED then
+        return false
+    end
+    self.depth = depth + 1
+    local ok, e = pcall(start, job)
+    self.depth = depth
+    if ok then
+        return true
+    end
+    if job.started then
+        local call = job.call
+        local what = call and ("callback of " .. call.api .. " (" .. call.id .. ")") or "callback"
+        self.log("error", what .. " raised: " .. text(e))
+        return true
+    end
+    return false
+end
+
+-- runs the deferred jobs, oldest first; each leaves the queue before it
+-- runs, so that a flush nested in one of them never runs it again
+local function run_deferred(self)
+    local q = self.deferred
+    while q[1] ~= nil do
+        local job = tbl_remove(q, 1)
+        self.count = self.count - 1
+        if not run_job(self, job) then
+            -- still too deep: it waits for a shallower flush
+            tbl_insert(q, 1, job)
+            self.count = self.count + 1
+            return
+        end
     end
 end
 
-local function queue_ack(self, id)
-    if not self.to_ack_set[id] then
-        self.to_ack_set[id] = true
-        local q = self.to_ack
-        q[#q + 1] = id
+local function run_callback(self, job)
+    if not run_job(self, job) then
+        local q = self.deferred
+        q[#q + 1] = job
+        self.count = self.count + 1
+        return
     end
+    if self.deferred[1] ~= nil then
+        run_deferred(self)
+    end
+end
+
+local function safe_callback(self, call, err, result)
+    run_callback(self, { callback = call.callback, err = err, result = result, call = call })
+end
+
+-- the acknowledgements waiting for a command: at most max_done, the
+-- oldest given up first (the shell's outbox forgets its reply by its own
+-- limits); none when no command carries them
+local function queue_ack(self, id)
+    if self.max_acks == 0 or self.to_ack_set[id] then
+        return
+    end
+    local q, set = self.to_ack, self.to_ack_set
+    if #q >= self.max_done then
+        set[tbl_remove(q, 1)] = nil
+    end
+    set[id] = true
+    q[#q + 1] = id
 end
 
 local function mark_done(self, id)
@@ -180,6 +261,9 @@ end
 -- Fails every call whose deadline is at or before now (default: opts.now())
 -- with ETIMEOUT, oldest call first.
 function _M.expire(self, now)
+    if self.deferred[1] ~= nil then
+        run_deferred(self)
+    end
     now = now or self.now()
     local next_deadline = self.next_deadline
     if next_deadline == nil or now < next_deadline then
@@ -219,6 +303,9 @@ end
 --- c:cancel(id) -> true | nil, err
 -- Fails the call with ECANCELED at once; a reply that comes later is ignored.
 function _M.cancel(self, id)
+    if self.deferred[1] ~= nil then
+        run_deferred(self)
+    end
     local call = self.calls[id]
     if call == nil then
         return nil, "no call in flight with request id " .. text(id)
@@ -229,11 +316,7 @@ function _M.cancel(self, id)
 end
 
 local function fail(self, callback, code, msg)
-    local err = new_error(code, msg)
-    local ok, e = pcall(callback, err)
-    if not ok then
-        self.log("error", "callback raised: " .. text(e))
-    end
+    run_callback(self, { callback = callback, err = new_error(code, msg) })
     return nil, code .. ": " .. msg, code
 end
 
@@ -494,6 +577,9 @@ end
 function _M.receive(self, s)
     if type(s) ~= "string" then
         error("receive: expected the web-view src or its fragment", 2)
+    end
+    if self.deferred[1] ~= nil then
+        run_deferred(self)
     end
     local frag
     local p = str_find(s, "#", 1, true)

@@ -3,6 +3,7 @@
 
 local type = type
 local pairs = pairs
+local error = error
 local tostring = tostring
 local pcall = pcall
 local rawget = rawget
@@ -63,6 +64,21 @@ local function text(v, default)
     return default
 end
 _M.text = text
+
+--- errors.logger(who, log, default) -> a function(level, message) that
+-- calls log (or default, when log is nil) and never raises: a faulty log must
+-- not stop a reply, nor leave a command unanswered. Raises (at the caller of
+-- `who`) when log is neither nil nor a function.
+function _M.logger(who, log, default)
+    if log == nil then
+        log = default
+    elseif type(log) ~= "function" then
+        error(who .. ": opts.log must be a function", 3)
+    end
+    return function(level, message)
+        pcall(log, level, message)
+    end
+end
 
 --- errors.from_value(v, default_code, default_message) -> error object
 -- What a handler hands back as its error: a table { code =, message =,

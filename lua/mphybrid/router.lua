@@ -131,7 +131,7 @@ function _M.new(opts)
         handlers = {},       -- api -> entry, own keys only, no metatable
         before_hooks = {},
         after_hooks = {},
-        log = opts.log or default_log,
+        log = errors.logger("router.new", opts.log, default_log),
         debug = opts.debug and true or false,
     }
     return setmetatable(self, mt)
@@ -229,6 +229,10 @@ function _M.after(self, hook)
     return self
 end
 
+local function register_entry(self, name, entry)
+    return self:register(name, entry.handler, entry)
+end
+
 --- r:load(path_or_table) -> r | nil, err
 -- Registers every entry of a table of handlers: name = function (synchronous)
 -- or name = { handler = function, async =, params =, before =, after = }.
@@ -269,7 +273,8 @@ function _M.load(self, source)
         if type(v) == "function" then
             ok, err = pcall(self.register, self, name, v)
         elseif type(v) == "table" then
-            ok, err = pcall(self.register, self, name, v.handler, v)
+            -- v.handler under pcall too: an entry's __index may raise
+            ok, err = pcall(register_entry, self, name, v)
         else
             ok, err = false, "handler for " .. name .. " is a " .. type(v)
         end

@@ -7,6 +7,8 @@ local limits = require "mphybrid.options"
 local errors = require "mphybrid.errors"
 
 local type = type
+local tonumber = tonumber
+local pcall = pcall
 local setmetatable = setmetatable
 local getmetatable = getmetatable
 local error = error
@@ -75,7 +77,7 @@ function _M.new(opts)
         router = router,
         src = opts.src,
         now = opts.now or limits.clock(),
-        log = opts.log or router.log,
+        log = errors.logger("shell.new", opts.log, router.log),
         env = opts.env,
         max_cmd = limit(opts, "max_cmd", "size"),
         max_depth = limit(opts, "max_depth", "depth"),
@@ -127,10 +129,25 @@ function _M.stats(self)
     return { outbox = #self.outbox, store = self.young_count + self.old_count, running = self.running_count }
 end
 
+-- a stamp is a whole number of ms that a double holds exactly
+local STAMP_MAX = 2 ^ 53
+
+-- the page's clock in ms; what a broken clock gives (an error, not a
+-- number, NaN, an infinity, a time a stamp cannot hold) reads as the last
+-- stamp written
+local function clock(self)
+    local ok, t = pcall(self.now)
+    t = ok and tonumber(t) or nil
+    if t == nil or not (t > -STAMP_MAX and t < STAMP_MAX) then
+        return self.last_stamp
+    end
+    return t
+end
+
 -- the fragment stamp: the clock in ms, strictly increasing, so that every
 -- fragment written differs from the last one and fires hashchange
 local function next_stamp(self)
-    local t = math_floor(self.now())
+    local t = math_floor(clock(self))
     if t <= self.last_stamp then
         t = self.last_stamp + 1
     end
@@ -322,8 +339,9 @@ end
 -- max_src; it is answered EREPLY under its own req
 local function write_seed(self, req, value)
     local stamp = next_stamp(self)
-    local src, err, code = encode_reply(self.src, { { req, value } }, stamp)
-    if (src and #src > self.max_src) or (not src and code ~= "EURL") then
+    -- max_src bounds the encoding itself, so a long result costs no more
+    local src, err, code = encode_reply(self.src, { { req, value } }, stamp, self.encode_opts)
+    if not src and code ~= "EURL" then
         src, err = encode_reply(self.src, { { req, "EREPLY" } }, stamp)
     end
     if not src then
@@ -444,7 +462,7 @@ end
 
 -- answers a command that never reached a handler
 local function answer_error(self, req, v2, code, msg, done)
-    local now = self.now()
+    local now = clock(self)
     local src, err
     if v2 and req then
         outbox_put(self, req, error_envelope(self, new_error(code, msg)), now)
@@ -543,7 +561,7 @@ function _M.on_load(self, options, done)
             "hash must be a string of at most " .. self.max_hash .. " bytes", done)
     end
 
-    local now = self.now()
+    local now = clock(self)
     if ack then
         outbox_ack(self, ack)
     end
@@ -576,7 +594,7 @@ function _M.on_load(self, options, done)
     self.running_count = self.running_count + 1
     local ctx = { req = req, version = 2, shell = self, env = self.env }
     return run(self, cmd, ctx, done, function(e, result)
-        local t = self.now()
+        local t = clock(self)
         local value = envelope(self, e, result)
         -- the router calls this once: the entry leaves the running ones for
         -- the store

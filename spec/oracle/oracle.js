@@ -165,6 +165,9 @@ function serialize(entries, encodeKey) {
 function setUrlHash(url, hash) {
   if (!url) return url;
   url = url.trim();
+  // a blank url is returned trimmed (the published setUrlHash assigns the
+  // trimmed url before it tests it)
+  if (url === '') return url;
   const i = url.indexOf('#');
   if (i > -1) url = url.substring(0, i);
   return url + '#' + hash;

@@ -136,6 +136,7 @@ static const char SETUP[] =
   "  { 'decode_cmd (encoded twice)', function() return core.decode_cmd, enc(enc(medium)) end },\n"
   "  { 'decode_cmd (trimmed api and req)', function() return core.decode_cmd, ' ' .. enc('{\\\"req\\\":\\\" r \\\",\\\"api\\\":\\\" x \\\"}') end },\n"
   "  { 'decode_cmd (refused shape)', function() return core.decode_cmd, enc('{\\\"req\\\":\\\" r \\\",\\\"api\\\":7}') end },\n"
+  "  { 'decode_cmd (lone surrogate)', function() return core.decode_cmd, enc('{\\\"req\\\":\\\" r \\\",\\\"api\\\":\\\"x\\\",\\\"p\\\":[\\\"\\\\\\\\ud800\\\",' .. medium .. ']}') end },\n"
   "  { 'encode_reply (JSON value)', function() return core.encode_reply, SRC, { [req] = T.params }, 1700000000000 end },\n"
   "  { 'encode_reply (strings)', function() return core.encode_reply, SRC, { { req, medium }, { 'H5Req_2', '0' } }, 1 end },\n"
   "  { 'encode_uri_component', function() return core.encode_uri_component, medium end },\n"
