@@ -1,4 +1,5 @@
 #include "jsoncheck.h"
+#include "hex.h"
 #include "jsonnum.h"
 #include "utf8.h"
 
@@ -7,13 +8,6 @@
 
 #include <stdint.h>
 #include <string.h>
-
-static const unsigned char hexval[256] = {
-  ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
-  ['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
-  ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
-  ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
-};
 
 /* 1 for bytes a string may hold as they are (ASCII, not '"', '\\', control) */
 static const unsigned char plain[256] = {
@@ -42,17 +36,21 @@ static inline void skip_ws(state *st) {
   }
 }
 
-/* four hex digits at s[i..], or -1 */
-static long hex4(state *st, size_t i) {
+/* four hex digits at s[i..n), or -1 */
+static long hex4_at(const unsigned char *s, size_t n, size_t i) {
   long v = 0;
   size_t k;
-  if (st->n - i < 4) return -1;
+  if (n - i < 4) return -1;
   for (k = 0; k < 4; k++) {
-    unsigned h = hexval[st->s[i + k]];
+    unsigned h = mph_hex_value[s[i + k]];
     if (!h) return -1;
     v = (v << 4) | (long)(h - 1);
   }
   return v;
+}
+
+static long hex4(state *st, size_t i) {
+  return hex4_at((const unsigned char *)st->s, st->n, i);
 }
 
 static mph_status check_string(state *st) {
@@ -367,19 +365,6 @@ mph_status mph_json_find_nuls(const char *text, size_t n, mph_buf *nuls) {
     if ((r = check_string(&st)) != MPH_OK) return r;
   }
   return MPH_OK;
-}
-
-/* four hex digits at s[i..n), or -1 */
-static long hex4_at(const unsigned char *s, size_t n, size_t i) {
-  long v = 0;
-  size_t k;
-  if (n - i < 4) return -1;
-  for (k = 0; k < 4; k++) {
-    unsigned h = hexval[s[i + k]];
-    if (!h) return -1;
-    v = (v << 4) | (long)(h - 1);
-  }
-  return v;
 }
 
 size_t mph_json_mask_lone_surrogates(char *text, size_t n) {

@@ -7,6 +7,7 @@ local core = require "mphybrid.core"
 local router = require "mphybrid.router"
 local shell = require "mphybrid.shell"
 local client = require "mphybrid.client"
+local loopback = require "mphybrid.loopback"
 
 local enc = core.encode_uri_component
 local SRC = "https://h5.example.com/app/index.html?from=mp"
@@ -183,18 +184,15 @@ describe("seed mode", function()
     end)
 
     it("talking to our shell in protocol 1, gets each result with no stamp in its place", function()
-      local s = new_shell({ echo = function(params) return params.s end })
       local n = 0
       local got = {}
-      local c
-      c = client.new({ protocol = 1, timeout = false,
-                       new_req_id = function()
-                         n = n + 1
-                         return "H5Req_" .. n
-                       end,
-                       navigate = function(url)
-                         c:receive(assert(s:on_load({ cmd = url:match("%?cmd=(.*)$") })))
-                       end })
+      local c = loopback.new({ handlers = { echo = function(params) return params.s end },
+                               src = SRC, clock = STAMP, protocol = 1,
+                               client = { timeout = false,
+                                          new_req_id = function()
+                                            n = n + 1
+                                            return "H5Req_" .. n
+                                          end } }).client
       c:call("echo", { s = "a" }, function(err, result) got[#got + 1] = { err, result } end)
       c:call("echo", { s = "b" }, function(err, result) got[#got + 1] = { err, result } end)
       assert.are.same({ { nil, "a" }, { nil, "b" } }, got)

@@ -2,6 +2,7 @@
 -- Every code is listed, with its meaning, in docs/PROTOCOL.md.
 
 local type = type
+local pairs = pairs
 local error = error
 local tostring = tostring
 local pcall = pcall
@@ -11,18 +12,9 @@ local str_match = string.match
 
 local _M = { _VERSION = "0.1.0" }
 
--- code -> what it means; the codes of mphybrid.core come first
+-- code -> what it means: the codes of mphybrid.core, as the core lists
+-- them (core.codes), and those of the Lua layer
 _M.codes = {
-    -- mphybrid.core
-    EUTF8 = "a string is not valid UTF-8",
-    EESCAPE = "a malformed or truncated percent escape",
-    EJSON = "JSON syntax error",
-    EDEPTH = "nesting deeper than the limit",
-    ESIZE = "input larger than the limit",
-    EVALUE = "a value that JSON cannot carry",
-    ECMD = "a command or request id of the wrong shape",
-    EURL = "an empty web-view src",
-    -- the Lua layer
     ENOAPI = "no handler is registered for the api",
     EPARAMS = "the params failed the api's check",
     EHANDLER = "the handler returned an error",
@@ -35,6 +27,9 @@ _M.codes = {
     ECANCELED = "the call was canceled",
     ENAVIGATE = "navigate failed: the command was not sent",
 }
+for code, meaning in pairs(require("mphybrid.core").codes) do
+    _M.codes[code] = meaning
+end
 
 local error_mt = {
     __tostring = function(e)
