@@ -1,0 +1,154 @@
+-- What the gateway bench and soak share: an nginx started from a template
+-- under build/, wrk runs and their figures, the workers' memory, and the
+-- error log's verdict. Processes are started and stopped by pid through
+-- spec/helpers/servers.lua.
+
+local servers = require "helpers.servers"
+
+local _M = {}
+
+_M.servers = servers
+
+--- harness.root() -> absolute path of the repository
+function _M.root()
+  local out = servers.sh("pwd -P")
+  return (out:gsub("%s+$", ""))
+end
+
+local function read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+_M.read = read
+
+--- harness.render(text, vars) -> text with each ${NAME} replaced by
+-- vars.NAME; a field without a value raises
+function _M.render(text, vars)
+  return (text:gsub("%${([%w_]+)}", function(name)
+    local v = vars[name]
+    if v == nil then
+      error("template field ${" .. name .. "} has no value", 0)
+    end
+    return tostring(v)
+  end))
+end
+
+--- harness.missing(programs) -> a sentence naming what is not installed,
+-- or nil when all of them are
+function _M.missing(programs)
+  local absent = {}
+  for _, p in ipairs(programs) do
+    if not servers.which(p) then
+      absent[#absent + 1] = p
+    end
+  end
+  if #absent > 0 then
+    return "not installed: " .. table.concat(absent, ", ")
+  end
+end
+
+--- harness.nginx(prefix, template_path, vars) -> server | nil, why
+-- vars.PORT is filled in with the port chosen; vars.MODULES with the
+-- load_module lines of the Lua module
+function _M.nginx(prefix, template_path, vars)
+  local template = assert(read(template_path), "cannot read " .. template_path)
+  servers.mkdir(prefix .. "/temp")
+  vars.MODULES = vars.MODULES or servers.module_lines()
+  return servers.nginx(prefix, function(port)
+    vars.PORT = port
+    return _M.render(template, vars)
+  end)
+end
+
+--- harness.get(url) -> status, body (curl; status 0 when nothing answered)
+function _M.get(url)
+  local out = servers.sh("curl -s -m 10 -o - -w '\\n%{http_code}' " .. servers.quote(url))
+  local body, status = out:match("^(.*)\n(%d+)$")
+  return tonumber(status) or 0, body or out
+end
+
+--- harness.parse_wrk(text) -> { rps =, requests =, non2xx =, socket_errors =,
+-- errors = { connect =, read =, write =, timeout = }, text = }
+function _M.parse_wrk(text)
+  local r = { text = text, non2xx = 0, socket_errors = 0,
+    errors = { connect = 0, read = 0, write = 0, timeout = 0 } }
+  r.rps = tonumber(text:match("Requests/sec:%s*([%d%.]+)"))
+  r.requests = tonumber(text:match("(%d+) requests in"))
+  r.non2xx = tonumber(text:match("Non%-2xx or 3xx responses:%s*(%d+)")) or 0
+  local c, rd, w, t = text:match("Socket errors: connect (%d+), read (%d+), write (%d+), timeout (%d+)")
+  if c then
+    r.errors = { connect = tonumber(c), read = tonumber(rd), write = tonumber(w), timeout = tonumber(t) }
+    r.socket_errors = r.errors.connect + r.errors.read + r.errors.write + r.errors.timeout
+  end
+  return r
+end
+
+--- harness.wrk(opts) -> parsed figures (see parse_wrk) | nil, why
+-- opts.url, opts.seconds, opts.connections, opts.threads (1), opts.script,
+-- opts.env (table of variables for the script), opts.cpu (taskset core)
+function _M.wrk(opts)
+  local words = {}
+  for k, v in pairs(opts.env or {}) do
+    words[#words + 1] = k .. "=" .. servers.quote(v)
+  end
+  if opts.cpu then
+    words[#words + 1] = "taskset -c " .. tonumber(opts.cpu)
+  end
+  words[#words + 1] = string.format("wrk -t%d -c%d -d%ds --timeout 10s",
+    opts.threads or 1, opts.connections or 16, opts.seconds or 3)
+  if opts.script then
+    words[#words + 1] = "-s " .. servers.quote(opts.script)
+  end
+  words[#words + 1] = servers.quote(opts.url)
+  local out = servers.sh(table.concat(words, " ") .. " 2>&1")
+  local r = _M.parse_wrk(out)
+  if not r.rps or not r.requests then
+    return nil, "wrk gave no figures: " .. out
+  end
+  return r
+end
+
+--- harness.workers(master_pid) -> pids of the master's children
+function _M.workers(master_pid)
+  local out = servers.sh("ps -o pid= --ppid " .. tonumber(master_pid))
+  local pids = {}
+  for pid in out:gmatch("%d+") do
+    pids[#pids + 1] = tonumber(pid)
+  end
+  return pids
+end
+
+--- harness.rss_kb(pid) -> resident memory in kB (VmRSS), or nil
+function _M.rss_kb(pid)
+  local status = read("/proc/" .. pid .. "/status")
+  return status and tonumber(status:match("VmRSS:%s*(%d+)"))
+end
+
+--- harness.log_problems(path) -> the lines of an nginx error log that tell
+-- of a worker that crashed or a Lua error
+function _M.log_problems(path)
+  local text = read(path) or ""
+  local bad = {}
+  for line in text:gmatch("[^\n]+") do
+    if line:find("signal", 1, true) and not line:find("signal process started", 1, true)
+        or line:find("exited on", 1, true)
+        or line:find("[alert]", 1, true) or line:find("[emerg]", 1, true)
+        or line:find("[crit]", 1, true)
+        or line:find("lua entry thread aborted", 1, true)
+        or line:find("runtime error", 1, true) then
+      bad[#bad + 1] = line
+    end
+  end
+  return bad
+end
+
+--- harness.cpus() -> the number of online cores
+function _M.cpus()
+  local out = servers.sh("nproc")
+  return tonumber(out:match("%d+")) or 1
+end
+
+return _M
