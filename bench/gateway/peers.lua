@@ -10,7 +10,7 @@
 -- src>, run the api's handler (echo: its params) and answer
 -- {"src": "<src>#<req>=<encoded result>&v=<ms>", "back": true}.
 
--- luacheck: read globals ngx
+-- luacheck: globals ngx
 local cjson = require "cjson"
 local core = require "mphybrid.core"
 
