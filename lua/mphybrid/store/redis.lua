@@ -40,6 +40,7 @@ local math_floor = math.floor
 
 local json_encode = core.json_encode
 local json_decode = core.json_decode
+local new_req_id = core.new_req_id
 local change_outbox = base.change_outbox
 local fail = base.fail
 
@@ -61,42 +62,59 @@ _M.defaults = {
 
 ----------------------------------------------------------------- scripts
 
--- KEYS: claim, waiting, running. ARGV: "R<token>\n<session>\n<api>", the
--- claim's ttl, session, now. Returns { 1 } when claimed (also when this very
--- claim was already made: a retry after a lost reply), else { 0, value }.
+-- KEYS: claim, waiting, running. ARGV: "R<now>\n<token>\n<session>\n<api>",
+-- claim_ttl (0: until settled), store_ttl, session, now. Returns { 1 } when
+-- claimed (also when this very claim was already made: a retry after a lost
+-- reply), else { 0, value }. A value is read with the caller's clock: a
+-- claim older than claim_ttl or a reply older than store_ttl is claimed
+-- anew; the PX of each key only frees the memory of what is long gone.
 local CLAIM = [[
-local ok = redis.call("SET", KEYS[1], ARGV[1], "NX", "PX", ARGV[2])
-if ok then
-  redis.call("ZADD", KEYS[3], tonumber(ARGV[4]) + tonumber(ARGV[2]), KEYS[1])
+local claim_ttl, store_ttl, now = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[5])
+local function claim(how)
+  if claim_ttl > 0 then
+    redis.call("SET", KEYS[1], ARGV[1], how, "PX", claim_ttl)
+    redis.call("ZADD", KEYS[3], now + claim_ttl, KEYS[1])
+  else
+    redis.call("SET", KEYS[1], ARGV[1], how)
+    redis.call("ZADD", KEYS[3], "+inf", KEYS[1])
+  end
+  redis.call("DEL", KEYS[2])
   return { 1 }
 end
 local v = redis.call("GET", KEYS[1])
 if v == false then
-  -- lapsed between SET and GET: impossible inside a script, kept for clarity
-  return { 0, "" }
+  return claim("NX")
 end
 if v == ARGV[1] then
   return { 1 }
 end
-if string.sub(v, 1, 1) == "R" then
-  local owner = string.match(v, "^R[^\n]*\n([^\n]*)\n")
-  if owner ~= ARGV[3] then
-    redis.call("SADD", KEYS[2], ARGV[3])
-    redis.call("PEXPIRE", KEYS[2], ARGV[2])
+local kind, at = string.match(v, "^([RD])(%d+)\n")
+at = tonumber(at)
+if kind == "R" then
+  if claim_ttl > 0 and now - at > claim_ttl then
+    return claim("XX")
   end
+  local owner = string.match(v, "^R%d+\n[^\n]*\n([^\n]*)\n")
+  if owner ~= ARGV[4] then
+    redis.call("SADD", KEYS[2], ARGV[4])
+  end
+  return { 0, v }
 end
-return { 0, v }
+if kind == "D" and now - at <= store_ttl then
+  return { 0, v }
+end
+return claim("XX")
 ]]
 
--- KEYS: claim, waiting, running, replies. ARGV: "D<api>\n<value>",
--- store_ttl, now, store_max, prefix of claim keys. Returns the sessions that
--- waited for the reply. Evicts the oldest settled replies beyond store_max.
+-- KEYS: claim, waiting, running, replies. ARGV: "D<now>\n<api>\n<value>",
+-- store_ttl, now, store_max. Returns the sessions that waited for the
+-- reply. Forgets the oldest settled replies beyond store_max.
 local SETTLE = [[
 local ttl, now, max = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 redis.call("SET", KEYS[1], ARGV[1], "PX", ttl)
 redis.call("ZREM", KEYS[3], KEYS[1])
 redis.call("ZADD", KEYS[4], now, KEYS[1])
-redis.call("ZREMRANGEBYSCORE", KEYS[4], "-inf", now - ttl)
+redis.call("ZREMRANGEBYSCORE", KEYS[4], "-inf", now - ttl - 1)
 local n = redis.call("ZCARD", KEYS[4])
 if n > max then
   local old = redis.call("ZRANGE", KEYS[4], 0, n - max - 1)
@@ -110,10 +128,17 @@ if n > max then
 end
 redis.call("PEXPIRE", KEYS[4], ttl)
 local waiting = redis.call("SMEMBERS", KEYS[2])
-if #waiting > 0 then
-  redis.call("PEXPIRE", KEYS[2], ttl)
-end
+redis.call("DEL", KEYS[2])
 return waiting
+]]
+
+-- KEYS: claim. ARGV: the claim's value. Gives up a claim this worker made
+-- but may not have heard of (the connection failed after the script ran).
+local RELEASE = [[
+if redis.call("GET", KEYS[1]) == ARGV[1] then
+  redis.call("DEL", KEYS[1])
+end
+return 1
 ]]
 
 -- KEYS: running, replies. ARGV: now. Returns { running, replies }.
@@ -132,6 +157,7 @@ local scripts = {
     claim = { text = CLAIM },
     settle = { text = SETTLE },
     stats = { text = STATS },
+    release = { text = RELEASE },
 }
 
 -------------------------------------------------------------- options
@@ -229,10 +255,8 @@ function _M.new(opts)
     self.pool = self.host .. ":" .. self.port .. ":" .. self.db
     self.k_replies = self.prefix .. "replies"
     self.k_running = self.prefix .. "running"
-    -- the claim token: this worker, and a counter for each claim
-    self.token_head = (ngx.worker and ngx.worker.pid and ngx.worker.pid() or 0) .. "."
-        .. math_floor(ngx.now() * 1000) .. "."
-    self.token_count = 0
+    self.token_pid = nil  -- the worker the claim tokens are made for
+    self.orphans = {}     -- { key, value } of claims that may have been made
     return setmetatable(self, mt)
 end
 
@@ -330,9 +354,33 @@ local function claim_key(self, req)
     return self.prefix .. "c:" .. req
 end
 
-local function do_claim(self, red, req, mine, ttl, session, now)
-    local res, err = run_script(red, "claim", 3, claim_key(self, req), self.prefix .. "w:" .. req,
-        self.k_running, mine, ttl, session, now)
+local MAX_ORPHANS = 64
+
+-- gives up the claims this worker made on a connection that failed before
+-- their answer came: so that no claim of a command that never ran is held
+-- until it lapses
+local function release_orphans(self, red)
+    local orphans = self.orphans
+    while orphans[1] do
+        local o = orphans[#orphans]
+        local ok, err = run_script(red, "release", 1, o[1], o[2])
+        if not ok then
+            return nil, err
+        end
+        orphans[#orphans] = nil
+    end
+    return true
+end
+
+local function do_claim(self, red, key, waiting, mine, claim_ttl, store_ttl, session, now)
+    if self.orphans[1] then
+        local ok, err = release_orphans(self, red)
+        if not ok then
+            return nil, err
+        end
+    end
+    local res, err = run_script(red, "claim", 3, key, waiting, self.k_running,
+        mine, claim_ttl, store_ttl, session, now)
     if not res then
         return nil, err
     end
@@ -342,19 +390,20 @@ local function do_claim(self, red, req, mine, ttl, session, now)
     return false, res[2]
 end
 
--- the entry of a claim key's value, or nil when it is none
+-- the entry of a claim key's value ("R<at>\n<token>\n<session>\n<api>"
+-- or "D<at>\n<api>\n<value>"), or nil when it is neither
 local function entry_of(v)
     if type(v) ~= "string" then
         return nil
     end
     local kind = str_byte(v, 1)
     if kind == 82 then -- "R": running
-        local api = str_match(v, "^R[^\n]*\n[^\n]*\n(.*)$")
+        local api = str_match(v, "^R%d+\n[^\n]*\n[^\n]*\n(.*)$")
         return api and { api = api, running = true }
     elseif kind == 68 then -- "D": settled
-        local nl = str_find(v, "\n", 2, true)
-        if nl then
-            return { api = str_sub(v, 2, nl - 1), value = str_sub(v, nl + 1) }
+        local api, at = str_match(v, "^D%d+\n([^\n]*)\n()")
+        if api then
+            return { api = api, value = str_sub(v, at) }
         end
     end
     return nil
@@ -362,11 +411,26 @@ end
 
 --- st:claim(req, api, session, now) -> true | false, entry | nil, err, "ESTORE"
 function _M.claim(self, req, api, session, now)
+    now = math_floor(now)
+    session = session or ""
+    local pid = ngx.worker.pid()
+    if self.token_pid ~= pid then
+        -- made in each worker (a store made before the fork is shared by
+        -- all): its pid, and random characters for the other nodes
+        self.token_pid, self.token_count = pid, 0
+        self.token_head = pid .. "." .. new_req_id("") .. "."
+    end
     self.token_count = self.token_count + 1
-    local mine = "R" .. self.token_head .. self.token_count .. "\n" .. (session or "") .. "\n" .. api
-    local ttl = math_floor(self.limits.claim_ttl or self.limits.store_ttl)
-    local ok, v = with_redis(self, "claim " .. req, do_claim, req, mine, ttl, session or "", math_floor(now))
+    local mine = "R" .. now .. "\n" .. self.token_head .. self.token_count .. "\n" .. session .. "\n" .. api
+    local key = claim_key(self, req)
+    local lim = self.limits
+    local ok, v = with_redis(self, "claim " .. req, do_claim, key, self.prefix .. "w:" .. req, mine,
+        math_floor(lim.claim_ttl or 0), math_floor(lim.store_ttl), session, now)
     if ok == nil then
+        if not str_find(v, ": connect: ", 1, true) and #self.orphans < MAX_ORPHANS then
+            -- the claim may have been made: give it up on the next connection
+            self.orphans[#self.orphans + 1] = { key, mine }
+        end
         return nil, v, "ESTORE"
     end
     if ok then
@@ -382,7 +446,7 @@ end
 local function do_settle(self, red, req, api, value, now)
     local lim = self.limits
     local res, err = run_script(red, "settle", 4, claim_key(self, req), self.prefix .. "w:" .. req,
-        self.k_running, self.k_replies, "D" .. api .. "\n" .. value,
+        self.k_running, self.k_replies, "D" .. now .. "\n" .. api .. "\n" .. value,
         math_floor(lim.store_ttl), now, math_floor(lim.store_max))
     if not res then
         return nil, err
