@@ -1,0 +1,115 @@
+-- The store contract (spec/helpers/store_contract.lua) for a store that only
+-- works inside nginx (cosockets, shared dicts): an nginx on a free loopback
+-- port runs each case of the contract in a request, under luassert, and the
+-- busted spec sees one `it` per case.
+--
+--   local run = require("helpers.store_in_nginx")
+--   local runner = require("helpers.store_in_nginx").new({
+--     name = "build/spec-store-redis",    -- the nginx prefix
+--     new_store = "...",  -- Lua text: a function body given the limits and a
+--                         -- fresh key prefix as ...; returns a new empty store
+--     http = "",          -- more lines for the http block
+--   })
+--   runner.declare(it, pending, assert)
+
+local servers = require "helpers.servers"
+local paths = require "helpers.paths"
+
+local _M = {}
+
+-- the names of the contract's cases, in order
+function _M.case_names()
+  local contract = require "helpers.store_contract"
+  local names = {}
+  contract(function(name) names[#names + 1] = name end, function() end)
+  return names
+end
+
+-- the content handler that runs case ?case=N: "ok" or the failure
+local RUNNER = [[
+local cases = {}
+local contract = require "helpers.store_contract"
+local env = setmetatable({ assert = require "luassert" }, { __index = _G })
+setfenv(contract, env)
+local made = 0
+local new_store = function(lim)
+  made = made + 1
+  return (function(...) %s end)(lim, "spec:" .. ngx.worker.pid() .. ":" .. ngx.now() .. ":" .. made .. ":")
+end
+contract(function(name, fn) cases[#cases + 1] = { name, fn } end, new_store)
+local case = cases[tonumber(ngx.var.arg_case)]
+if not case then
+  ngx.say("no such case")
+  return
+end
+local ok, err = xpcall(case[2], debug.traceback)
+ngx.say(ok and "ok" or tostring(err))
+]]
+
+--- conf(port, opts) -> the nginx.conf text
+local function conf(port, opts)
+  local root = servers.mkdir(paths.repo_root())
+  local runner = RUNNER:format(opts.new_store)
+  return servers.module_lines() .. "\n" .. [[
+worker_processes 1;
+pid logs/nginx.pid;
+error_log logs/error.log warn;
+events { worker_connections 64; }
+http {
+    access_log off;
+    client_body_temp_path temp;
+    lua_package_path "]] .. root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;" .. root .. [[/spec/?.lua;;";
+    lua_package_cpath "]] .. root .. [[/build/jit/?.so;;";
+    ]] .. (opts.http or "") .. [[
+
+    server {
+        listen 127.0.0.1:]] .. port .. [[;
+        location = /case {
+            content_by_lua_block {
+]] .. runner .. [[
+            }
+        }
+    }
+}
+]]
+end
+
+--- new(opts) -> runner; runner.declare(it, pending, assert) declares one it()
+-- per case of the contract (busted's own it, pending and assert). opts.missing,
+-- when set, is why the cases cannot run: they are declared pending. Call
+-- runner.start() in setup (after setting opts.new_store) and runner.stop()
+-- in teardown.
+function _M.new(opts)
+  local self = { opts = opts }
+
+  function self.start()
+    servers.mkdir(opts.name .. "/temp")
+    local n, err = servers.nginx(opts.name, function(port) return conf(port, opts) end)
+    assert(n, err)
+    self.nginx = n
+  end
+
+  function self.stop()
+    if self.nginx then
+      servers.stop(self.nginx.pid)
+      self.nginx = nil
+    end
+  end
+
+  function self.declare(it, pending, assert)
+    for i, name in ipairs(_M.case_names()) do
+      if opts.missing then
+        pending(name .. " (" .. opts.missing .. ")")
+      else
+        it(name, function()
+          local out = servers.sh("curl -s -m 30 'http://127.0.0.1:" .. self.nginx.port .. "/case?case=" .. i .. "'")
+          assert.are.equal("ok\n", out, out)
+        end)
+      end
+    end
+  end
+
+  return self
+end
+
+return _M
