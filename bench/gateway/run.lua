@@ -71,6 +71,7 @@ end
 
 local nginx, err = harness.nginx(root .. "/build/bench-gateway", here .. "/nginx.conf", {
   ROOT = root,
+  WORKERS = 1,
   AFFINITY = "01",
   GATEWAY_HTTP = gw_conf.http,
   GATEWAY_SERVER = gw_conf.server,

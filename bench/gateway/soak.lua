@@ -1,0 +1,132 @@
+-- make soak-gateway: SOAK_SECONDS (default 60) of wrk against the gateway
+-- (two workers) with a mix of valid, invalid and oversized commands
+-- (wrk_soak.lua), then the verdict:
+--   * no worker crashed: the workers are the ones that started, and the
+--     error log has no "signal", "exited on", alert or Lua error line;
+--   * every request answered: no socket error (connect, read, write,
+--     timeout), no 5xx, every 200 a JSON answer with a src and every 4xx a
+--     JSON error (the 413 and 414 nginx itself gives aside);
+--   * worker memory flat: the workers' resident memory (VmRSS, from /proc)
+--     at the start (after a warm-up) and at the end, with samples between;
+--     flat when the end is within 10% + 4 MB of the start.
+-- Exits non-zero when any of these fails.
+--
+--   LUA_PATH='spec/?.lua;bench/gateway/?.lua;;' luajit bench/gateway/soak.lua
+
+local harness = require "harness"
+local servers = harness.servers
+
+local SECONDS = tonumber(os.getenv("SOAK_SECONDS")) or 60
+local CONNECTIONS = tonumber(os.getenv("SOAK_CONNECTIONS")) or 32
+local WARMUP = 5
+
+local root = harness.root()
+local here = root .. "/bench/gateway"
+
+local why = harness.missing({ "nginx", "wrk", "curl" })
+if why then
+  print("soak-gateway: skipped, " .. why)
+  os.exit(0)
+end
+local gateway = io.open(root .. "/lua/mphybrid/resty.lua", "rb")
+if not gateway then
+  print("soak-gateway: skipped, mphybrid.resty is not there")
+  os.exit(0)
+end
+gateway:close()
+local gw_conf = dofile(here .. "/gateway_conf.lua")
+
+local nginx, err = harness.nginx(root .. "/build/soak-gateway", here .. "/nginx.conf", {
+  ROOT = root,
+  WORKERS = 2,
+  AFFINITY = "auto",
+  GATEWAY_HTTP = gw_conf.http,
+  GATEWAY_SERVER = gw_conf.server,
+})
+if not nginx then
+  print("soak-gateway: " .. err)
+  os.exit(1)
+end
+local url = "http://127.0.0.1:" .. nginx.port .. "/mphybrid"
+local log = nginx.dir .. "/logs/error.log"
+
+local function stop(code)
+  servers.stop(nginx.pid)
+  os.exit(code)
+end
+
+local function rss()
+  local total, pids = 0, harness.workers(nginx.pid)
+  for _, pid in ipairs(pids) do
+    total = total + (harness.rss_kb(pid) or 0)
+  end
+  return total, pids
+end
+
+local function wrk_background(seconds, out)
+  local f = io.open(out, "wb")
+  if f then f:close() end
+  return servers.spawn({ "wrk", "-t2", "-c" .. CONNECTIONS, "-d" .. seconds .. "s", "--timeout", "10s",
+    "-s", here .. "/wrk_soak.lua", url }, out)
+end
+
+-- warm-up: every kind of request, so that code and caches are loaded
+local warm = wrk_background(WARMUP, nginx.dir .. "/warmup.out")
+servers.wait(function() return not servers.alive(warm) end, WARMUP + 30)
+
+local start_rss, start_pids = rss()
+print(string.format("soak-gateway: %ds, wrk -t2 -c%d, %d workers, RSS at start %d kB",
+  SECONDS, CONNECTIONS, #start_pids, start_rss))
+
+local out = nginx.dir .. "/soak.out"
+local wrk = wrk_background(SECONDS, out)
+local samples = {}
+local step = math.max(5, math.floor(SECONDS / 6))
+while servers.alive(wrk) do
+  servers.wait(function() return not servers.alive(wrk) end, step)
+  samples[#samples + 1] = rss()
+end
+local end_rss, end_pids = rss()
+
+local text = harness.read(out) or ""
+local r = harness.parse_wrk(text)
+local counts = {}
+for k, v in text:gmatch("(%w+)=(%d+)") do
+  counts[k] = tonumber(v)
+end
+
+local failures = {}
+local function check(ok, what)
+  if not ok then failures[#failures + 1] = what end
+end
+
+check(r.requests ~= nil, "wrk gave no figures:\n" .. text)
+check(table.concat(start_pids, " ") == table.concat(end_pids, " "),
+  "the workers changed (" .. table.concat(start_pids, " ") .. " -> " .. table.concat(end_pids, " ") .. ")")
+for _, line in ipairs(harness.log_problems(log)) do
+  check(false, "error log: " .. line)
+end
+check(r.socket_errors == 0, string.format("socket errors: connect %d, read %d, write %d, timeout %d",
+  r.errors.connect, r.errors.read, r.errors.write, r.errors.timeout))
+check((counts["5xx"] or 0) == 0, (counts["5xx"] or 0) .. " answers 5xx")
+check((counts.other or 0) == 0, (counts.other or 0) .. " answers neither 2xx, 4xx nor 5xx")
+check((counts.badbody or 0) == 0, (counts.badbody or 0) .. " answers whose body is not the contract's JSON")
+local flat = end_rss <= start_rss * 1.10 + 4096
+check(flat, string.format("worker memory grew from %d kB to %d kB", start_rss, end_rss))
+
+print(string.format("requests: %d in %ds (%.0f/s): 2xx %d, 4xx %d, 5xx %d, other %d, bad bodies %d; "
+  .. "socket errors %d; wrk non-2xx/3xx %d",
+  r.requests or 0, SECONDS, r.rps or 0, counts["2xx"] or 0, counts["4xx"] or 0, counts["5xx"] or 0,
+  counts.other or 0, counts.badbody or 0, r.socket_errors, r.non2xx))
+local shown = {}
+for i, s in ipairs(samples) do shown[i] = tostring(s) end
+print(string.format("worker RSS: start %d kB, end %d kB (%+.1f%%); samples %s kB: %s",
+  start_rss, end_rss, (end_rss - start_rss) * 100 / start_rss, table.concat(shown, " "),
+  flat and "flat" or "NOT flat"))
+print(string.format("workers: %s at start, %s at end", table.concat(start_pids, " "), table.concat(end_pids, " ")))
+if #failures > 0 then
+  for _, f in ipairs(failures) do print("FAIL " .. f) end
+  stop(1)
+end
+print("soak-gateway: ok")
+stop(0)
