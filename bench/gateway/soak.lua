@@ -109,6 +109,7 @@ end
 check(r.socket_errors == 0, string.format("socket errors: connect %d, read %d, write %d, timeout %d",
   r.errors.connect, r.errors.read, r.errors.write, r.errors.timeout))
 check((counts["5xx"] or 0) == 0, (counts["5xx"] or 0) .. " answers 5xx")
+check((counts["2xx"] or 0) > 0 and (counts["4xx"] or 0) > 0, "the mix gave no 2xx or no 4xx answers")
 check((counts.other or 0) == 0, (counts.other or 0) .. " answers neither 2xx, 4xx nor 5xx")
 check((counts.badbody or 0) == 0, (counts.badbody or 0) .. " answers whose body is not the contract's JSON")
 local flat = end_rss <= start_rss * 1.10 + 4096

@@ -22,7 +22,9 @@ end
 
 local SRC = "https://h5.example.com/app/index.html#/cart"
 local tag = string.format("%04x", math.random(0, 65535))
+local SESSION = "soak-session-" .. tag
 local n = 0
+local last_v2 = "H5Req_none"  -- acknowledged by the next version 2 command
 
 local function post(fields)
   local parts = {}
@@ -33,12 +35,8 @@ local function post(fields)
     "{" .. table.concat(parts, ",") .. "}")
 end
 
-local function get(cmd, session)
-  local q = path .. "?cmd=" .. enc(cmd) .. "&src=" .. enc(SRC)
-  if session then
-    q = q .. "&session=" .. session
-  end
-  return wrk.format("GET", q)
+local function get(cmd)
+  return wrk.format("GET", path .. "?cmd=" .. enc(cmd) .. "&src=" .. enc(SRC) .. "&session=" .. SESSION)
 end
 
 local BIG = string.rep("x", 300 * 1024)
@@ -48,30 +46,32 @@ local deep = string.rep("[", 300) .. string.rep("]", 300)
 local kinds = {
   -- valid, seed mode, by GET and POST
   function(id) return get(enc('{"req":"' .. id .. '","api":"echo","params":{"n":1}}')) end,
-  function(id) return post({ cmd = enc('{"req":"' .. id .. '","api":"echo","params":[1,2]}'), src = SRC, session = "soak" .. tag }) end,
+  function(id) return post({ cmd = enc('{"req":"' .. id .. '","api":"echo","params":[1,2]}'), src = SRC, session = SESSION }) end,
   -- valid, version 2, a session per thread, then the same command replayed
   function(id)
-    return post({ cmd = '{"mph":2,"req":"' .. id .. '","api":"echo","params":{"a":"b"},"ack":["' .. id .. '"]}',
-      src = SRC, session = "soak" .. tag })
+    local ack = last_v2
+    last_v2 = id
+    return post({ cmd = '{"mph":2,"req":"' .. id .. '","api":"echo","params":{"a":"b"},"ack":["' .. ack .. '"]}',
+      src = SRC, session = SESSION })
   end,
-  function() return post({ cmd = '{"mph":2,"req":"H5Req_replayed","api":"echo","params":1}', src = SRC, session = "soak" .. tag }) end,
+  function() return post({ cmd = '{"mph":2,"req":"H5Req_replayed","api":"echo","params":1}', src = SRC, session = SESSION }) end,
   -- command-level errors: unknown api, bad JSON, bad escape, bad UTF-8, too deep
   function(id) return get(enc('{"req":"' .. id .. '","api":"noSuchApi"}')) end,
   function() return get('{"req":"H5Req_x","api":"echo",') end,
-  function() return post({ cmd = "%7B%zz%22", src = SRC, session = "soak" .. tag }) end,
+  function() return post({ cmd = "%7B%zz%22", src = SRC, session = SESSION }) end,
   function() return get("%7B%22req%22%3A%22%FF%FE%22%7D") end,
-  function() return post({ cmd = deep, src = SRC, session = "soak" .. tag }) end,
+  function() return post({ cmd = deep, src = SRC, session = SESSION }) end,
   -- transport faults: not JSON, a field missing or of the wrong type, a bad session, a wrong method
   function() return wrk.format("POST", path, { ["Content-Type"] = "application/json" }, "{not json") end,
-  function() return post({ src = SRC, session = "soak" .. tag }) end,
-  function() return post({ cmd = 42, src = SRC, session = "soak" .. tag }) end,
+  function() return post({ src = SRC, session = SESSION }) end,
+  function() return post({ cmd = 42, src = SRC, session = SESSION }) end,
   function(id) return post({ cmd = '{"req":"' .. id .. '","api":"echo"}', src = SRC, session = "bad session\1" }) end,
   function() return wrk.format("PUT", path, nil, "{}") end,
   -- oversized: a cmd over max_cmd inside a body over the body limit, a long query
-  function() return post({ cmd = BIG, src = SRC, session = "soak" .. tag }) end,
+  function() return post({ cmd = BIG, src = SRC, session = SESSION }) end,
   function() return get(enc('{"req":"H5Req_long","api":"echo","params":"' .. string.rep("y", 20000) .. '"}')) end,
   -- a reply too long for the web-view src
-  function(id) return post({ cmd = '{"req":"' .. id .. '","api":"echo","params":"' .. string.rep("z", 40000) .. '"}', src = SRC, session = "soak" .. tag }) end,
+  function(id) return post({ cmd = '{"req":"' .. id .. '","api":"echo","params":"' .. string.rep("z", 40000) .. '"}', src = SRC, session = SESSION }) end,
 }
 
 request = function()
