@@ -3,16 +3,16 @@
 local servers = require "helpers.servers"
 local in_nginx = require "helpers.store_in_nginx"
 
-local missing
-for _, program in ipairs({ "redis-server", "nginx", "curl" }) do
-  if not servers.which(program) then
-    missing = (missing and missing .. ", " or "not installed: ") .. program
-  end
+local nginx = require "helpers.nginx"
+
+local available, missing = nginx.available()
+if available and not servers.which("redis-server") then
+  missing = "redis-server is not installed (make setup installs it)"
 end
 
 describe("mphybrid.store.redis", function()
   local redis
-  local runner = in_nginx.new({ name = "build/spec-store-redis/nginx", missing = missing })
+  local runner = in_nginx.new({ name = "store-redis", missing = missing })
 
   setup(function()
     if missing then return end

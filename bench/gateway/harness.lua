@@ -1,18 +1,27 @@
--- What the gateway bench and soak share: an nginx started from a template
--- under build/, wrk runs and their figures, the workers' memory, and the
--- error log's verdict. Processes are started and stopped by pid through
--- spec/helpers/servers.lua.
+-- What the gateway bench and soak share: the nginx they start (by
+-- spec/helpers/nginx.lua) with the locations of conf.lua, wrk runs and
+-- their figures, the workers' memory, and the error log's verdict.
 
 local servers = require "helpers.servers"
+local nginx = require "helpers.nginx"
 
 local _M = {}
 
 _M.servers = servers
 
---- harness.root() -> absolute path of the repository
-function _M.root()
-  local out = servers.sh("pwd -P")
-  return (out:gsub("%s+$", ""))
+--- harness.nginx(name, workers, main) -> server | nil, why: nginx with the
+-- locations of conf.lua, under build/nginx-spec/<name>-1
+function _M.nginx(name, workers, main)
+  local root = nginx.repo_root()
+  local conf = dofile(root .. "/bench/gateway/conf.lua")
+  return nginx.start({
+    name = name,
+    workers = workers,
+    main = main,
+    http = "init_by_lua_block { package.path = '" .. root .. "/bench/gateway/?.lua;' .. package.path }\n"
+      .. conf.http,
+    server = conf.server,
+  })
 end
 
 local function read(path)
@@ -23,18 +32,6 @@ local function read(path)
   return s
 end
 _M.read = read
-
---- harness.render(text, vars) -> text with each ${NAME} replaced by
--- vars.NAME; a field without a value raises
-function _M.render(text, vars)
-  return (text:gsub("%${([%w_]+)}", function(name)
-    local v = vars[name]
-    if v == nil then
-      error("template field ${" .. name .. "} has no value", 0)
-    end
-    return tostring(v)
-  end))
-end
 
 --- harness.missing(programs) -> a sentence naming what is not installed,
 -- or nil when all of them are
@@ -48,26 +45,6 @@ function _M.missing(programs)
   if #absent > 0 then
     return "not installed: " .. table.concat(absent, ", ")
   end
-end
-
---- harness.nginx(prefix, template_path, vars) -> server | nil, why
--- vars.PORT is filled in with the port chosen; vars.MODULES with the
--- load_module lines of the Lua module
-function _M.nginx(prefix, template_path, vars)
-  local template = assert(read(template_path), "cannot read " .. template_path)
-  servers.mkdir(prefix .. "/temp")
-  vars.MODULES = vars.MODULES or servers.module_lines()
-  return servers.nginx(prefix, function(port)
-    vars.PORT = port
-    return _M.render(template, vars)
-  end)
-end
-
---- harness.get(url) -> status, body (curl; status 0 when nothing answered)
-function _M.get(url)
-  local out = servers.sh("curl -s -m 10 -o - -w '\\n%{http_code}' " .. servers.quote(url))
-  local body, status = out:match("^(.*)\n(%d+)$")
-  return tonumber(status) or 0, body or out
 end
 
 --- harness.parse_wrk(text) -> { rps =, requests =, non2xx =, socket_errors =,
@@ -111,26 +88,16 @@ function _M.wrk(opts)
   return r
 end
 
---- harness.workers(master_pid) -> pids of the master's children
-function _M.workers(master_pid)
-  local out = servers.sh("ps -o pid= --ppid " .. tonumber(master_pid))
-  local pids = {}
-  for pid in out:gmatch("%d+") do
-    pids[#pids + 1] = tonumber(pid)
-  end
-  return pids
-end
-
 --- harness.rss_kb(pid) -> resident memory in kB (VmRSS), or nil
 function _M.rss_kb(pid)
   local status = read("/proc/" .. pid .. "/status")
   return status and tonumber(status:match("VmRSS:%s*(%d+)"))
 end
 
---- harness.log_problems(path) -> the lines of an nginx error log that tell
+--- harness.log_problems(text) -> the lines of an nginx error log that tell
 -- of a worker that crashed or a Lua error
-function _M.log_problems(path)
-  local text = read(path) or ""
+function _M.log_problems(text)
+  text = text or ""
   local bad = {}
   for line in text:gmatch("[^\n]+") do
     if line:find("signal", 1, true) and not line:find("signal process started", 1, true)

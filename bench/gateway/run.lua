@@ -14,14 +14,12 @@
 --   LUA_PATH='spec/?.lua;bench/gateway/?.lua;;' luajit bench/gateway/run.lua
 
 local harness = require "harness"
-local servers = harness.servers
 
 local SECONDS = tonumber(os.getenv("BENCH_SECONDS")) or 3
 local ROUNDS = tonumber(os.getenv("BENCH_ROUNDS")) or 3
 local CONNECTIONS = tonumber(os.getenv("BENCH_CONNECTIONS")) or 16
 
-local root = harness.root()
-local here = root .. "/bench/gateway"
+local here = require("helpers.nginx").repo_root() .. "/bench/gateway"
 
 local why = harness.missing({ "nginx", "wrk", "taskset", "curl" })
 if why then
@@ -33,22 +31,13 @@ if harness.cpus() < 2 then
   os.exit(0)
 end
 
--- the gateway's rows, when mphybrid.resty is there
-local gateway = io.open(root .. "/lua/mphybrid/resty.lua", "rb")
-if gateway then gateway:close() end
-local gw_conf = gateway and dofile(here .. "/gateway_conf.lua") or { http = "", server = "" }
-
 local rows = {
   { name = "ok", label = "(a) ngx.say(\"ok\")", path = "/ok", mode = "seed" },
   { name = "builtin", label = "(b) built-ins dispatch", path = "/builtin", mode = "seed" },
   { name = "core", label = "mphybrid.core alone", path = "/core", mode = "seed" },
+  { name = "seed", label = "gw:serve() seed mode", path = "/mphybrid", mode = "seed", target = 1.1 },
+  { name = "v2", label = "gw:serve() v2, shared dict", path = "/mphybrid", mode = "v2", target = 0.9 },
 }
-if gateway then
-  rows[#rows + 1] = { name = "seed", label = "gw:serve() seed mode", path = "/mphybrid",
-    mode = "seed", target = 1.1 }
-  rows[#rows + 1] = { name = "v2", label = "gw:serve() v2, shared dict", path = "/mphybrid",
-    mode = "v2", target = 0.9 }
-end
 
 -- a sample request of each mode, made by the wrk script itself
 local function sample(mode, path)
@@ -69,28 +58,23 @@ local function sample(mode, path)
   return sandbox.request()
 end
 
-local nginx, err = harness.nginx(root .. "/build/bench-gateway", here .. "/nginx.conf", {
-  ROOT = root,
-  WORKERS = 1,
-  AFFINITY = "01",
-  GATEWAY_HTTP = gw_conf.http,
-  GATEWAY_SERVER = gw_conf.server,
-})
+-- one worker, on cpu 0
+local nginx, err = harness.nginx("bench-gateway", 1, "worker_cpu_affinity 01;")
 if not nginx then
   print("bench-gateway: " .. err)
   os.exit(1)
 end
-local base = "http://127.0.0.1:" .. nginx.port
 local failed = false
 
 local function finish(code)
-  servers.stop(nginx.pid)
+  nginx:stop()
   os.exit(code)
 end
 
 -- every row must answer its command before it is timed
 for _, row in ipairs(rows) do
-  local status, body = harness.get(base .. sample(row.mode, row.path))
+  local status, body = nginx:request("GET", sample(row.mode, row.path))
+  body = body or ""
   local good = status == 200 and (row.name == "ok" and body == "ok\n"
     or body:find('"src":', 1, true) ~= nil and body:find("index%.html#[^\"]*H5Req_") ~= nil)
   if not good then
@@ -99,7 +83,7 @@ for _, row in ipairs(rows) do
   end
 end
 if failed then
-  print("error log: " .. nginx.dir .. "/logs/error.log")
+  print("error log: " .. nginx.prefix .. "/logs/error.log")
   finish(1)
 end
 
@@ -113,7 +97,7 @@ local figures = {}
 for round = 1, ROUNDS do
   for _, row in ipairs(rows) do
     local r, werr = harness.wrk({
-      url = base .. row.path, seconds = SECONDS, connections = CONNECTIONS, cpu = 1,
+      url = nginx:url(row.path), seconds = SECONDS, connections = CONNECTIONS, cpu = 1,
       script = here .. "/wrk_commands.lua",
       env = { BENCH_MODE = row.mode, BENCH_PATH = row.path },
     })
@@ -154,7 +138,7 @@ for _, row in ipairs(rows) do
     rps[row.name] / rps.ok, vs_b, verdict))
 end
 
-local problems = harness.log_problems(nginx.dir .. "/logs/error.log")
+local problems = harness.log_problems(nginx:error_log())
 for _, line in ipairs(problems) do
   print("error log: " .. line)
 end

@@ -20,43 +20,27 @@ local SECONDS = tonumber(os.getenv("SOAK_SECONDS")) or 60
 local CONNECTIONS = tonumber(os.getenv("SOAK_CONNECTIONS")) or 32
 local WARMUP = 5
 
-local root = harness.root()
-local here = root .. "/bench/gateway"
+local here = require("helpers.nginx").repo_root() .. "/bench/gateway"
 
 local why = harness.missing({ "nginx", "wrk", "curl" })
 if why then
   print("soak-gateway: skipped, " .. why)
   os.exit(0)
 end
-local gateway = io.open(root .. "/lua/mphybrid/resty.lua", "rb")
-if not gateway then
-  print("soak-gateway: skipped, mphybrid.resty is not there")
-  os.exit(0)
-end
-gateway:close()
-local gw_conf = dofile(here .. "/gateway_conf.lua")
-
-local nginx, err = harness.nginx(root .. "/build/soak-gateway", here .. "/nginx.conf", {
-  ROOT = root,
-  WORKERS = 2,
-  AFFINITY = "auto",
-  GATEWAY_HTTP = gw_conf.http,
-  GATEWAY_SERVER = gw_conf.server,
-})
+local nginx, err = harness.nginx("soak-gateway", 2)
 if not nginx then
   print("soak-gateway: " .. err)
   os.exit(1)
 end
-local url = "http://127.0.0.1:" .. nginx.port .. "/mphybrid"
-local log = nginx.dir .. "/logs/error.log"
+local url = nginx:url("/mphybrid")
 
 local function stop(code)
-  servers.stop(nginx.pid)
+  nginx:stop()
   os.exit(code)
 end
 
 local function rss()
-  local total, pids = 0, harness.workers(nginx.pid)
+  local total, pids = 0, nginx:workers()
   for _, pid in ipairs(pids) do
     total = total + (harness.rss_kb(pid) or 0)
   end
@@ -71,14 +55,14 @@ local function wrk_background(seconds, out)
 end
 
 -- warm-up: every kind of request, so that code and caches are loaded
-local warm = wrk_background(WARMUP, nginx.dir .. "/warmup.out")
+local warm = wrk_background(WARMUP, nginx.prefix .. "/warmup.out")
 servers.wait(function() return not servers.alive(warm) end, WARMUP + 30)
 
 local start_rss, start_pids = rss()
 print(string.format("soak-gateway: %ds, wrk -t2 -c%d, %d workers, RSS at start %d kB",
   SECONDS, CONNECTIONS, #start_pids, start_rss))
 
-local out = nginx.dir .. "/soak.out"
+local out = nginx.prefix .. "/soak.out"
 local wrk = wrk_background(SECONDS, out)
 local samples = {}
 local step = math.max(5, math.floor(SECONDS / 6))
@@ -103,7 +87,7 @@ end
 check(r.requests ~= nil, "wrk gave no figures:\n" .. text)
 check(table.concat(start_pids, " ") == table.concat(end_pids, " "),
   "the workers changed (" .. table.concat(start_pids, " ") .. " -> " .. table.concat(end_pids, " ") .. ")")
-for _, line in ipairs(harness.log_problems(log)) do
+for _, line in ipairs(harness.log_problems(nginx:error_log())) do
   check(false, "error log: " .. line)
 end
 check(r.socket_errors == 0, string.format("socket errors: connect %d, read %d, write %d, timeout %d",

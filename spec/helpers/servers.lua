@@ -1,7 +1,8 @@
--- Servers the specs and the gateway benches start for themselves: a free
--- port on 127.0.0.1, a process started in the background whose pid we keep,
--- a wait until it answers, and a stop by that pid (never by name).
--- Works on Lua 5.1, 5.4 and LuaJIT, with nothing but the shell.
+-- Processes the specs and the gateway benches start for themselves, above
+-- all redis-server: a free port on 127.0.0.1, a process started in the
+-- background whose pid we keep, a wait until it listens, and a stop by that
+-- pid (never by name). nginx is started by helpers.nginx. Works on Lua 5.1,
+-- 5.4 and LuaJIT, with nothing but the shell.
 
 local servers = {}
 
@@ -194,43 +195,6 @@ function servers.redis_cli(port, ...)
   end
   local out, ok = sh(table.concat(words, " "))
   return (out:gsub("%s+$", "")), ok
-end
-
---- servers.nginx(prefix, write_conf [, port]) -> { pid =, port =, dir = } | nil, why
--- An nginx master in the foreground (daemon off) with prefix as its prefix:
--- write_conf(port) returns the text of its nginx.conf, which must listen on
--- 127.0.0.1:port, keep its pid file and logs under the prefix. Its error
--- log is prefix/logs/error.log. Stop it with servers.stop(n.pid).
-function servers.nginx(prefix, write_conf, port)
-  local bin = servers.which("nginx")
-  if not bin then
-    return nil, "nginx is not installed"
-  end
-  prefix = servers.mkdir(prefix)
-  servers.mkdir(prefix .. "/logs")
-  servers.mkdir(prefix .. "/conf")
-  local conf = prefix .. "/conf/nginx.conf"
-  return start_on_port("nginx", function(p)
-    local f = assert(io.open(conf, "wb"))
-    f:write(write_conf(p))
-    f:close()
-    return { bin, "-p", prefix, "-c", conf, "-e", "logs/error.log", "-g", "daemon off;" }
-  end, prefix, port)
-end
-
---- servers.module_lines() -> the load_module lines nginx needs for Lua
--- (Debian's packages, or nothing when the modules are built in)
-function servers.module_lines()
-  local lines = {}
-  for _, m in ipairs({ "ndk_http_module", "ngx_http_lua_module" }) do
-    local path = "/usr/lib/nginx/modules/" .. m .. ".so"
-    local f = io.open(path, "rb")
-    if f then
-      f:close()
-      lines[#lines + 1] = "load_module " .. path .. ";"
-    end
-  end
-  return table.concat(lines, "\n")
 end
 
 return servers

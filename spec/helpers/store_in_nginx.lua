@@ -5,15 +5,14 @@
 --
 --   local run = require("helpers.store_in_nginx")
 --   local runner = require("helpers.store_in_nginx").new({
---     name = "build/spec-store-redis",    -- the nginx prefix
+--     name = "store-redis",  -- the folder under build/nginx-spec/
 --     new_store = "...",  -- Lua text: a function body given the limits and a
 --                         -- fresh key prefix as ...; returns a new empty store
 --     http = "",          -- more lines for the http block
 --   })
 --   runner.declare(it, pending, assert)
 
-local servers = require "helpers.servers"
-local paths = require "helpers.paths"
+local nginx = require "helpers.nginx"
 
 local _M = {}
 
@@ -46,34 +45,6 @@ local ok, err = xpcall(case[2], debug.traceback)
 ngx.say(ok and "ok" or tostring(err))
 ]]
 
---- conf(port, opts) -> the nginx.conf text
-local function conf(port, opts)
-  local root = servers.mkdir(paths.repo_root())
-  local runner = RUNNER:format(opts.new_store)
-  return servers.module_lines() .. "\n" .. [[
-worker_processes 1;
-pid logs/nginx.pid;
-error_log logs/error.log warn;
-events { worker_connections 64; }
-http {
-    access_log off;
-    client_body_temp_path temp;
-    lua_package_path "]] .. root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;" .. root .. [[/spec/?.lua;;";
-    lua_package_cpath "]] .. root .. [[/build/jit/?.so;;";
-    ]] .. (opts.http or "") .. [[
-
-    server {
-        listen 127.0.0.1:]] .. port .. [[;
-        location = /case {
-            content_by_lua_block {
-]] .. runner .. [[
-            }
-        }
-    }
-}
-]]
-end
-
 --- new(opts) -> runner; runner.declare(it, pending, assert) declares one it()
 -- per case of the contract (busted's own it, pending and assert). opts.missing,
 -- when set, is why the cases cannot run: they are declared pending. Call
@@ -83,15 +54,18 @@ function _M.new(opts)
   local self = { opts = opts }
 
   function self.start()
-    servers.mkdir(opts.name .. "/temp")
-    local n, err = servers.nginx(opts.name, function(port) return conf(port, opts) end)
-    assert(n, err)
-    self.nginx = n
+    self.nginx = assert(nginx.start({
+      name = opts.name,
+      workers = 1,
+      http = opts.http,
+      server = "location = /__ping { return 200 'pong'; }\n"
+        .. "location = /case { content_by_lua_block {\n" .. RUNNER:format(opts.new_store) .. "\n} }\n",
+    }))
   end
 
   function self.stop()
     if self.nginx then
-      servers.stop(self.nginx.pid)
+      self.nginx:stop()
       self.nginx = nil
     end
   end
@@ -102,8 +76,9 @@ function _M.new(opts)
         pending(name .. " (" .. opts.missing .. ")")
       else
         it(name, function()
-          local out = servers.sh("curl -s -m 30 'http://127.0.0.1:" .. self.nginx.port .. "/case?case=" .. i .. "'")
+          local status, out = self.nginx:request("GET", "/case?case=" .. i)
           assert.are.equal("ok\n", out, out)
+          assert.are.equal(200, status)
         end)
       end
     end
