@@ -33,6 +33,7 @@ _M.codes = {
     ETIMEOUT = "no reply before the call's deadline",
     ECANCELED = "the call was canceled",
     ENAVIGATE = "navigate failed: the command was not sent",
+    ESTORE = "the shell's store failed: the command did not run",
 }
 
 local error_mt = {
