@@ -28,5 +28,9 @@ return {
         location = /mphybrid {
             content_by_lua_block { require("app").serve() }
         }
+        # the gateway on Redis (only when BENCH_REDIS is set)
+        location = /mphybrid-redis {
+            content_by_lua_block { require("app").serve_redis() }
+        }
 ]],
 }

@@ -6,6 +6,8 @@
 --       core      the dispatch on mphybrid.core alone, no state
 --       seed      gw:serve(), a seed-mode command          target >= 1.1x (b)
 --       v2        gw:serve(), version 2, lua_shared_dict   target >= 0.9x (b)
+--       redis     gw:serve(), version 2, Redis store (when redis-server is
+--                 installed; unpinned, for information)
 -- Rows are measured in turns (BENCH_ROUNDS rounds of BENCH_SECONDS each) in
 -- the same nginx; each figure is the median of its rounds and every ratio
 -- is taken between figures of this run. Nothing here is a test: figures
@@ -39,6 +41,16 @@ local rows = {
   { name = "v2", label = "gw:serve() v2, shared dict", path = "/mphybrid", mode = "v2", target = 0.9 },
 }
 
+-- with redis-server there: version 2 on the Redis store, for information
+local servers = harness.servers
+local redis = servers.which("redis-server") and servers.redis(
+  require("helpers.nginx").repo_root() .. "/build/bench-gateway-redis")
+local main = "worker_cpu_affinity 01;"
+if redis then
+  rows[#rows + 1] = { name = "redis", label = "gw:serve() v2, Redis", path = "/mphybrid-redis", mode = "v2" }
+  main = main .. "\nenv BENCH_REDIS=redis://127.0.0.1:" .. redis.port .. "/0;"
+end
+
 -- a sample request of each mode, made by the wrk script itself
 local function sample(mode, path)
   local env = { BENCH_MODE = mode, BENCH_PATH = path }
@@ -59,15 +71,17 @@ local function sample(mode, path)
 end
 
 -- one worker, on cpu 0
-local nginx, err = harness.nginx("bench-gateway", 1, "worker_cpu_affinity 01;")
+local nginx, err = harness.nginx("bench-gateway", 1, main)
 if not nginx then
   print("bench-gateway: " .. err)
+  if redis then servers.stop(redis.pid) end
   os.exit(1)
 end
 local failed = false
 
 local function finish(code)
   nginx:stop()
+  if redis then servers.stop(redis.pid) end
   os.exit(code)
 end
 
