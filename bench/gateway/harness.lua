@@ -24,13 +24,7 @@ function _M.nginx(name, workers, main)
   })
 end
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read = require("helpers.paths").read_file
 _M.read = read
 
 --- harness.missing(programs) -> a sentence naming what is not installed,
