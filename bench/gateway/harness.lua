@@ -82,10 +82,20 @@ function _M.wrk(opts)
   return r
 end
 
---- harness.rss_kb(pid) -> resident memory in kB (VmRSS), or nil
-function _M.rss_kb(pid)
+--- harness.memory_kb(pid) -> { rss =, anon =, shmem = } in kB from
+-- /proc/<pid>/status: all resident memory (VmRSS), the process's own
+-- (RssAnon: Lua heaps, nginx pools) and the shared memory it has touched
+-- (RssShmem: lua_shared_dict zones, which grow as they fill); nil when the
+-- process is gone
+function _M.memory_kb(pid)
   local status = read("/proc/" .. pid .. "/status")
-  return status and tonumber(status:match("VmRSS:%s*(%d+)"))
+  if not status then
+    return nil
+  end
+  local function field(name)
+    return tonumber(status:match(name .. ":%s*(%d+)")) or 0
+  end
+  return { rss = field("VmRSS"), anon = field("RssAnon"), shmem = field("RssShmem") }
 end
 
 --- harness.log_problems(text) -> the lines of an nginx error log that tell
