@@ -10,9 +10,10 @@ if available and not servers.which("redis-server") then
   missing = "redis-server is not installed (make setup installs it)"
 end
 
-describe("mphybrid.store.redis", function()
+-- the cases of the module `cases` against stores on one redis-server
+local function in_redis(cases)
   local redis
-  local runner = in_nginx.new({ name = "store-redis", missing = missing })
+  local runner = in_nginx.new({ name = "store-redis", missing = missing, cases = cases })
 
   setup(function()
     if missing then return end
@@ -30,6 +31,14 @@ describe("mphybrid.store.redis", function()
   end)
 
   runner.declare(it, pending, assert)
+end
+
+describe("mphybrid.store.redis", function()
+  in_redis("helpers.store_contract")
+end)
+
+describe("mphybrid.store.redis, beyond the contract,", function()
+  in_redis("helpers.store_redis_cases")
 end)
 
 describe("mphybrid.store.redis options", function()

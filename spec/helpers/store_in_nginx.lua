@@ -9,6 +9,7 @@
 --     new_store = "...",  -- Lua text: a function body given the limits and a
 --                         -- fresh key prefix as ...; returns a new empty store
 --     http = "",          -- more lines for the http block
+--     cases = "helpers.store_contract",  -- a module of cases of the same form
 --   })
 --   runner.declare(it, pending, assert)
 
@@ -16,9 +17,9 @@ local nginx = require "helpers.nginx"
 
 local _M = {}
 
--- the names of the contract's cases, in order
-function _M.case_names()
-  local contract = require "helpers.store_contract"
+-- the names of the cases of the module `cases` (default the contract), in order
+function _M.case_names(cases)
+  local contract = require(cases or "helpers.store_contract")
   local names = {}
   contract(function(name) names[#names + 1] = name end, function() end)
   return names
@@ -27,7 +28,7 @@ end
 -- the content handler that runs case ?case=N: "ok" or the failure
 local RUNNER = [[
 local cases = {}
-local contract = require "helpers.store_contract"
+local contract = require(ngx.var.arg_cases)
 local env = setmetatable({ assert = require "luassert" }, { __index = _G })
 setfenv(contract, env)
 local made = 0
@@ -71,12 +72,13 @@ function _M.new(opts)
   end
 
   function self.declare(it, pending, assert)
-    for i, name in ipairs(_M.case_names()) do
+    local cases = opts.cases or "helpers.store_contract"
+    for i, name in ipairs(_M.case_names(cases)) do
       if opts.missing then
         pending(name .. " (" .. opts.missing .. ")")
       else
         it(name, function()
-          local status, out = self.nginx:request("GET", "/case?case=" .. i)
+          local status, out = self.nginx:request("GET", "/case?cases=" .. cases .. "&case=" .. i)
           assert.are.equal("ok\n", out, out)
           assert.are.equal(200, status)
         end)

@@ -413,6 +413,10 @@ end
 function _M.claim(self, req, api, session, now)
     now = math_floor(now)
     session = session or ""
+    if str_find(api, "\n", 1, true) or str_find(session, "\n", 1, true) then
+        -- the values this store writes are lines: never the case from a shell
+        return fail(self.where .. ": claim " .. req .. ": an api or session id with a line break")
+    end
     local pid = ngx.worker.pid()
     if self.token_pid ~= pid then
         -- made in each worker (a store made before the fork is shared by
@@ -456,6 +460,9 @@ end
 
 --- st:settle(req, api, value, now) -> waiting | nil, err, "ESTORE"
 function _M.settle(self, req, api, value, now)
+    if str_find(api, "\n", 1, true) then
+        return fail(self.where .. ": settle " .. req .. ": an api with a line break")
+    end
     local waiting, err = with_redis(self, "settle " .. req, do_settle, req, api, value, math_floor(now))
     if not waiting then
         return nil, err, "ESTORE"
