@@ -145,7 +145,7 @@ describe("two gateway nodes on one Redis", function()
       if ra and rb then
         assert.same(ra, rb)
       end
-      -- the page asks again (its next command): the reply comes from the outbox
+      -- the page sends it again: the reply the first run settled, from either node
       local later = send(ra and b or a, "H5Req_race" .. i, "count", { key = key, ms = 100 }, "race-" .. i)
       assert.same(ra or rb, later)
     end
