@@ -131,18 +131,21 @@ local function gate_dispatch(self, cmd, ctx, write)
         end)
     end
     local function finish(e, result)
-        if view.done then
+        if view.finishing then
             gw.log("warn", "reply to " .. tostring(ctx.req) .. " after its deadline ignored")
             return
         end
-        view.done = true
+        view.finishing = true
         if view.outcome == nil then
             view.outcome = e and e.code or "ok"
         end
+        -- the write may yield (a store on cosockets): the command is done,
+        -- for the request that waits for it, only once its src is written
         local ok, err = pcall(write, e, result)
         if not ok then
             gw.log("error", "writing the reply to " .. tostring(ctx.req) .. " raised: " .. text(err))
         end
+        view.done = true
         local waiter = view.waiter
         if waiter then
             waiter:post(1)
