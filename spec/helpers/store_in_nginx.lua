@@ -1,9 +1,8 @@
 -- The store contract (spec/helpers/store_contract.lua) for a store that only
 -- works inside nginx (cosockets, shared dicts): an nginx on a free loopback
--- port runs each case of the contract in a request, under luassert, and the
--- busted spec sees one `it` per case.
+-- port runs each case of the contract in a request, and the busted spec sees
+-- one `it` per case. The cases assert with luassert.
 --
---   local run = require("helpers.store_in_nginx")
 --   local runner = require("helpers.store_in_nginx").new({
 --     name = "store-redis",  -- the folder under build/nginx-spec/
 --     new_store = "...",  -- Lua text: a function body given the limits and a
@@ -29,8 +28,6 @@ end
 local RUNNER = [[
 local cases = {}
 local contract = require(ngx.var.arg_cases)
-local env = setmetatable({ assert = require "luassert" }, { __index = _G })
-setfenv(contract, env)
 local made = 0
 local new_store = function(lim)
   made = made + 1

@@ -4,6 +4,8 @@
 -- new_store(limits) gives a store on the spec's redis-server with a fresh
 -- key prefix.
 
+local assert = require "luassert"
+
 return function(it, new_store)
   local T0 = 1700000000000
 
