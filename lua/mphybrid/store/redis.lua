@@ -257,6 +257,7 @@ function _M.new(opts)
     self.k_running = self.prefix .. "running"
     self.token_pid = nil  -- the worker the claim tokens are made for
     self.orphans = {}     -- { key, value } of claims that may have been made
+    self.release_timer = false  -- a timer to give them up is pending
     return setmetatable(self, mt)
 end
 
@@ -357,8 +358,8 @@ end
 local MAX_ORPHANS = 64
 
 -- gives up the claims this worker made on a connection that failed before
--- their answer came: so that no claim of a command that never ran is held
--- until it lapses
+-- their answer came (deleting each only if it is still that claim): so that
+-- no claim of a command that never ran is held until it lapses
 local function release_orphans(self, red)
     local orphans = self.orphans
     while orphans[1] do
@@ -370,6 +371,20 @@ local function release_orphans(self, red)
         orphans[#orphans] = nil
     end
     return true
+end
+
+-- a timer that gives up the orphans as soon as Redis answers again, without
+-- waiting for this worker's next claim: tries every second, while any is left
+local function release_later(premature, self)
+    if premature then
+        self.release_timer = false
+        return
+    end
+    if with_redis(self, "release", release_orphans) or not self.orphans[1] then
+        self.release_timer = false
+        return
+    end
+    self.release_timer = ngx.timer.at(1, release_later, self) and true or false
 end
 
 local function do_claim(self, red, key, waiting, mine, claim_ttl, store_ttl, session, now)
@@ -434,6 +449,9 @@ function _M.claim(self, req, api, session, now)
         if not str_find(v, ": connect: ", 1, true) and #self.orphans < MAX_ORPHANS then
             -- the claim may have been made: give it up on the next connection
             self.orphans[#self.orphans + 1] = { key, mine }
+            if not self.release_timer then
+                self.release_timer = ngx.timer.at(1, release_later, self) and true or false
+            end
         end
         return nil, v, "ESTORE"
     end
