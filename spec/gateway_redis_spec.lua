@@ -151,6 +151,24 @@ describe("two gateway nodes on one Redis", function()
     assert.are.equal(n, runs({ a, b }, key))
   end)
 
+  it("give up a claim Redis took while it did not answer, so that the page's retry runs the command on any node", function()
+    local key = "paused-" .. tag
+    servers.signal(redis.pid, "STOP")
+    local r = send(a, "H5Req_paused", "count", { key = key }, "paused")
+    servers.signal(redis.pid, "CONT")
+    assert.are.equal("ESTORE", r and r.error and r.error.code, json(r))
+    -- the claim went through once Redis read it again: node a gives it up
+    -- by itself; until then node b sees it running and answers no reply yet
+    local retried
+    for _ = 1, 50 do
+      retried = send(b, "H5Req_paused", "count", { key = key }, "paused")
+      if retried then break end
+      nginx.sleep(0.1)
+    end
+    assert.same({ result = 1 }, retried)
+    assert.are.equal(1, runs({ a, b }, key))
+  end)
+
   it("answer every version 2 command with ESTORE and run no handler while Redis is down, then serve again once it is back", function()
     local key = "outage-" .. tag
     assert.same({ result = 1 }, send(a, "H5Req_before", "count", { key = key }, "outage"))
