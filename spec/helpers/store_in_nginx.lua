@@ -24,14 +24,15 @@ function _M.case_names(cases)
   return names
 end
 
--- the content handler that runs case ?case=N: "ok" or the failure
+-- the content handler that runs case ?case=N: "ok" or the failure. Each
+-- store it makes has a key prefix of its own (the request id nginx draws)
 local RUNNER = [[
 local cases = {}
 local contract = require(ngx.var.arg_cases)
 local made = 0
 local new_store = function(lim)
   made = made + 1
-  return (function(...) %s end)(lim, "spec:" .. ngx.worker.pid() .. ":" .. ngx.now() .. ":" .. made .. ":")
+  return (function(...) %s end)(lim, "spec:" .. ngx.var.request_id .. ":" .. made .. ":")
 end
 contract(function(name, fn) cases[#cases + 1] = { name, fn } end, new_store)
 local case = cases[tonumber(ngx.var.arg_case)]

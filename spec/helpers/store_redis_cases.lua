@@ -89,4 +89,16 @@ return function(it, new_store)
     assert.is_true(st:claim("next2", "echo", "s1", T0))
     assert.is_false(st:claim("lost", "echo", "s1", T0))
   end)
+
+  it("keeps, once Redis answers again, a reply whose settle failed", function()
+    local st = new_store({})
+    local other = same_place(st)
+    assert.is_true(st:claim("ran", "echo", "s1", T0))
+    -- what settle() keeps when its connection fails
+    st.unsettled[1] = { "ran", "echo", '{"result":7}', T0 }
+    assert.same({ api = "echo", running = true }, select(2, other:claim("ran", "echo", "s1", T0)))
+    assert.is_true(st:claim("next", "echo", "s1", T0))
+    assert.same({ api = "echo", value = '{"result":7}' }, select(2, other:claim("ran", "echo", "s1", T0)))
+    assert.same({}, st.unsettled)
+  end)
 end

@@ -257,7 +257,8 @@ function _M.new(opts)
     self.k_running = self.prefix .. "running"
     self.token_pid = nil  -- the worker the claim tokens are made for
     self.orphans = {}     -- { key, value } of claims that may have been made
-    self.release_timer = false  -- a timer to give them up is pending
+    self.unsettled = {}   -- { req, api, value, now } of settles that failed
+    self.repair_timer = false  -- a timer to repair them is pending
     return setmetatable(self, mt)
 end
 
@@ -355,13 +356,28 @@ local function claim_key(self, req)
     return self.prefix .. "c:" .. req
 end
 
-local MAX_ORPHANS = 64
+-- what a failed connection leaves to be done once Redis answers again, at
+-- most MAX_REPAIRS of each kind (beyond that, a claim lapses at claim_ttl)
+local MAX_REPAIRS = 64
+
+local function do_settle(self, red, req, api, value, now)
+    local lim = self.limits
+    local res, err = run_script(red, "settle", 4, claim_key(self, req), self.prefix .. "w:" .. req,
+        self.k_running, self.k_replies, "D" .. now .. "\n" .. api .. "\n" .. value,
+        math_floor(lim.store_ttl), now, math_floor(lim.store_max))
+    if not res then
+        return nil, err
+    end
+    return res
+end
 
 -- gives up the claims this worker made on a connection that failed before
--- their answer came (deleting each only if it is still that claim): so that
--- no claim of a command that never ran is held until it lapses
-local function release_orphans(self, red)
-    local orphans = self.orphans
+-- their answer came (deleting each only if it is still that claim), so that
+-- no claim of a command that never ran is held until it lapses; and settles
+-- the replies whose settle failed, so that a replay gets the reply instead
+-- of running the command again once its claim lapses
+local function repair(self, red)
+    local orphans, unsettled = self.orphans, self.unsettled
     while orphans[1] do
         local o = orphans[#orphans]
         local ok, err = run_script(red, "release", 1, o[1], o[2])
@@ -370,26 +386,40 @@ local function release_orphans(self, red)
         end
         orphans[#orphans] = nil
     end
+    while unsettled[1] do
+        local u = unsettled[#unsettled]
+        local ok, err = do_settle(self, red, u[1], u[2], u[3], u[4])
+        if not ok then
+            return nil, err
+        end
+        unsettled[#unsettled] = nil
+    end
     return true
 end
 
--- a timer that gives up the orphans as soon as Redis answers again, without
--- waiting for this worker's next claim: tries every second, while any is left
-local function release_later(premature, self)
-    if premature then
-        self.release_timer = false
+-- a timer that repairs as soon as Redis answers again, without waiting for
+-- this worker's next claim: tries every second, while anything is left
+local function repair_later(premature, self)
+    self.repair_timer = false
+    if premature or with_redis(self, "repair", repair) or not (self.orphans[1] or self.unsettled[1]) then
         return
     end
-    if with_redis(self, "release", release_orphans) or not self.orphans[1] then
-        self.release_timer = false
-        return
+    self.repair_timer = ngx.timer.at(1, repair_later, self) and true or false
+end
+
+-- keeps item in list for repair(), and makes sure a timer will do it
+local function to_repair(self, list, item)
+    if #list < MAX_REPAIRS then
+        list[#list + 1] = item
     end
-    self.release_timer = ngx.timer.at(1, release_later, self) and true or false
+    if not self.repair_timer then
+        self.repair_timer = ngx.timer.at(1, repair_later, self) and true or false
+    end
 end
 
 local function do_claim(self, red, key, waiting, mine, claim_ttl, store_ttl, session, now)
-    if self.orphans[1] then
-        local ok, err = release_orphans(self, red)
+    if self.orphans[1] or self.unsettled[1] then
+        local ok, err = repair(self, red)
         if not ok then
             return nil, err
         end
@@ -446,12 +476,9 @@ function _M.claim(self, req, api, session, now)
     local ok, v = with_redis(self, "claim " .. req, do_claim, key, self.prefix .. "w:" .. req, mine,
         math_floor(lim.claim_ttl or 0), math_floor(lim.store_ttl), session, now)
     if ok == nil then
-        if not str_find(v, ": connect: ", 1, true) and #self.orphans < MAX_ORPHANS then
-            -- the claim may have been made: give it up on the next connection
-            self.orphans[#self.orphans + 1] = { key, mine }
-            if not self.release_timer then
-                self.release_timer = ngx.timer.at(1, release_later, self) and true or false
-            end
+        if not str_find(v, ": connect: ", 1, true) then
+            -- the claim may have been made: give it up once Redis answers
+            to_repair(self, self.orphans, { key, mine })
         end
         return nil, v, "ESTORE"
     end
@@ -465,24 +492,17 @@ function _M.claim(self, req, api, session, now)
     return false, entry
 end
 
-local function do_settle(self, red, req, api, value, now)
-    local lim = self.limits
-    local res, err = run_script(red, "settle", 4, claim_key(self, req), self.prefix .. "w:" .. req,
-        self.k_running, self.k_replies, "D" .. now .. "\n" .. api .. "\n" .. value,
-        math_floor(lim.store_ttl), now, math_floor(lim.store_max))
-    if not res then
-        return nil, err
-    end
-    return res
-end
 
 --- st:settle(req, api, value, now) -> waiting | nil, err, "ESTORE"
 function _M.settle(self, req, api, value, now)
     if str_find(api, "\n", 1, true) then
         return fail(self.where .. ": settle " .. req .. ": an api with a line break")
     end
-    local waiting, err = with_redis(self, "settle " .. req, do_settle, req, api, value, math_floor(now))
+    now = math_floor(now)
+    local waiting, err = with_redis(self, "settle " .. req, do_settle, req, api, value, now)
     if not waiting then
+        -- the command ran: its reply is kept once Redis answers
+        to_repair(self, self.unsettled, { req, api, value, now })
         return nil, err, "ESTORE"
     end
     table.sort(waiting)
