@@ -26,6 +26,7 @@ _M.codes = {
     ETIMEOUT = "no reply before the call's deadline",
     ECANCELED = "the call was canceled",
     ENAVIGATE = "navigate failed: the command was not sent",
+    ESTORE = "the shell's store failed: the command did not run",
 }
 for code, meaning in pairs(require("mphybrid.core").codes) do
     _M.codes[code] = meaning

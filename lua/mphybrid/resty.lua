@@ -107,19 +107,22 @@ end
 local finish_mt = {
     __call = function(finish, e, result)
         local view = finish.view
-        if view.done then
+        if view.finishing then
             finish.gw.log("warn", "reply to " .. tostring(view.outcome_req) .. " after its deadline ignored")
             return
         end
-        view.done = true
+        view.finishing = true
         if view.outcome == nil then
             view.outcome = e and e.code or "ok"
         end
+        -- the write may yield (a store on cosockets): the command is done,
+        -- for the request that waits for it, only once its src is written
         local ok, err = pcall(finish.write, e, result)
         if not ok then
             finish.gw.log("error", "writing the reply to " .. tostring(view.outcome_req) .. " raised: "
                 .. text(err))
         end
+        view.done = true
         local waiter = view.waiter
         if waiter then
             waiter:post(1)
