@@ -25,7 +25,7 @@ RUN_5.4  = lua5.4
 RUN_jit  = luajit
 
 SRCS     = $(wildcard csrc/*.c)
-HDRS     = $(wildcard csrc/*.h)
+HDRS     = $(wildcard csrc/*.h csrc/binding/*.c)
 BUSTED   = /usr/bin/busted
 LUA_PATH_ = lua/?.lua;lua/?/init.lua;spec/?.lua;spec/?/init.lua;;
 

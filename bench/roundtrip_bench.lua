@@ -10,9 +10,7 @@
 package.path = "bench/?.lua;" .. package.path
 
 local cjson = require "cjson"
-local router = require "mphybrid.router"
-local shell = require "mphybrid.shell"
-local client = require "mphybrid.client"
+local loopback = require "mphybrid.loopback"
 local core = require "mphybrid.core"
 local payloads = require "payloads"
 
@@ -29,17 +27,8 @@ end
 -------------------------------------------------------------- mphybrid
 
 local function ours(api, params)
-  local r = router.new()
-  assert(r:load(handlers))
-  local s = assert(shell.new({ router = r, src = SRC }))
-  local c
-  c = client.new({
-    max_url = 8192,
-    navigate = function(url)
-      local src = s:on_load({ cmd = url:sub(#PAGE + 6) })
-      c:receive(src)
-    end,
-  })
+  local c = loopback.new({ handlers = handlers, src = SRC, wire = false,
+                           client = { max_url = 8192 } }).client
   local last
   local function callback(err, result)
     last = result

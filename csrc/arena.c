@@ -53,6 +53,13 @@ void *mph_arena_alloc(mph_arena *a, size_t n) {
   return p;
 }
 
+size_t mph_arena_used(const mph_arena *a) {
+  const mph_chunk *c;
+  size_t used = 0;
+  for (c = a->head; c; c = c->next) used += c->used;
+  return used;
+}
+
 void mph_arena_reset(mph_arena *a, size_t keep_max) {
   mph_chunk *c, *next;
   if (a->head == NULL) return;

@@ -21,6 +21,8 @@ void mph_arena_init(mph_arena *a, mph_alloc_fn alloc, void *ud);
 /* Room for `bytes` more in one chunk; 0 on success, -1 out of memory. */
 int mph_arena_reserve(mph_arena *a, size_t bytes);
 void *mph_arena_alloc(mph_arena *a, size_t n);
+/* Bytes handed out since the last reset. */
+size_t mph_arena_used(const mph_arena *a);
 /* Forgets every allocation; keeps the newest chunk unless it is larger
    than keep_max bytes. */
 void mph_arena_reset(mph_arena *a, size_t keep_max);

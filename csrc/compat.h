@@ -3,6 +3,7 @@
 #ifndef MPH_COMPAT_H
 #define MPH_COMPAT_H
 
+#include <limits.h>
 #include <lua.h>
 #include <lauxlib.h>
 
@@ -17,6 +18,20 @@
 #else
 #define MPH_HAS_INTEGERS 0
 #endif
+
+/* t[i] of the table at absolute index idx, for any i up to 2^53 */
+static inline void mph_rawget_index(lua_State *L, int idx, size_t i) {
+#if LUA_VERSION_NUM >= 503
+  lua_rawgeti(L, idx, (lua_Integer)i);
+#else
+  if (i <= (size_t)INT_MAX) {
+    lua_rawgeti(L, idx, (int)i);
+  } else {
+    lua_pushnumber(L, (lua_Number)i);
+    lua_rawget(L, idx);
+  }
+#endif
+}
 
 /* luaL_setfuncs (5.2+; LuaJIT has its own), under a name of our own */
 static inline void mph_setfuncs(lua_State *L, const luaL_Reg *l, int nup) {

@@ -1,4 +1,5 @@
 #include "jsoncheck.h"
+#include "hex.h"
 #include "jsonnum.h"
 #include "utf8.h"
 
@@ -7,13 +8,6 @@
 
 #include <stdint.h>
 #include <string.h>
-
-static const unsigned char hexval[256] = {
-  ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
-  ['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
-  ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
-  ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
-};
 
 /* 1 for bytes a string may hold as they are (ASCII, not '"', '\\', control) */
 static const unsigned char plain[256] = {
@@ -42,17 +36,21 @@ static inline void skip_ws(state *st) {
   }
 }
 
-/* four hex digits at s[i..], or -1 */
-static long hex4(state *st, size_t i) {
+/* four hex digits at s[i..n), or -1 */
+static long hex4_at(const unsigned char *s, size_t n, size_t i) {
   long v = 0;
   size_t k;
-  if (st->n - i < 4) return -1;
+  if (n - i < 4) return -1;
   for (k = 0; k < 4; k++) {
-    unsigned h = hexval[st->s[i + k]];
+    unsigned h = mph_hex_value[s[i + k]];
     if (!h) return -1;
     v = (v << 4) | (long)(h - 1);
   }
   return v;
+}
+
+static long hex4(state *st, size_t i) {
+  return hex4_at((const unsigned char *)st->s, st->n, i);
 }
 
 static mph_status check_string(state *st) {
@@ -124,7 +122,8 @@ static mph_status check_string(state *st) {
     mph_json_nul rec;
     rec.ordinal = st->strings;
     rec.length = decoded;
-    if (mph_buf_put(st->c->nuls, &rec, sizeof rec)) return MPH_ENOMEM;
+    st->c->nul_strings++;
+    if (st->c->nuls && mph_buf_put(st->c->nuls, &rec, sizeof rec)) return MPH_ENOMEM;
   }
   st->strings++;
   return MPH_OK;
@@ -165,8 +164,23 @@ static mph_status check_literal(state *st, const char *word, size_t len) {
   return MPH_OK;
 }
 
+/* Lists the container text[start..end) with count items when it is long. */
+static mph_status closed(mph_json_check *c, size_t start, size_t end, size_t count) {
+  mph_json_big rec;
+  if (c->big == NULL || end - start <= c->big_span) return MPH_OK;
+  rec.start = start;
+  rec.count = count;
+  return mph_buf_put(c->big, &rec, sizeof rec) ? MPH_ENOMEM : MPH_OK;
+}
+
+static int by_start(const void *pa, const void *pb) {
+  const mph_json_big *a = (const mph_json_big *)pa, *b = (const mph_json_big *)pb;
+  return (a->start > b->start) - (a->start < b->start);
+}
+
 mph_status mph_json_check_text(const char *text, size_t n, mph_json_check *c) {
   char stack[MPH_JSON_MAX_DEPTH + 1]; /* '[' or '{' per open container */
+  size_t open_at[MPH_JSON_MAX_DEPTH + 1], items[MPH_JSON_MAX_DEPTH + 1]; /* for big */
   size_t depth = 0, max_depth = c->max_depth;
   mph_status r;
   state st;
@@ -178,6 +192,7 @@ mph_status mph_json_check_text(const char *text, size_t n, mph_json_check *c) {
   c->values = 0;
   c->string_bytes = 0;
   c->long_numbers = 0;
+  c->nul_strings = 0;
   c->err_at = 0;
   c->err_msg = NULL;
   if (max_depth > MPH_JSON_MAX_DEPTH) max_depth = MPH_JSON_MAX_DEPTH;
@@ -194,12 +209,15 @@ value:
       c->err_msg = "nesting deeper than max_depth";
       return MPH_EDEPTH;
     }
+    open_at[depth] = st.i;
+    items[depth] = 1;
     stack[depth++] = (char)st.s[st.i];
     st.i++;
     skip_ws(&st);
     if (st.i < n && st.s[st.i] == (stack[depth - 1] == '{' ? '}' : ']')) {
       st.i++;
       depth--;
+      if ((r = closed(c, open_at[depth], st.i, 0)) != MPH_OK) return r;
       goto after;
     }
     if (stack[depth - 1] == '[') goto value;
@@ -235,17 +253,21 @@ after:
   skip_ws(&st);
   if (depth == 0) {
     if (st.i != n) return fail(&st, st.i, "trailing characters");
+    if (c->big && c->big->len > sizeof(mph_json_big)) /* listed as they closed */
+      qsort(c->big->p, c->big->len / sizeof(mph_json_big), sizeof(mph_json_big), by_start);
     return MPH_OK;
   }
   if (st.i >= n) return fail(&st, st.i, "unexpected end");
   if (st.s[st.i] == ',') {
     st.i++;
+    items[depth - 1]++;
     if (stack[depth - 1] == '{') goto key;
     goto value;
   }
   if (st.s[st.i] == (stack[depth - 1] == '{' ? '}' : ']')) {
     st.i++;
     depth--;
+    if ((r = closed(c, open_at[depth], st.i, items[depth])) != MPH_OK) return r;
     goto after;
   }
   return fail(&st, st.i, "expected ',' or a closing bracket");
@@ -323,4 +345,50 @@ mph_status mph_json_shorten_numbers(const char *s, size_t n, mph_buf *out, mph_b
     i++;
   }
   return MPH_OK;
+}
+
+mph_status mph_json_find_nuls(const char *text, size_t n, mph_buf *nuls) {
+  mph_json_check c;
+  state st;
+  mph_status r;
+  const char *q;
+  memset(&c, 0, sizeof c);
+  c.nuls = nuls;
+  st.s = (const unsigned char *)text;
+  st.n = n;
+  st.i = 0;
+  st.c = &c;
+  st.strings = 0;
+  /* checked text: outside strings, '"' only ever opens one */
+  while ((q = (const char *)memchr(text + st.i, '"', n - st.i)) != NULL) {
+    st.i = (size_t)(q - text);
+    if ((r = check_string(&st)) != MPH_OK) return r;
+  }
+  return MPH_OK;
+}
+
+size_t mph_json_mask_lone_surrogates(char *text, size_t n) {
+  unsigned char *s = (unsigned char *)text;
+  const unsigned char *p;
+  size_t i = 0, count = 0;
+  long u, lo;
+  while (i < n && (p = memchr(s + i, '\\', n - i)) != NULL) {
+    i = (size_t)(p - s);
+    if (i + 1 >= n) break;
+    if (s[i + 1] != 'u' || (u = hex4_at(s, n, i + 2)) < 0) {
+      i += 2; /* another escape, "\\" included: its second byte is no escape */
+      continue;
+    }
+    if (u >= 0xD800 && u <= 0xDBFF && n - i >= 12 && s[i + 6] == '\\' && s[i + 7] == 'u' &&
+        (lo = hex4_at(s, n, i + 8)) >= 0xDC00 && lo <= 0xDFFF) {
+      i += 12; /* a pair */
+      continue;
+    }
+    if (u >= 0xD800 && u <= 0xDFFF) {
+      memcpy(s + i + 2, "fffd", 4);
+      count++;
+    }
+    i += 6;
+  }
+  return count;
 }

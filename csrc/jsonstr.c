@@ -1,4 +1,5 @@
 #include "jsonstr.h"
+#include "hex.h"
 #include "utf8.h"
 
 #include <stdint.h>
@@ -10,10 +11,8 @@ static const unsigned char kind[256] = {
 };
 
 mph_status mph_json_string(mph_buf *out, const char *str, size_t n, size_t *err_at) {
-  static const char hex[] = "0123456789abcdef";
   const unsigned char *s = (const unsigned char *)str;
   size_t i = 0, run, k;
-  uint32_t cp;
   char *o;
   /* the longest form is six bytes per input byte, plus the quotes */
   if (n > ((size_t)-1 - 2) / 6 || mph_buf_reserve(out, 6 * n + 2)) return MPH_ENOMEM;
@@ -25,11 +24,10 @@ mph_status mph_json_string(mph_buf *out, const char *str, size_t n, size_t *err_
     if (run > i) { memcpy(o, s + i, run - i); o += run - i; i = run; }
     if (i >= n) break;
     if (kind[s[i]] == 2) {
-      if ((k = mph_utf8_seq(s + i, n - i, &cp)) == 0) {
+      if ((k = mph_utf8_copy(o, s + i, n - i)) == 0) {
         *err_at = i;
         return MPH_EUTF8;
       }
-      memcpy(o, s + i, k);
       o += k;
       i += k;
       continue;
@@ -45,8 +43,8 @@ mph_status mph_json_string(mph_buf *out, const char *str, size_t n, size_t *err_
     case '\t': *o++ = 't'; break;
     default:
       *o++ = 'u'; *o++ = '0'; *o++ = '0';
-      *o++ = hex[s[i] >> 4];
-      *o++ = hex[s[i] & 15];
+      *o++ = mph_hex_lower[s[i] >> 4];
+      *o++ = mph_hex_lower[s[i] & 15];
     }
     i++;
   }

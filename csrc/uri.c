@@ -1,4 +1,5 @@
 #include "uri.h"
+#include "hex.h"
 #include "utf8.h"
 
 #include <stdint.h>
@@ -22,16 +23,6 @@ static const unsigned char unreserved[256] = {
   ['y'] = 1, ['z'] = 1,
 };
 
-static const char hexdigits[] = "0123456789ABCDEF";
-
-/* hex value + 1 of a hex digit byte, 0 for anything else */
-static const unsigned char hexval[256] = {
-  ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
-  ['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
-  ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
-  ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
-};
-
 mph_status mph_uri_encode(mph_buf *out, const char *str, size_t n, size_t *err_at) {
   const unsigned char *s = (const unsigned char *)str;
   size_t i = 0, k, j;
@@ -50,8 +41,8 @@ mph_status mph_uri_encode(mph_buf *out, const char *str, size_t n, size_t *err_a
     for (j = 0; j < k; j++) {
       c = s[i + j];
       o[0] = '%';
-      o[1] = hexdigits[c >> 4];
-      o[2] = hexdigits[c & 15];
+      o[1] = mph_hex_upper[c >> 4];
+      o[2] = mph_hex_upper[c & 15];
       o += 3;
     }
     i += k;
@@ -60,20 +51,20 @@ mph_status mph_uri_encode(mph_buf *out, const char *str, size_t n, size_t *err_a
   return MPH_OK;
 }
 
-/* The number of bytes of the UTF-8 sequence a lead byte starts (2..4), or 0
-   for a byte that cannot lead one (80-C1, F5-FF). */
-static const unsigned char seq_len[256] = {
-  [0xC2 ... 0xDF] = 2, [0xE0 ... 0xEF] = 3, [0xF0 ... 0xF4] = 4,
-};
-
 #define HEX2(h, l) ((unsigned)((((h) - 1) << 4) | ((l) - 1)))
+
+/* The byte %XX at e spells, or -1 when e is not a well-formed escape. */
+static inline int escaped_byte(const unsigned char *e) {
+  unsigned h, l;
+  if (e[0] != '%' || !(h = mph_hex_value[e[1]]) || !(l = mph_hex_value[e[2]])) return -1;
+  return (int)HEX2(h, l);
+}
 
 mph_status mph_uri_decode(mph_buf *out, const char *str, size_t n,
                           int plus_as_space, size_t *err_at) {
   const unsigned char *s = (const unsigned char *)str;
   size_t i = 0, k, j, len;
-  uint32_t cp;
-  unsigned h, l, b;
+  int b;
   unsigned char oct[4];
   char *o;
   if (mph_buf_reserve(out, n)) return MPH_ENOMEM;
@@ -86,38 +77,30 @@ mph_status mph_uri_decode(mph_buf *out, const char *str, size_t n,
         i++;
         continue;
       }
-      if ((k = mph_utf8_seq(s + i, n - i, &cp)) == 0) {
+      if ((k = mph_utf8_copy(o, s + i, n - i)) == 0) {
         *err_at = i;
         return MPH_EUTF8;
       }
-      memcpy(o, s + i, k);
       o += k;
       i += k;
       continue;
     }
-    if (n - i < 3 || !(h = hexval[s[i + 1]]) || !(l = hexval[s[i + 2]])) goto bad_escape;
-    b = HEX2(h, l);
+    if (n - i < 3 || (b = escaped_byte(s + i)) < 0) goto bad_escape;
     if (b < 0x80) {
       *o++ = (char)b;
       i += 3;
       continue;
     }
-    /* a multi-byte sequence: every byte escaped, and together valid UTF-8 */
-    len = seq_len[b];
-    if (len == 0 || n - i < 3 * len) goto bad_escape;
+    /* a multi-byte sequence: every byte escaped, and together valid UTF-8
+       (the lead byte tells how many; mph_utf8_copy refuses a wrong one) */
+    len = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2;
+    if (n - i < 3 * len) goto bad_escape;
     oct[0] = (unsigned char)b;
     for (j = 1; j < len; j++) {
-      const unsigned char *e = s + i + 3 * j;
-      if (e[0] != '%' || !(h = hexval[e[1]]) || !(l = hexval[e[2]])) goto bad_escape;
-      b = HEX2(h, l);
-      if ((b & 0xC0) != 0x80) goto bad_escape;
+      if ((b = escaped_byte(s + i + 3 * j)) < 0) goto bad_escape;
       oct[j] = (unsigned char)b;
     }
-    /* overlongs, surrogates and values past U+10FFFF */
-    if ((oct[0] == 0xE0 && oct[1] < 0xA0) || (oct[0] == 0xED && oct[1] >= 0xA0) ||
-        (oct[0] == 0xF0 && oct[1] < 0x90) || (oct[0] == 0xF4 && oct[1] >= 0x90))
-      goto bad_escape;
-    memcpy(o, oct, len);
+    if (mph_utf8_copy(o, oct, len) != len) goto bad_escape;
     o += len;
     i += 3 * len;
   }

@@ -2,34 +2,6 @@
 
 #include <string.h>
 
-size_t mph_utf8_seq(const unsigned char *s, size_t n, uint32_t *cp) {
-  unsigned char c = s[0];
-  uint32_t v;
-  if (c >= 0xC2 && c <= 0xDF) {
-    if (n < 2 || (s[1] & 0xC0) != 0x80) return 0;
-    *cp = ((uint32_t)(c & 0x1F) << 6) | (s[1] & 0x3F);
-    return 2;
-  }
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80) return 0;
-    v = ((uint32_t)(c & 0x0F) << 12) | ((uint32_t)(s[1] & 0x3F) << 6) | (s[2] & 0x3F);
-    if (v < 0x800 || (v >= 0xD800 && v <= 0xDFFF)) return 0;
-    *cp = v;
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 ||
-        (s[3] & 0xC0) != 0x80)
-      return 0;
-    v = ((uint32_t)(c & 0x07) << 18) | ((uint32_t)(s[1] & 0x3F) << 12) |
-        ((uint32_t)(s[2] & 0x3F) << 6) | (s[3] & 0x3F);
-    if (v < 0x10000 || v > 0x10FFFF) return 0;
-    *cp = v;
-    return 4;
-  }
-  return 0;
-}
-
 int mph_utf8_valid(const unsigned char *s, size_t n, size_t *bad) {
   size_t i = 0, k;
   uint32_t cp;

@@ -7,12 +7,12 @@
 --   make demo
 --   LUA_PATH='lua/?.lua;;' LUA_CPATH='build/5.4/?.so;;' lua5.4 examples/roundtrip.lua
 --
--- Time is simulated: a clock in milliseconds and a queue of timers stand in
+-- The page and the mini-program are wired in process by mphybrid.loopback.
+-- Time is simulated: its clock in milliseconds and a queue of timers stand in
 -- for the mini-program's and the browser's event loops.
 
 local core = require "mphybrid.core"
-local router = require "mphybrid.router"
-local shell = require "mphybrid.shell"
+local loopback = require "mphybrid.loopback"
 local client = require "mphybrid.client"
 
 local WEBVIEW_SRC = "https://h5.example.com/shop/index.html?from=menu#/cart"
@@ -20,13 +20,13 @@ local T0 = 1700000000000
 
 ------------------------------------------------------------------ the clock
 
-local now = T0
+local lb            -- the page and the mini-program, made below
 local timers = {}   -- { at =, seq =, fn = }, run in order
 local seq = 0
 
 local function after(ms, fn)
   seq = seq + 1
-  timers[#timers + 1] = { at = now + ms, seq = seq, fn = fn }
+  timers[#timers + 1] = { at = lb.clock + ms, seq = seq, fn = fn }
 end
 
 local function run_until(t)
@@ -38,20 +38,16 @@ local function run_until(t)
     local first = timers[1]
     if first == nil or first.at > t then break end
     table.remove(timers, 1)
-    now = first.at
+    lb.clock = first.at
     first.fn()
   end
-  now = t
-end
-
-local function clock()
-  return now
+  lb.clock = t
 end
 
 ------------------------------------------------------------------ printing
 
 local function log(side, what, text)
-  print(("[%5d ms] %-5s %-12s %s"):format(now - T0, side, what, text or ""))
+  print(("[%5d ms] %-5s %-12s %s"):format(lb.clock - T0, side, what, text or ""))
 end
 
 local function detail(label, text)
@@ -70,62 +66,57 @@ local function show_fragment(src)
   if fields.hash then detail("page route (hash) =", fields.hash) end
 end
 
------------------------------------------------------------------- the mini-program
-
-local r = router.new({ log = function(level, msg) log("mp", level, msg) end })
-assert(r:load("examples/handlers.lua"))
-
-local s = assert(shell.new({
-  router = r,
-  src = WEBVIEW_SRC,
-  now = clock,
-  env = { after = after },  -- handlers.lua answers asynchronously through it
-}))
-
------------------------------------------------------------------- the H5 page
+------------------------------------------------------------------ the wire
 
 local page_route = "/cart"
-local c
 local hashchange_pending = false
 
 -- the web-view fires hashchange a little after its src changes; two changes
 -- before it fires make one event, which sees the last src
-local function write_src(src)
-  log("mp", "web-view src", src)
-  show_fragment(src)
-  if not hashchange_pending then
-    hashchange_pending = true
-    after(10, function()
-      hashchange_pending = false
-      local current = s:get_src()
-      log("h5", "hashchange", "#" .. core.get_fragment(current))
-      local delivered, route = c:receive(current)
-      if delivered == 0 then
-        detail("replies delivered:", "0 (each one already delivered or given up;"
-          .. " acknowledged by the next command)")
-      else
-        detail("replies delivered:", tostring(delivered))
-      end
-      if route then detail("route put back:", "#" .. route) end
-    end)
+local function hashchange_soon()
+  if hashchange_pending then return end
+  hashchange_pending = true
+  after(10, function()
+    hashchange_pending = false
+    local delivered, route = lb:see()
+    if delivered == 0 then
+      detail("replies delivered:", "0 (each one already delivered or given up;"
+        .. " acknowledged by the next command)")
+    else
+      detail("replies delivered:", tostring(delivered))
+    end
+    if route then detail("route put back:", "#" .. route) end
+  end)
+end
+
+-- every message on the wire, as it passes
+local function trace(kind, text)
+  if kind == "navigate" then
+    -- the hybrid page is pushed; its onLoad runs the command
+    log("h5", "navigateTo", text)
+    detail("cmd =", core.decode_uri_component(text:match("%?cmd=(.*)$")))
+  elseif kind == "src" then
+    log("mp", "web-view src", text)
+    show_fragment(text)
+    hashchange_soon()
+    log("mp", "navigateBack")
+  else
+    log("h5", "hashchange", "#" .. core.get_fragment(text))
   end
 end
 
-c = client.new({
-  now = clock,
-  timeout = 2000,
-  hash = function() return page_route end,
-  navigate = function(url)
-    log("h5", "navigateTo", url)
-    detail("cmd =", core.decode_uri_component(url:match("%?cmd=(.*)$")))
-    -- the hybrid page is pushed; its onLoad runs the command
-    local cmd = url:match("%?cmd=(.*)$")
-    s:on_load({ cmd = cmd }, function(src)
-      write_src(src)
-      log("mp", "navigateBack")
-    end)
-  end,
+lb = loopback.new({
+  handlers = "examples/handlers.lua",
+  src = WEBVIEW_SRC,
+  clock = T0,
+  hashchange = false, -- the page sees a src at its hashchange, a little later
+  wire = false,
+  trace = trace,
+  log = function(level, msg) log("mp", level, msg) end,
+  shell = { env = { after = after } }, -- handlers.lua answers asynchronously through it
+  client = { timeout = 2000, hash = function() return page_route end },
 })
+local r, s, c = lb.router, lb.shell, lb.client
 
 ------------------------------------------------------------------ the calls
 
@@ -191,7 +182,7 @@ end)
 local function tick()
   local n = c:expire()
   if n > 0 then log("h5", "timeout", n .. " call(s) failed with ETIMEOUT") end
-  if now - T0 < 7000 then after(500, tick) end
+  if lb.clock - T0 < 7000 then after(500, tick) end
 end
 after(500, tick)
 

@@ -3,7 +3,8 @@
    twice, or already decoded by the platform).
 
    Every outcome is compared with the same steps composed from the other
-   public functions (decode_uri_component until the value starts with '{',
+   public functions (the value trimmed as JavaScript trims it;
+   decode_uri_component until the value starts with '{',
    at most twice; json_decode with the command depth limit; the api and req
    rules), for the default depth limit and a small one: the same command
    table, or the same error code. decode_cmd must never raise on a string. */
@@ -20,17 +21,34 @@ static const char CHECKER[] = FZ_LUA_PRELUDE
   "local function bad_id(s)\n"
   "  return type(s) ~= 'string' or #s == 0 or #s > ID_MAX or s:find('[%z\\1-\\31\\127]') ~= nil\n"
   "end\n"
+  "-- JavaScript's WhiteSpace and LineTerminator, as UTF-8\n"
+  "local SPACES = { ' ', '\\t', '\\n', '\\v', '\\f', '\\r', '\\194\\160', '\\225\\154\\128', '\\226\\128\\168',\n"
+  "  '\\226\\128\\169', '\\226\\128\\175', '\\226\\129\\159', '\\227\\128\\128', '\\239\\187\\191' }\n"
+  "for c = 128, 138 do SPACES[#SPACES + 1] = '\\226\\128' .. string.char(c) end\n"
+  "local function trim(s)\n"
+  "  local again = true\n"
+  "  while again do\n"
+  "    again = false\n"
+  "    for _, sp in ipairs(SPACES) do\n"
+  "      if #s >= #sp and s:sub(1, #sp) == sp then s, again = s:sub(#sp + 1), true end\n"
+  "      if #s >= #sp and s:sub(-#sp) == sp then s, again = s:sub(1, -#sp - 1), true end\n"
+  "    end\n"
+  "  end\n"
+  "  return s\n"
+  "end\n"
   "local function expected(s, depth)\n"
   "  if #s > CMD_MAX_SIZE then return nil, 'ESIZE' end\n"
-  "  local v = s\n"
+  "  local v = trim(s)\n"
   "  for round = 0, 2 do\n"
   "    if v:find('^[ \\t\\n\\r]*{') then\n"
   "      local t, _, code = json_decode(v, { max_depth = depth })\n"
   "      if t == nil then return nil, code end\n"
   "      if type(t) ~= 'table' or getmetatable(t) ~= nil then return nil, 'ECMD' end\n"
-  "      if bad_id(t.api) then return nil, 'ECMD' end\n"
   "      if t.req == null then t.req = nil end\n"
+  "      if type(t.req) == 'string' then t.req = trim(t.req) if t.req == '' then t.req = nil end end\n"
   "      if t.req ~= nil and bad_id(t.req) then return nil, 'ECMD' end\n"
+  "      if type(t.api) == 'string' then t.api = trim(t.api) end\n"
+  "      if bad_id(t.api) then return nil, 'ECMD' end\n"
   "      return t\n"
   "    end\n"
   "    if round == 2 or not v:find('%', 1, true) then return nil, 'ECMD' end\n"

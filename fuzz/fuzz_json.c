@@ -245,6 +245,8 @@ static mph_status check(const uint8_t *data, size_t size, size_t max_depth, ref 
   nuls->len = 0;
   chk->max_depth = max_depth;
   chk->nuls = nuls;
+  chk->big = NULL;
+  chk->big_span = 0;
   st = mph_json_check_text((const char *)data, size, chk);
   want = ref_check(r, data, size, max_depth);
   FZ_ASSERT(st == want, "check (max_depth %zu): %s, reference %s", max_depth, names[st],
@@ -260,6 +262,14 @@ static mph_status check(const uint8_t *data, size_t size, size_t max_depth, ref 
                 (nuls->len == 0 || memcmp(nuls->p, r->nuls.p, nuls->len) == 0),
             "check: strings with \\u0000 differ from the reference (%zu, %zu records)",
             nuls->len / sizeof(mph_json_nul), r->nuls.len / sizeof(mph_json_nul));
+  FZ_ASSERT(chk->nul_strings == nuls->len / sizeof(mph_json_nul), "check: %zu strings with \\u0000 counted, %zu listed",
+            chk->nul_strings, nuls->len / sizeof(mph_json_nul));
+  /* what json_decode finds piece by piece: the same, from the checked text */
+  nuls->len = 0;
+  FZ_ASSERT(mph_json_find_nuls((const char *)data, size, nuls) == MPH_OK, "find_nuls: out of memory");
+  FZ_ASSERT(nuls->len == r->nuls.len &&
+                (nuls->len == 0 || memcmp(nuls->p, r->nuls.p, nuls->len) == 0),
+            "find_nuls: strings with \\u0000 differ from the reference");
   return st;
 }
 

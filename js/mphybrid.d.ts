@@ -9,6 +9,7 @@ declare namespace mphybrid {
     | "EVALUE"
     | "EUTF8"
     | "ETOOLONG"
+    | "EDEPTH"
     | "ENAVIGATE"
     | "ETIMEOUT"
     | "ECANCELED"
@@ -61,7 +62,7 @@ declare namespace mphybrid {
     wx?: WxLike;
     /** the hybrid page's path: "/pages/hybrid-page/hybrid" */
     page?: string;
-    /** ms from a call to ETIMEOUT (30000); false for none */
+    /** ms from a call to ETIMEOUT (30000); false or 0 for none */
     timeout?: number | false;
     /** bytes of a navigateTo URL (1000); a longer command fails with ETOOLONG */
     maxUrl?: number;
@@ -94,7 +95,7 @@ declare namespace mphybrid {
   }
 
   interface CallOptions {
-    /** ms for this call; false for none */
+    /** ms for this call; false or 0 for none */
     timeout?: number | false;
     /** aborting it fails the call with ECANCELED */
     signal?: AbortSignal;

@@ -42,6 +42,7 @@ function (root, classic) {
     EVALUE: "params that JSON cannot carry",
     EUTF8: "a string with a lone surrogate (not valid UTF-8 on the wire)",
     ETOOLONG: "the command URL is over maxUrl",
+    EDEPTH: "params nested deeper than the shell reads (99 levels)",
     ENAVIGATE: "navigateTo failed: the command was not sent",
     ETIMEOUT: "no reply before the call's deadline",
     ECANCELED: "the call was canceled",
@@ -116,6 +117,29 @@ function (root, classic) {
   // JSON.stringify writes a lone surrogate as the escape \udXXX (and a pair
   // as itself): the shell's strict JSON refuses it, so the client does first
   var LONE_SURROGATE = /(?:^|[^\\])(?:\\\\)*\\ud[89a-f][0-9a-f]{2}/;
+
+  // the nesting of params a shell with the default max_depth (100) reads:
+  // the command object is one level
+  var PARAMS_MAX_DEPTH = 99;
+
+  // the deepest nesting of JSON text (brackets outside strings)
+  function jsonDepth(text) {
+    var depth = 0, max = 0, inString = false;
+    for (var i = 0; i < text.length; i++) {
+      var c = text.charCodeAt(i);
+      if (inString) {
+        if (c === 92) i++; // a backslash: the next character is escaped
+        else if (c === 34) inString = false;
+      } else if (c === 34) {
+        inString = true;
+      } else if (c === 91 || c === 123) {
+        if (++depth > max) max = depth;
+      } else if (c === 93 || c === 125) {
+        depth--;
+      }
+    }
+    return max;
+  }
 
   function refuseNonFinite(key, value) {
     if (typeof value === "number" && !isFinite(value)) {
@@ -382,11 +406,27 @@ function (root, classic) {
     this.pumping = null;
   };
 
+  // what a thrown value says, whatever it is (a Symbol, an object without
+  // toString, a Proxy that throws): the text never throws
+  function thrownText(e) {
+    try {
+      return String(e && e.stack || e);
+    } catch (x) {
+      return "(a value that cannot be shown)";
+    }
+  }
+
+  // a callback that throws, or a log that throws, never stops the other
+  // calls being settled
   Client.prototype.safeSettle = function (call, err, result) {
     try {
       call.settle(err, result, call.id);
     } catch (e) {
-      this.log("error", "callback of " + call.api + " (" + call.id + ") raised: " + (e && e.stack || e));
+      try {
+        this.log("error", "callback of " + call.api + " (" + call.id + ") raised: " + thrownText(e));
+      } catch (x) {
+        // a faulty log is ignored
+      }
     }
   };
 
@@ -398,11 +438,14 @@ function (root, classic) {
     this.done.add(id);
   };
 
+  // the acknowledgements waiting for a command: at most maxDone, the oldest
+  // given up first (the shell's outbox forgets its reply by its own limits);
+  // none when no command carries them
   Client.prototype.queueAck = function (id) {
-    if (!this.toAckSet.has(id)) {
-      this.toAckSet.add(id);
-      this.toAck.push(id);
-    }
+    if (this.maxAcks === 0 || this.toAckSet.has(id)) return;
+    if (this.toAck.length >= this.maxDone) this.toAckSet.delete(this.toAck.shift());
+    this.toAckSet.add(id);
+    this.toAck.push(id);
   };
 
   // takes a call out of the flight table (and the queue); settling it is
@@ -674,6 +717,11 @@ function (root, classic) {
     }
     var built = this.commandUrl(call, null);
     if (built.url === null) return early(tooLong(this, built.bytes));
+    // deeper params would be answered where no call hears it
+    if (!o.loose && call.paramsJson !== undefined && jsonDepth(call.paramsJson) > PARAMS_MAX_DEPTH) {
+      return early(new MphybridError("EDEPTH", "params: nesting deeper than " + PARAMS_MAX_DEPTH +
+        " levels, which the shell does not read"));
+    }
 
     this.calls.set(id, call);
     this.queue.push(call);

@@ -33,9 +33,9 @@ build = {
     modules = {
         ["mphybrid.core"] = {
             sources = {
-                "csrc/arena.c", "csrc/buf.c", "csrc/jsoncheck.c", "csrc/jsonnum.c",
-                "csrc/jsonstr.c", "csrc/mphybrid.c", "csrc/query.c", "csrc/reqid.c",
-                "csrc/uri.c", "csrc/url.c", "csrc/utf8.c",
+                "csrc/arena.c", "csrc/buf.c", "csrc/hex.c", "csrc/jskeys.c", "csrc/jsoncheck.c",
+                "csrc/jsonnum.c", "csrc/jsonstr.c", "csrc/mphybrid.c", "csrc/query.c",
+                "csrc/reqid.c", "csrc/uri.c", "csrc/url.c", "csrc/utf8.c",
             },
             incdirs = { "$(CJSON_INCDIR)" },
             libdirs = { "$(CJSON_LIBDIR)" },
@@ -53,5 +53,6 @@ build = {
         ["mphybrid.store.shdict"] = "lua/mphybrid/store/shdict.lua",
         ["mphybrid.resty"] = "lua/mphybrid/resty.lua",
         ["mphybrid.resty.metrics"] = "lua/mphybrid/resty/metrics.lua",
+        ["mphybrid.loopback"] = "lua/mphybrid/loopback.lua",
     },
 }

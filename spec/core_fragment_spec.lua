@@ -15,6 +15,11 @@ describe("set_fragment", function()
     assert.is_nil(set_fragment(nil, "r=0"))
   end)
 
+  it("returns a blank url trimmed, as the published setUrlHash does (url = String(url).trim(), then returned)", function()
+    assert.are.equal("", set_fragment(" ", "r=0"))
+    assert.are.equal("", set_fragment(" \t\r\n\227\128\128", "f"))
+  end)
+
   it("appends the fragment to a url that has none", function()
     assert.are.equal("https://h5.example.com/p#H5Req_ab=0&v=1", set_fragment("https://h5.example.com/p", "H5Req_ab=0&v=1"))
   end)
@@ -45,10 +50,6 @@ describe("set_fragment", function()
 
   it("keeps inner whitespace", function()
     assert.are.equal("a b\tc#f", set_fragment("\t a b\tc \n", "f"))
-  end)
-
-  it("turns a url of whitespace only into just the fragment", function()
-    assert.are.equal("#f", set_fragment(" \t\r\n\227\128\128", "f"))
   end)
 
   it("trims before it looks for #", function()
@@ -148,5 +149,25 @@ describe("decode_fragment", function()
   it("raises on a wrong argument type", function()
     expect.raises(decode_fragment)
     expect.raises(decode_fragment, {})
+  end)
+end)
+
+describe("trim", function()
+  it("trims what JavaScript's trim trims, Unicode spaces included, and keeps the rest", function()
+    for _, cp in ipairs(text.js_trimmed) do
+      local sp = text.utf8(cp)
+      assert.are.equal("a" .. sp .. "b", core.trim(sp .. sp .. "a" .. sp .. "b" .. sp), ("U+%04X"):format(cp))
+      assert.are.equal("", core.trim(sp .. sp), ("U+%04X"):format(cp))
+    end
+    for _, cp in ipairs(text.js_not_trimmed) do
+      local c = text.utf8(cp)
+      assert.are.equal(c .. "u" .. c, core.trim(c .. "u" .. c), ("U+%04X"):format(cp))
+    end
+    assert.are.equal("\255", core.trim(" \255\t"))
+  end)
+
+  it("raises on a wrong argument type", function()
+    expect.raises(core.trim)
+    expect.raises(core.trim, {})
   end)
 end)

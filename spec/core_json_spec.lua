@@ -436,6 +436,76 @@ describe("json_encode and json_decode", function()
   end)
 end)
 
+describe("json_decode of texts longer than a piece (64 KiB)", function()
+  -- A long text is converted a piece at a time (csrc/mphybrid.c, walk):
+  -- each item must read exactly as the same text read on its own.
+  local r = prng.new(17)
+  local items = {
+    '"a\\u0000b"', '{"k\\u0000":"\\u0000"}', ('1'):rep(70), '-0.' .. ('0'):rep(70) .. '1',
+    '{"d":1,"d":2}', '[ ]', '{ }', '"\\ud83d\\ude00"', '  {"a" : [ 1 , 2 ] }  ',
+  }
+  while #items < 4000 do items[#items + 1] = assert(json_encode((gen.json_value(r, core, 4)))) end
+
+  local function each_reads_alone(got, keys)
+    for i, item in ipairs(items) do
+      local want = json_decode(item)
+      assert.are.same(want, got[keys and keys[i] or i], item)
+      if type(want) == "table" then
+        assert.are.equal(getmetatable(want), getmetatable(got[keys and keys[i] or i]), item)
+      end
+    end
+  end
+
+  it("reads a long array item by item as each item alone", function()
+    local text = "[ \n" .. table.concat(items, " ,\t") .. "\r ]"
+    assert.is_true(#text > 65536)
+    local got, err = json_decode(text)
+    assert.is_table(got, err)
+    assert.are.equal(#items, #got)
+    assert.are.equal(array_mt, getmetatable(got))
+    each_reads_alone(got)
+  end)
+
+  it("reads a long object member by member, keys with \\u0000 and repeated keys too", function()
+    local members, keys = {}, {}
+    for i, item in ipairs(items) do
+      keys[i] = "k" .. i .. (i % 7 == 0 and "\0x" or "")
+      members[i] = json_encode(keys[i]) .. " : " .. item
+    end
+    local text = "{" .. table.concat(members, ",\n") .. ',"k1":"last"}'
+    local got, err = json_decode(text)
+    assert.is_table(got, err)
+    assert.are.equal("last", got.k1)
+    got.k1 = json_decode(items[1])
+    each_reads_alone(got, keys)
+  end)
+
+  it("reads long containers nested in long containers", function()
+    local long = "[" .. table.concat(items, ",") .. "]"
+    local text = '{"a":[' .. long .. ',{"b":' .. long .. '},[]],"c":' .. long .. '}'
+    local got, err = json_decode(text)
+    assert.is_table(got, err)
+    each_reads_alone(got.a[1])
+    each_reads_alone(got.a[2].b)
+    each_reads_alone(got.c)
+    assert.are.same(setmetatable({}, array_mt), got.a[3])
+  end)
+
+  it("reads a long empty container and a long string", function()
+    assert.are.same(setmetatable({}, array_mt), json_decode("[" .. (" "):rep(70000) .. "]"))
+    assert.are.same({}, json_decode("{" .. ("\n"):rep(70000) .. "}"))
+    local s = ("é\0"):rep(30000)
+    assert.are.equal(s, json_decode(json_encode(s)))
+    assert.are.same({ s, { s } }, json_decode(json_encode({ s, { s } })))
+  end)
+
+  it("refuses a long text past max_depth with EDEPTH", function()
+    local text = "[" .. table.concat(items, ",") .. "," .. nested("[", "]", 999) .. "]"
+    assert.is_table(json_decode(text))
+    expect.failure("EDEPTH", json_decode("[" .. text .. "]"))
+  end)
+end)
+
 describe("json_decode on JSONTestSuite", function()
   local dir = paths.shared_dir() .. "/conformance/JSONTestSuite/test_parsing"
   local names = paths.list_dir(dir)

@@ -61,6 +61,13 @@ describe("encode_query", function()
     assert.are.equal("a=1&b=2&cmd=x&z=26", encode_query(t, {}))
   end)
 
+  it("writes a key that order names twice once, at its first place", function()
+    local t = { cmd = "x", b = "2", a = "1" }
+    assert.are.equal("cmd=x&b=2&a=1", encode_query(t, { "cmd", "b", "cmd" }))
+    assert.are.equal("b=2&cmd=x&a=1", encode_query(t, { "b", "b", "cmd", "b", "cmd" }))
+    assert.are.equal("a=1&b=2&cmd=x", encode_query(t, { "missing", "missing" }))
+  end)
+
   it("writes an array of pairs in its order, repeated keys included", function()
     assert.are.equal("y=1&x=2&y=3", encode_query({ { "y", 1 }, { "x", 2 }, { "y", 3 } }))
   end)

@@ -5,56 +5,18 @@
 -- page's callbacks get, and that the other calls lose nothing.
 
 local core = require "mphybrid.core"
-local router = require "mphybrid.router"
+local loopback = require "mphybrid.loopback"
 local shell = require "mphybrid.shell"
-local client = require "mphybrid.client"
 
 local SRC = "https://h5.example.com/app/index.html"
 local T0 = 1700000000000
 
--- A page and its mini-program: navigate runs the hybrid page's onLoad at
--- once, and w.see() is the page's hashchange (the current web-view src).
+-- A page and its mini-program (mphybrid.loopback): navigate runs the hybrid
+-- page's onLoad at once, and w:see() is the page's hashchange (the current
+-- web-view src); w:call records every time a callback runs.
 local function wire(shell_opts, client_opts)
-  local w = { clock = T0, logs = {}, sent = {} }
-  local function now() return w.clock end
-  local function log(level, msg) w.logs[#w.logs + 1] = level .. ": " .. msg end
-  w.router = router.new({ log = log })
-  local so = { router = w.router, src = SRC, now = now, log = log }
-  for k, v in pairs(shell_opts or {}) do so[k] = v end
-  w.shell = assert(shell.new(so))
-  local co = {
-    navigate = function(url)
-      w.sent[#w.sent + 1] = url
-      w.shell:on_load({ cmd = url:match("%?cmd=(.*)$") })
-      return true
-    end,
-    now = now,
-    log = log,
-  }
-  for k, v in pairs(client_opts or {}) do co[k] = v end
-  w.client = client.new(co)
-
-  function w.see()
-    return w.client:receive(w.shell:get_src())
-  end
-
-  -- a call whose callback records every time it runs
-  function w.call(api, params, opts)
-    local rec = { calls = 0 }
-    rec.id = w.client:call(api, params, function(err, result)
-      rec.calls = rec.calls + 1
-      rec.err, rec.result = err, result
-    end, opts)
-    return rec
-  end
-
-  function w.logged(pattern)
-    for _, l in ipairs(w.logs) do
-      if l:find(pattern) then return true end
-    end
-    return false
-  end
-  return w
+  return loopback.new({ handlers = {}, src = SRC, clock = T0, hashchange = false,
+                        shell = shell_opts, client = client_opts })
 end
 
 -- every call answered exactly once, nothing left in flight
@@ -78,19 +40,19 @@ describe("faults", function()
       w.router:register("boom", function() error("db password=hunter2 in a stack trace") end)
       w.router:register("slow", function(_, _, reply) replies[#replies + 1] = reply end, { async = true })
 
-      local slow = w.call("slow", { n = 1 })
-      w.see()
-      local boom = w.call("boom")
-      w.see()
+      local slow = w:call("slow", { n = 1 })
+      w:see()
+      local boom = w:call("boom")
+      w:see()
       assert.are.equal("ECRASH", boom.err.code)
       assert.is_nil(boom.err.message:find("hunter2", 1, true))
-      assert.is_true(w.logged("hunter2")) -- the operator sees it in the log
+      assert.is_true(w:logged("hunter2")) -- the operator sees it in the log
 
-      local p = w.call("ping")
-      w.see()
+      local p = w:call("ping")
+      w:see()
       assert.are.equal("pong", p.result)
       replies[1]({ ok = true })
-      w.see()
+      w:see()
       assert.are.same({ ok = true }, slow.result)
       all_answered_once(w, { slow, boom, p })
     end)
@@ -98,8 +60,8 @@ describe("faults", function()
     it("answers the code to a seed-compatible page, which reads it as its callback's string", function()
       local w = wire(nil, { protocol = 1 })
       w.router:register("boom", function() error("no") end)
-      local boom = w.call("boom")
-      w.see()
+      local boom = w:call("boom")
+      w:see()
       assert.is_nil(boom.err)
       assert.are.equal("ECRASH", boom.result)
       all_answered_once(w, { boom })
@@ -112,11 +74,11 @@ describe("faults", function()
         reply("done")
         error("after the reply")
       end, { async = true })
-      local a, b = w.call("raise_table"), w.call("late_raise")
-      w.see()
+      local a, b = w:call("raise_table"), w:call("late_raise")
+      w:see()
       assert.are.equal("ECRASH", a.err.code)
       assert.are.equal("done", b.result)
-      assert.is_true(w.logged("after the reply"))
+      assert.is_true(w:logged("after the reply"))
       all_answered_once(w, { a, b })
     end)
   end)
@@ -128,10 +90,10 @@ describe("faults", function()
       local reply_later
       w.router:register("hang", function(_, _, reply) reply_later = reply end, { async = true })
 
-      local hang = w.call("hang", nil, { timeout = 5000 })
-      w.see()
-      local p = w.call("ping")
-      w.see()
+      local hang = w:call("hang", nil, { timeout = 5000 })
+      w:see()
+      local p = w:call("ping")
+      w:see()
       assert.are.equal("pong", p.result)
       assert.are.equal(0, hang.calls)
       assert.are.equal(1, w.shell:stats().running)
@@ -141,7 +103,7 @@ describe("faults", function()
       assert.are.equal("ETIMEOUT", hang.err.code)
 
       reply_later("too late")
-      assert.are.equal(0, w.see())
+      assert.are.equal(0, w:see())
       assert.are.equal(0, w.shell:stats().running)
       all_answered_once(w, { hang, p })
     end)
@@ -153,11 +115,11 @@ describe("faults", function()
         runs = runs + 1
         reply_later = reply
       end, { async = true })
-      local hang = w.call("hang", nil, { timeout = 60000 })
-      w.shell:on_load({ cmd = w.sent[1]:match("%?cmd=(.*)$") }) -- the page re-created
+      local hang = w:call("hang", nil, { timeout = 60000 })
+      w:reload(1) -- the page re-created
       assert.are.equal(1, runs)
       reply_later("once")
-      w.see()
+      w:see()
       assert.are.equal("once", hang.result)
       all_answered_once(w, { hang })
     end)
@@ -172,14 +134,14 @@ describe("faults", function()
         saved = reply
         reply("first")
       end, { async = true })
-      local t = w.call("twice")
-      w.see()
+      local t = w:call("twice")
+      w:see()
       assert.is_false(saved("second"))
-      w.see()
+      w:see()
       assert.are.equal("first", t.result)
-      assert.is_true(w.logged("replied twice"))
-      local p = w.call("ping")
-      w.see()
+      assert.is_true(w:logged("replied twice"))
+      local p = w:call("ping")
+      w:see()
       assert.are.equal("pong", p.result)
       all_answered_once(w, { t, p })
     end)
@@ -202,11 +164,11 @@ describe("faults", function()
         local w = wire()
         ping(w)
         w.router:register("bad", function() return { value = case[2] } end)
-        local b = w.call("bad")
-        w.see()
+        local b = w:call("bad")
+        w:see()
         assert.are.equal("EREPLY", b.err.code)
-        local p = w.call("ping")
-        w.see()
+        local p = w:call("ping")
+        w:see()
         assert.are.equal("pong", p.result)
         all_answered_once(w, { b, p })
       end)
@@ -215,16 +177,16 @@ describe("faults", function()
     it("answers EREPLY to a seed-compatible page too", function()
       local w = wire(nil, { protocol = 1 })
       w.router:register("bad", function() return { f = print } end)
-      local b = w.call("bad")
-      w.see()
+      local b = w:call("bad")
+      w:see()
       assert.are.equal("EREPLY", b.result)
     end)
 
     it("keeps the error's code and message when only its data cannot be sent", function()
       local w = wire()
       w.router:register("pay", function() return nil, { code = "EPAY", message = "declined", data = print } end)
-      local b = w.call("pay")
-      w.see()
+      local b = w:call("pay")
+      w:see()
       assert.are.equal("EPAY", b.err.code)
       assert.are.equal("declined", b.err.message)
       assert.is_nil(b.err.data)
@@ -246,14 +208,14 @@ describe("faults", function()
         local w = wire()
         ping(w)
         w.router:register("faulty", case[2])
-        local f = w.call("faulty")
-        w.see()
+        local f = w:call("faulty")
+        w:see()
         assert.are.equal(1, f.calls)
         assert.is_table(f.err)
         assert.are_not.equal("ENAVIGATE", f.err.code) -- the hybrid page's onLoad did not raise
         assert.are.equal(0, w.shell:stats().running)
-        local p = w.call("ping")
-        w.see()
+        local p = w:call("ping")
+        w:see()
         assert.are.equal("pong", p.result)
       end)
     end
@@ -261,8 +223,8 @@ describe("faults", function()
     it("answers an error message that is not UTF-8 with EREPLY, saying why", function()
       local w = wire()
       w.router:register("faulty", function() return nil, "EPAY: \255" end)
-      local f = w.call("faulty")
-      w.see()
+      local f = w:call("faulty")
+      w:see()
       assert.are.equal("EREPLY", f.err.code)
       assert.is_nil(f.err.message:find("not a version 2 reply", 1, true))
     end)
@@ -274,12 +236,12 @@ describe("faults", function()
       local replies = {}
       w.router:register("slow", function(p, _, reply) replies[p.n] = reply end, { async = true })
       w.router:register("big", function() return ("x"):rep(20000) end)
-      local a = w.call("slow", { n = 1 })
-      local big = w.call("big")
-      local b = w.call("slow", { n = 2 })
+      local a = w:call("slow", { n = 1 })
+      local big = w:call("big")
+      local b = w:call("slow", { n = 2 })
       replies[1]({ n = 1 })
       replies[2]({ n = 2 })
-      w.see()
+      w:see()
       assert.are.equal("EREPLY", big.err.code)
       assert.truthy(big.err.message:find("16384", 1, true), big.err.message)
       assert.are.same({ n = 1 }, a.result)
@@ -291,8 +253,8 @@ describe("faults", function()
     it("answers EREPLY to a seed-compatible page, and keeps the src under the limit", function()
       local w = wire(nil, { protocol = 1 })
       w.router:register("big", function() return ("x"):rep(20000) end)
-      local big = w.call("big")
-      w.see()
+      local big = w:call("big")
+      w:see()
       assert.are.equal("EREPLY", big.result)
       assert.truthy(#w.shell:get_src() <= shell.defaults.max_src)
     end)
@@ -300,11 +262,11 @@ describe("faults", function()
     it("fails a command over the URL limit on the H5 side, before navigating", function()
       local w = wire()
       ping(w)
-      local long = w.call("ping", { text = ("长"):rep(400) })
+      local long = w:call("ping", { text = ("长"):rep(400) })
       assert.are.equal("ETOOLONG", long.err.code)
       assert.are.equal(0, #w.sent)
-      local p = w.call("ping")
-      w.see()
+      local p = w:call("ping")
+      w:see()
       assert.are.equal("pong", p.result)
       all_answered_once(w, { long, p })
     end)
@@ -316,17 +278,17 @@ describe("faults", function()
       local max = shell.defaults.outbox_max
       local replies, recs = {}, {}
       w.router:register("slow", function(p, _, reply) replies[p.n] = reply end, { async = true })
-      for n = 1, max + 8 do recs[n] = w.call("slow", { n = n }, { timeout = 10000 }) end
+      for n = 1, max + 8 do recs[n] = w:call("slow", { n = n }, { timeout = 10000 }) end
       -- every handler answers before the page sees any hashchange
       for n = 1, max + 8 do replies[n]({ n = n }) end
-      assert.is_true(w.logged("outbox full"))
-      assert.are.equal(max, w.see())
+      assert.is_true(w:logged("outbox full"))
+      assert.are.equal(max, w:see())
       for n = 9, max + 8 do assert.are.same({ n = n }, recs[n].result) end
       for n = 1, 8 do assert.are.equal(0, recs[n].calls) end
 
       -- the page sends the first dropped command again: answered from the store
-      w.shell:on_load({ cmd = w.sent[1]:match("%?cmd=(.*)$") })
-      assert.are.equal(1, w.see())
+      w:reload(1)
+      assert.are.equal(1, w:see())
       assert.are.same({ n = 1 }, recs[1].result)
 
       w.clock = w.clock + 10000
@@ -345,14 +307,14 @@ describe("faults", function()
       local total = shell.defaults.store_max + 44
       local recs = {}
       for n = 1, total do
-        recs[n] = w.call("count", { n = n })
-        w.see()
+        recs[n] = w:call("count", { n = n })
+        w:see()
       end
       all_answered_once(w, recs)
       assert.truthy(w.shell:stats().store <= shell.defaults.store_max)
 
       local function replay(n)
-        w.shell:on_load({ cmd = w.sent[n]:match("%?cmd=(.*)$") })
+        w:reload(n)
         local t = core.decode_fragment(core.get_fragment(w.shell:get_src()))
         return core.json_decode(t[recs[n].id])
       end
@@ -366,12 +328,12 @@ describe("faults", function()
       local w = wire()
       local replies, recs = {}, {}
       w.router:register("slow", function(p, _, reply) replies[p.n] = reply end, { async = true })
-      for n = 1, 200 do recs[n] = w.call("slow", { n = n }) end
+      for n = 1, 200 do recs[n] = w:call("slow", { n = n }) end
       for n = 200, 1, -1 do
         replies[n]({ n = n })
-        if n % 7 == 0 then w.see() end
+        if n % 7 == 0 then w:see() end
       end
-      w.see()
+      w:see()
       for n = 1, 200 do assert.are.same({ n = n }, recs[n].result) end
       all_answered_once(w, recs)
     end)

@@ -16,7 +16,7 @@ local show, unhex = text.show, text.unhex
 local SEED = 20191024
 local N = {
   euc16 = 3000, eucb = 2000, duc = 4000, num = 3000, jenc = 3000, jdec = 4000,
-  sfrag = 1500, equery = 1500, qparse = 1500, reply = 500,
+  sfrag = 1500, trim = 1000, equery = 1500, qparse = 1500, reply = 500,
 }
 
 local function answer_bytes(answer)
@@ -214,6 +214,13 @@ for _ = 1, N.sfrag do
   batch:add("sfrag", { text.bytes_field(url), text.bytes_field(hash) }, function(answer)
     local got, err, code = core.set_fragment(url, hash)
     return compare(format("set_fragment(%s, %s)", show(url), show(hash)), answer, got, err, code, {})
+  end)
+end
+
+for _ = 1, N.trim do
+  local s = gen_space(r) .. gen.string(r, 6) .. gen_space(r)
+  batch:add("trim", { text.bytes_field(s) }, function(answer)
+    return compare(format("trim(%s)", show(s)), answer, core.trim(s), nil, nil, {})
   end)
 end
 
@@ -454,6 +461,10 @@ describe("mphybrid.core against Node.js", function()
 
   it("set_fragment is the published setUrlHash", function()
     check("sfrag", N.sfrag)
+  end)
+
+  it("trim is String.prototype.trim", function()
+    check("trim", N.trim)
   end)
 
   it("encode_query writes what the published serialize writes", function()

@@ -1,10 +1,7 @@
 -- Whole exchanges in process: client call -> navigate -> shell on_load ->
 -- handler -> new web-view src -> client receive.
 
-local core = require "mphybrid.core"
-local router = require "mphybrid.router"
-local shell = require "mphybrid.shell"
-local client = require "mphybrid.client"
+local loopback = require "mphybrid.loopback"
 
 local SRC = "https://h5.example.com/app/index.html"
 
@@ -18,52 +15,19 @@ local function prng(seed)
 end
 
 -- a mini-program with one web-view page and the hybrid page, and an H5
--- page in it; every wire message is kept in `wire`
+-- page in it (mphybrid.loopback); every wire message is kept in `wire`;
+-- calls to "later" are answered when the test says so (w:answer)
 local function world(opts)
   opts = opts or {}
-  local w = { wire = {}, clock = 1700000000000, later = {}, logged = {} }
-  local function log(level, msg) w.logged[#w.logged + 1] = level .. ": " .. msg end
-  w.router = router.new({ log = log })
-  w.shell = assert(shell.new({ router = w.router, src = SRC, now = function() return w.clock end,
-                               outbox_max = opts.outbox_max }))
-  w.hashchange = true -- does the page see each new src at once?
-  local function deliver(src)
-    w.wire[#w.wire + 1] = "src " .. src
-    if w.hashchange then
-      w.client:receive(src)
-    end
-  end
-  w.client = client.new({
-    navigate = function(url)
-      w.wire[#w.wire + 1] = "navigate " .. url
-      local cmd = url:match("%?cmd=(.*)$")
-      -- onLoad: some devices hand options already decoded
-      if opts.decoded_options then
-        cmd = core.decode_uri_component(cmd)
-      end
-      -- the reply, now or later, goes to the web-view; then navigateBack
-      w.shell:on_load({ cmd = cmd }, deliver)
-    end,
-    now = function() return w.clock end,
+  local w = loopback.new({
+    handlers = { echo = function(params) return params end },
+    src = SRC,
     protocol = opts.protocol,
-    new_req_id = opts.new_req_id,
-    max_url = opts.max_url,
-    log = log,
+    decoded = opts.decoded_options, -- onLoad: some devices hand options already decoded
+    shell = { outbox_max = opts.outbox_max },
+    client = { new_req_id = opts.new_req_id, max_url = opts.max_url },
   })
-  -- asynchronous handlers answer when the test says so
-  w.router:register("later", function(_, ctx, reply)
-    w.later[ctx.req] = function(...)
-      reply(...)
-    end
-  end, { async = true })
-  w.router:register("echo", function(params) return params end)
-  -- the page learns of a src written by an asynchronous reply
-  w.flush = function()
-    local src = w.shell:get_src()
-    w.wire[#w.wire + 1] = "hashchange " .. src
-    w.client:receive(src)
-  end
-  return w
+  return w:defer("later")
 end
 
 local function collect(results, key)
@@ -94,10 +58,10 @@ describe("round trips", function()
     local since = 0
     for k, i in ipairs(order) do
       local n = i
-      w.later[ids[i]]({ n = n, squared = n * n })
+      w:answer(ids[i], { n = n, squared = n * n })
       since = since + 1
       if since == 3 or rand(2) == 1 then
-        w.flush()
+        w:see()
         since = 0
       end
       if k % 25 == 0 then
@@ -106,7 +70,7 @@ describe("round trips", function()
         w.hashchange = false
       end
     end
-    w.flush()
+    w:see()
 
     local seen = {}
     for _, r in ipairs(results) do
@@ -128,10 +92,10 @@ describe("round trips", function()
     local a = w.client:call("later", nil, collect(results, "a"))
     local b = w.client:call("later", nil, collect(results, "b"))
     w.hashchange = false
-    w.later[a]("A")
+    w:answer(a, "A")
     local first = w.shell:get_src()
-    w.later[b]("B")
-    w.flush()
+    w:answer(b, "B")
+    w:see()
     assert.same({ { key = "a", result = "A" }, { key = "b", result = "B" } }, results)
     -- the hashchange of the first src comes late: nothing new
     assert.same(0, w.client:receive(first))
@@ -157,8 +121,8 @@ describe("round trips", function()
     w.clock = w.clock + 1000
     assert.same(1, w.client:expire())
     assert.same({ { key = "slow", err = "ETIMEOUT" } }, results)
-    w.later[slow]("too late")
-    w.flush()
+    w:answer(slow, "too late")
+    w:see()
     assert.same(1, #results)
     w.client:call("echo", nil, collect(results, "next"))
     assert.falsy(w.shell:get_src():find(slow, 1, true))
@@ -169,8 +133,8 @@ describe("round trips", function()
     local results = {}
     local id = w.client:call("later", nil, collect(results, "x"))
     assert.is_true(w.client:cancel(id))
-    w.later[id]("whatever")
-    w.flush()
+    w:answer(id, "whatever")
+    w:see()
     assert.same({ { key = "x", err = "ECANCELED" } }, results)
   end)
 
@@ -183,14 +147,9 @@ describe("round trips", function()
     w.client:call("createOrder", { sku = 1 }, collect(results, "first"))
     assert.same({}, results)
 
-    -- the page is loaded again and sends the same command again
-    local again
-    again = client.new({
-      navigate = function(url)
-        w.shell:on_load({ cmd = url:match("cmd=(.*)$") }, function(src) again:receive(src) end)
-      end,
-      new_req_id = function() return "H5Req_fixed0001" end,
-    })
+    -- the page is loaded again, sees its replies, and sends the same command again
+    w.hashchange = true
+    local again = w:page({ new_req_id = function() return "H5Req_fixed0001" end })
     again:call("createOrder", { sku = 1 }, collect(results, "again"))
     assert.same(1, runs)
     assert.same({ { key = "again", result = { orderId = "SO-1" } } }, results)
@@ -212,11 +171,7 @@ describe("round trips", function()
       { key = "raises", err = "ECRASH" },
       { key = "twice", result = 1 },
     }, results)
-    local warned = false
-    for _, line in ipairs(w.logged) do
-      warned = warned or line:find("replied twice", 1, true) ~= nil
-    end
-    assert.is_true(warned)
+    assert.is_true(w:logged("replied twice"))
   end)
 
   it("answers invalid params with EPARAMS", function()
@@ -251,8 +206,8 @@ describe("round trips", function()
     local results = {}
     local a = w.client:call("later", nil, collect(results, "a"))
     local b = w.client:call("later", nil, collect(results, "b"))
-    w.later[b]("B")
-    w.later[a]({ x = 1 })
+    w:answer(b, "B")
+    w:answer(a, { x = 1 })
     assert.same({ { key = "b", result = "B" }, { key = "a", result = '{"x":1}' } }, results)
     assert.same(0, w.client:pending())
   end)
@@ -263,9 +218,9 @@ describe("round trips", function()
     w.hashchange = false
     local a = w.client:call("later", nil, collect(results, "a"), { timeout = 500 })
     local b = w.client:call("later", nil, collect(results, "b"), { timeout = 500 })
-    w.later[a]("A")
-    w.later[b]("B")
-    w.flush()
+    w:answer(a, "A")
+    w:answer(b, "B")
+    w:see()
     w.clock = w.clock + 500
     w.client:expire()
     assert.same({ { key = "b", result = "B" }, { key = "a", err = "ETIMEOUT" } }, results)
@@ -278,8 +233,8 @@ describe("round trips", function()
     local id = w.client:call("later", nil, collect(results, "a"))
     assert.same(0, w.client:receive(SRC .. "#/orders/42"))
     assert.same(0, w.client:receive(SRC .. "#/orders?" .. id))
-    w.later[id]("ok")
-    w.flush()
+    w:answer(id, "ok")
+    w:see()
     assert.same({ { key = "a", result = "ok" } }, results)
   end)
 end)

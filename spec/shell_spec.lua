@@ -377,7 +377,7 @@ describe("mphybrid.shell", function()
       src = s:on_load({ cmd = E('{"req":"H5Req_t2","api":5,"mph":2}') })
       assert.same("ECMD", envelope(src, "H5Req_t2").error.code)
       assert.same("ECMD", seed_error({ cmd = E('{"req":7,"api":"echo"}') }))
-      assert.same("ECMD", seed_error({ cmd = E('{"req":"","api":"echo"}') }))
+      assert.same("ECMD", seed_error({ cmd = E('{"req":"v","api":"echo"}') }))
     end)
 
     it("answers version 2 fields of the wrong shape with ECMD", function()

@@ -137,6 +137,22 @@ describe("bad params and long commands", () => {
     assert.equal(mphybrid.defaults.maxUrl, 1000);
   });
 
+  it("sends params nested 99 deep, and refuses 100 deep with EDEPTH at once (a shell reads 100 levels with the command)", async () => {
+    const h = harness({ client: { hash: false } });
+    const nested = (n) => JSON.parse("[".repeat(n) + "]".repeat(n));
+    const o = send(h, "a", nested(99));
+    assert.equal(h.sent.length, 1);
+    h.replyV2([[h.cmd().req, { result: 1 }]]);
+    h.timers.advance(0);
+    const o2 = send(h, "a", nested(100));
+    const o3 = send(h, "a", { s: "[[[[".repeat(50) + "\\\"[" });
+    await flush();
+    assert.equal(o.value, 1);
+    assert.equal(o2.err.code, "EDEPTH");
+    assert.equal(h.sent.length, 2);
+    assert.equal(o3.settled, false);
+  });
+
   it("sends a command of exactly maxUrl bytes", () => {
     const h = harness({ client: { hash: false, maxUrl: 200, newReqId: fixedIds() } });
     const bare = "/pages/hybrid-page/hybrid?cmd=" + encodeURIComponent('{"req":"H5Req_xxxxxxxx0","api":"a","params":"","mph":2}');
@@ -334,6 +350,29 @@ describe("navigate failures", () => {
   });
 });
 
+describe("callbacks that throw", () => {
+  // the drop-in's callback runs inside settle (start is what
+  // miniProgramHybrid.call uses): what it throws, and a log that throws,
+  // never stop the other calls from being settled
+  for (const [name, thrown, log] of [
+    ["an object without toString", () => Object.create(null), undefined],
+    ["a Symbol", () => Symbol("x"), undefined],
+    ["an Error, to a log that throws", () => new Error("x"), () => { throw new Error("log"); }],
+  ]) {
+    it("never stop the other calls that time out together: " + name, () => {
+      const h = harness({ client: { timeout: 100, log: log || (() => {}) } });
+      const ran = [];
+      for (const i of [1, 2, 3]) {
+        h.client.start("a", { i }, (err) => { ran.push(i + " " + err.code); throw thrown(); }, { protocol: 1 });
+      }
+      h.timers.advance(0);
+      assert.doesNotThrow(() => h.timers.advance(200));
+      assert.deepEqual(ran, ["1 ETIMEOUT", "2 ETIMEOUT", "3 ETIMEOUT"]);
+      assert.equal(h.client.pending(), 0);
+    });
+  }
+});
+
 describe("acknowledgements", () => {
   it("acknowledges each reply in the next version 2 command, at most maxAcks per command", async () => {
     const h = harness({ client: { maxAcks: 2 } });
@@ -363,6 +402,32 @@ describe("acknowledgements", () => {
     send(h, "c");
     assert.equal(h.cmd().ack.length, 2);
     assert.equal(h.cmd().ack[0], idA);
+  });
+
+  it("keeps no acknowledgements when maxAcks is 0, however many calls", () => {
+    const h = harness({ client: { maxAcks: 0 } });
+    for (let i = 0; i < 500; i++) {
+      send(h, "a", { i });
+      h.replyV2([[h.cmd().req, { result: i }]]);
+      h.timers.advance(0);
+    }
+    assert.equal(h.client.pending(), 0);
+    assert.equal(h.client.toAck.length, 0);
+    assert.equal(h.client.toAckSet.size, 0);
+  });
+
+  it("keeps at most maxDone acknowledgements waiting when every command is too long to carry one", () => {
+    const h = harness({ client: { hash: false, newReqId: fixedIds(), maxDone: 8 } });
+    const bare = "/pages/hybrid-page/hybrid?cmd=" + encodeURIComponent('{"req":"H5Req_xxxxxxxx0","api":"b","params":"","mph":2}');
+    for (let i = 0; i < 500; i++) {
+      send(h, "b", "x".repeat(1000 - bare.length));
+      assert.equal(h.cmd().ack, undefined);
+      h.replyV2([[h.cmd().req, { result: i }]]);
+      h.timers.advance(0);
+    }
+    assert.equal(h.client.pending(), 0);
+    assert.ok(h.client.toAck.length <= 8, String(h.client.toAck.length));
+    assert.equal(h.client.toAckSet.size, h.client.toAck.length);
   });
 
   for (const protocol of [1, 2]) {

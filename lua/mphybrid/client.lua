@@ -10,8 +10,6 @@ local errors = require "mphybrid.errors"
 local type = type
 local pairs = pairs
 local pcall = pcall
-local select = select
-local tostring = tostring
 local setmetatable = setmetatable
 local error = error
 local str_find = string.find
@@ -20,6 +18,8 @@ local str_byte = string.byte
 local str_match = string.match
 local tbl_sort = table.sort
 local tbl_concat = table.concat
+local tbl_remove = table.remove
+local tbl_insert = table.insert
 
 local json_encode = core.json_encode
 local json_decode = core.json_decode
@@ -27,11 +27,21 @@ local encode_uri_component = core.encode_uri_component
 local decode_uri_component = core.decode_uri_component
 local decode_fragment = core.decode_fragment
 local new_req_id = core.new_req_id
+local trim = core.trim
 local new_error = errors.new
 local parse_error = errors.parse
+local text = errors.text
 local valid_code = errors.valid_code
 
+-- keys a fragment uses for itself, in either version: v (the stamp, in
+-- every fragment), mph (what marks version 2), hash; never request ids
+local RESERVED = { mph = true, hash = true, v = true }
+
 local _M = { _VERSION = "0.1.0" }
+
+-- the nesting of params a shell with the default max_depth (100) reads:
+-- the command object is one level
+local PARAMS_MAX_DEPTH = 99
 local mt = { __index = _M }
 
 _M.defaults = {
@@ -49,8 +59,9 @@ local function default_log(level, msg)
     io.stderr:write("mphybrid ", level, ": ", msg, "\n")
 end
 
-local function opt_number(opts, name, min)
-    return options.number("client.new", _M.defaults, opts, name, min)
+-- opts[name] (or its default), checked as options.<kind> checks it
+local function limit(opts, name, kind, min)
+    return options[kind]("client.new", _M.defaults, opts, name, min)
 end
 
 --- client.new(opts) -> client
@@ -99,13 +110,13 @@ function _M.new(opts)
         navigate = opts.navigate,
         url_head = page .. "?cmd=",
         timeout = timeout,
-        max_url = opt_number(opts, "max_url", 16),
-        max_acks = opt_number(opts, "max_acks", 0),
-        max_done = opt_number(opts, "max_done", 1),
-        max_batch = opt_number(opts, "max_batch", 1),
+        max_url = limit(opts, "max_url", "size", 16),
+        max_acks = limit(opts, "max_acks", "count", 0),
+        max_done = limit(opts, "max_done", "count"),
+        max_batch = limit(opts, "max_batch", "count", 1),
         now = opts.now or options.clock(),
         hash = opts.hash,
-        log = opts.log or default_log,
+        log = errors.logger("client.new", opts.log, default_log),
         v2 = protocol == 2,
         prefix = prefix,
         new_req_id = opts.new_req_id or new_req_id,
@@ -123,7 +134,15 @@ function _M.new(opts)
         done_count = 0,
         to_ack = {},         -- request ids received, to acknowledge
         to_ack_set = {},
+        deferred = {},       -- callbacks waiting for the stack to unwind
+        depth = 0,           -- callbacks running, nested in one another
     }
+    -- api and params are encoded within max_url: the URL carries them, so
+    -- a longer JSON text could never be sent, and costs no more to refuse;
+    -- and within the nesting the shell reads (its max_depth, 100, counts
+    -- the command object): deeper params would be answered where no call
+    -- hears it
+    self.encode_opts = { max_size = self.max_url, max_depth = PARAMS_MAX_DEPTH }
     return setmetatable(self, mt)
 end
 
@@ -132,19 +151,89 @@ function _M.pending(self)
     return self.count
 end
 
-local function safe_callback(self, call, err, result)
-    local ok, e = pcall(call.callback, err, result)
-    if not ok then
-        self.log("error", "callback of " .. call.api .. " (" .. call.id .. ") raised: " .. tostring(e))
+-- A callback runs as a job { callback =, err =, result =, call = }. The
+-- job marks that it started, so that a callback that raised is told from
+-- one that could not start (callbacks that re-enter the client nested past
+-- MAX_NESTED, or the runtime's C stack full); such a job waits in
+-- self.deferred, still counted as pending, and runs once the stack has
+-- unwound: after the callback it is nested in, or at the next entry into
+-- the client.
+local function start(job)
+    job.started = true
+    return job.callback(job.err, job.result)
+end
+
+-- callbacks nested in one another's runs: past this many, a callback waits
+-- for the stack to unwind (Lua 5.1 and 5.4 refuse C calls nested past 200,
+-- LuaJIT overflows its Lua stack)
+local MAX_NESTED = 16
+
+-- true when the callback ran (raised or not), false when it could not start
+local function run_job(self, job)
+    local depth = self.depth
+    if depth >= MAX_NESTED then
+        return false
+    end
+    self.depth = depth + 1
+    local ok, e = pcall(start, job)
+    self.depth = depth
+    if ok then
+        return true
+    end
+    if job.started then
+        local call = job.call
+        local what = call and ("callback of " .. call.api .. " (" .. call.id .. ")") or "callback"
+        self.log("error", what .. " raised: " .. text(e))
+        return true
+    end
+    return false
+end
+
+-- runs the deferred jobs, oldest first; each leaves the queue before it
+-- runs, so that a flush nested in one of them never runs it again
+local function run_deferred(self)
+    local q = self.deferred
+    while q[1] ~= nil do
+        local job = tbl_remove(q, 1)
+        self.count = self.count - 1
+        if not run_job(self, job) then
+            -- still too deep: it waits for a shallower flush
+            tbl_insert(q, 1, job)
+            self.count = self.count + 1
+            return
+        end
     end
 end
 
-local function queue_ack(self, id)
-    if not self.to_ack_set[id] then
-        self.to_ack_set[id] = true
-        local q = self.to_ack
-        q[#q + 1] = id
+local function run_callback(self, job)
+    if not run_job(self, job) then
+        local q = self.deferred
+        q[#q + 1] = job
+        self.count = self.count + 1
+        return
     end
+    if self.deferred[1] ~= nil then
+        run_deferred(self)
+    end
+end
+
+local function safe_callback(self, call, err, result)
+    run_callback(self, { callback = call.callback, err = err, result = result, call = call })
+end
+
+-- the acknowledgements waiting for a command: at most max_done, the
+-- oldest given up first (the shell's outbox forgets its reply by its own
+-- limits); none when no command carries them
+local function queue_ack(self, id)
+    if self.max_acks == 0 or self.to_ack_set[id] then
+        return
+    end
+    local q, set = self.to_ack, self.to_ack_set
+    if #q >= self.max_done then
+        set[tbl_remove(q, 1)] = nil
+    end
+    set[id] = true
+    q[#q + 1] = id
 end
 
 local function mark_done(self, id)
@@ -174,6 +263,9 @@ end
 -- Fails every call whose deadline is at or before now (default: opts.now())
 -- with ETIMEOUT, oldest call first.
 function _M.expire(self, now)
+    if self.deferred[1] ~= nil then
+        run_deferred(self)
+    end
     now = now or self.now()
     local next_deadline = self.next_deadline
     if next_deadline == nil or now < next_deadline then
@@ -194,21 +286,31 @@ function _M.expire(self, now)
     if #late > 1 then
         tbl_sort(late, by_seq)
     end
+    local expired = 0
     for i = 1, #late do
         local call = late[i]
-        finish(self, call)
-        safe_callback(self, call, new_error("ETIMEOUT",
-            "no reply to " .. call.api .. " within " .. call.timeout .. " ms"))
+        -- a callback run before may have finished it (cancel, receive,
+        -- expire): only a call still in flight fails, and leaves the
+        -- flight table before its callback runs
+        if self.calls[call.id] == call then
+            finish(self, call)
+            expired = expired + 1
+            safe_callback(self, call, new_error("ETIMEOUT",
+                "no reply to " .. call.api .. " within " .. call.timeout .. " ms"))
+        end
     end
-    return #late
+    return expired
 end
 
 --- c:cancel(id) -> true | nil, err
 -- Fails the call with ECANCELED at once; a reply that comes later is ignored.
 function _M.cancel(self, id)
+    if self.deferred[1] ~= nil then
+        run_deferred(self)
+    end
     local call = self.calls[id]
     if call == nil then
-        return nil, "no call in flight with request id " .. tostring(id)
+        return nil, "no call in flight with request id " .. text(id)
     end
     finish(self, call)
     safe_callback(self, call, new_error("ECANCELED", "call to " .. call.api .. " canceled"))
@@ -216,11 +318,7 @@ function _M.cancel(self, id)
 end
 
 local function fail(self, callback, code, msg)
-    local err = new_error(code, msg)
-    local ok, e = pcall(callback, err)
-    if not ok then
-        self.log("error", "callback raised: " .. tostring(e))
-    end
+    run_callback(self, { callback = callback, err = new_error(code, msg) })
     return nil, code .. ": " .. msg, code
 end
 
@@ -250,6 +348,18 @@ local function v2_parts(parts, n, acks, hash_json)
         n = n + 2
     end
     return n
+end
+
+-- api or params that json_encode refused: over max_url on its own (ESIZE),
+-- the command URL would be too; any other reason fails the call as it is
+local function encode_failure(self, callback, what, err, code)
+    local c, msg = parse_error(err, "EVALUE")
+    code = code or c
+    if code == "ESIZE" then
+        return fail(self, callback, "ETOOLONG", what .. " of more than " .. self.max_url
+            .. " bytes of JSON: the command URL would be over the limit of " .. self.max_url .. " bytes")
+    end
+    return fail(self, callback, code, what .. ": " .. msg)
 end
 
 -- the command's JSON text, fields in the published order (req, api, params),
@@ -298,9 +408,9 @@ local function hash_json_of(self)
     if self.v2 and self.hash then
         local h = self.hash()
         if h ~= nil then
-            h = tostring(h)
+            h = text(h, false)
             -- a longer one would be refused by the shell (its max_hash)
-            if #h <= 512 then
+            if h and #h <= 512 then
                 return json_encode(h)
             end
         end
@@ -314,9 +424,9 @@ local function prepare(self, api, params, callback, timeout)
     local api_json = self.api_json[api]
     local err, code
     if api_json == nil then
-        api_json, err, code = json_encode(api)
+        api_json, err, code = json_encode(api, self.encode_opts)
         if not api_json then
-            return fail(self, callback, code or "EVALUE", "api: " .. select(2, parse_error(err)))
+            return encode_failure(self, callback, "api", err, code)
         end
         if self.api_count >= 256 then
             self.api_json, self.api_count = {}, 0
@@ -326,10 +436,9 @@ local function prepare(self, api, params, callback, timeout)
     end
     local params_json
     if params ~= nil then
-        params_json, err, code = json_encode(params)
+        params_json, err, code = json_encode(params, self.encode_opts)
         if not params_json then
-            local c, msg = parse_error(err, "EVALUE")
-            return fail(self, callback, code or c, "params: " .. msg)
+            return encode_failure(self, callback, "params", err, code)
         end
     end
     return { api = api, callback = callback, timeout = timeout, api_json = api_json, params_json = params_json }
@@ -339,11 +448,13 @@ end
 local function new_id(self, who, taken)
     local id = self.new_req_id(self.prefix)
     if self.custom_ids then
-        if type(id) ~= "string" or id == "" or #id > 128 or str_find(id, '[%c"\\]') then
+        if type(id) ~= "string" or id == "" or #id > 128 or str_find(id, '[%c"\\]') or trim(id) ~= id then
+            -- the shell trims a request id, as the published driver does:
+            -- one with spaces around it would be answered under another
             error(who .. ": new_req_id returned an unusable request id", 3)
         end
-        if self.v2 and (id == "mph" or id == "hash" or id == "v") then
-            error(who .. ": new_req_id returned a name that version 2 fragments reserve: " .. id, 3)
+        if RESERVED[id] then
+            error(who .. ": new_req_id returned a name that fragments reserve: " .. id, 3)
         end
         if self.calls[id] or (taken and taken[id]) then
             error(who .. ": new_req_id returned the id of a call in flight: " .. id, 3)
@@ -429,7 +540,7 @@ local function send(self, calls, url, acks, now)
         for i = 1, #failing do
             local _
             failing[i].failed = true
-            _, err, code = fail(self, failing[i].callback, "ENAVIGATE", "navigate failed: " .. tostring(why))
+            _, err, code = fail(self, failing[i].callback, "ENAVIGATE", "navigate failed: " .. text(why))
         end
         return false, err, code
     end
@@ -439,7 +550,7 @@ end
 --- c:call(api, params, callback [, opts]) -> request id | nil, err, code
 -- Sends the command; callback(err, result) is called exactly once: with the
 -- result, with the error the shell answered, or with ETIMEOUT, ECANCELED.
--- When the command cannot be sent (EVALUE, EUTF8, ETOOLONG, ENAVIGATE),
+-- When the command cannot be sent (EVALUE, EUTF8, EDEPTH, ETOOLONG, ENAVIGATE),
 -- callback(err) is called before call returns nil, err, code.
 -- opts.timeout: ms for this call (false for none).
 function _M.call(self, api, params, callback, opts)
@@ -508,7 +619,6 @@ function _M.batch(self, list)
     local now = self.now()
     self:expire(now)
     local hash_json = hash_json_of(self)
-    local acks = take_acks(self)
 
     -- each call prepared, with its entry percent-encoded
     local ids, ready, taken = {}, {}, {}
@@ -536,7 +646,12 @@ function _M.batch(self, list)
     -- greedy groups in order: each as many entries as fit
     local head = #self.url_head + #BATCH_HEAD
     local k = 1
+    -- the acknowledgements go with the first batch; they are taken where
+    -- no callback runs before the send (one that re-enters the client may
+    -- send some of them itself)
+    local with_acks = true
     while k <= #ready do
+        local acks = with_acks and take_acks(self) or nil
         local tail_parts = { "]" }
         local tn = v2_parts(tail_parts, 1, acks, hash_json)
         tail_parts[tn + 1] = "}"
@@ -554,7 +669,7 @@ function _M.batch(self, list)
         if #group == 0 then
             if acks then
                 -- acknowledgements wait for a shorter command
-                acks = nil
+                with_acks = false
             else
                 local call = ready[k]
                 too_long(self, call.callback, head + #tail + #call.entry)
@@ -566,8 +681,8 @@ function _M.batch(self, list)
                 entries[i] = group[i].entry
             end
             local url = self.url_head .. BATCH_HEAD .. tbl_concat(entries, COMMA) .. tail
+            with_acks = false
             send(self, group, url, acks, now)
-            acks = nil
             for i = 1, #group do
                 ids[group[i].index] = not group[i].failed and group[i].id
             end
@@ -619,12 +734,16 @@ local function looks_like_url(s)
     return str_match(s, "^%a[%w+.-]*:") ~= nil or str_sub(s, 1, 1) == "/"
 end
 
--- the calls a fragment answers, as the n-th: no table until there is one
-local function add_found(found, n, call)
+-- the calls a fragment answers, as the n-th, each with its answer (the
+-- reply's value, or { bad = err } for a malformed pair) under found[call]:
+-- no table until there is one. The answers live here, not on the calls, so
+-- that a receive run from a callback never sees those of another.
+local function add_found(found, n, call, answer)
     if found == nil then
-        return { call }
+        found = {}
     end
     found[n] = call
+    found[call] = answer
     return found
 end
 
@@ -636,6 +755,9 @@ end
 function _M.receive(self, s)
     if type(s) ~= "string" then
         error("receive: expected the web-view src or its fragment", 2)
+    end
+    if self.deferred[1] ~= nil then
+        run_deferred(self)
     end
     local frag
     local p = str_find(s, "#", 1, true)
@@ -664,8 +786,7 @@ function _M.receive(self, s)
         end
         if call then
             n = n + 1
-            found = add_found(found, n, call)
-            call.value = value
+            found = add_found(found, n, call, value)
         elseif v2 and self.v2 and (self.done[key] or self.done_old[key]) then
             -- a reply delivered (or given up) before, written again because
             -- the acknowledgement has not reached the shell yet
@@ -678,10 +799,9 @@ function _M.receive(self, s)
             local key = decode_uri_component(str_match(raw, "^[^=]*"))
             local call = key and calls[key]
             -- once per call, even when the fragment repeats its key
-            if call and call.value == nil and call.bad == nil then
+            if call and (found == nil or found[call] == nil) then
                 n = n + 1
-                found = add_found(found, n, call)
-                call.bad = bad[i].err
+                found = add_found(found, n, call, { bad = bad[i].err })
             end
         end
     end
@@ -691,22 +811,30 @@ function _M.receive(self, s)
     if n > 1 then
         tbl_sort(found, by_seq)
     end
+    local delivered = 0
     for i = 1, n do
         local call = found[i]
-        finish(self, call)
         if v2 and self.v2 then
             queue_ack(self, call.id)
         end
-        if call.bad then
-            local code, msg = parse_error(call.bad, "EESCAPE")
-            safe_callback(self, call, new_error(code, "reply to " .. call.id .. ": " .. msg))
-        elseif v2 then
-            safe_callback(self, call, decode_envelope(call.value))
-        else
-            safe_callback(self, call, nil, call.value)
+        -- a callback run before may have finished it (cancel, expire, a
+        -- receive of its own): only a call still in flight takes its reply,
+        -- and leaves the flight table before its callback runs
+        if calls[call.id] == call then
+            finish(self, call)
+            delivered = delivered + 1
+            local answer = found[call]
+            if type(answer) == "table" then
+                local code, msg = parse_error(answer.bad, "EESCAPE")
+                safe_callback(self, call, new_error(code, "reply to " .. call.id .. ": " .. msg))
+            elseif v2 then
+                safe_callback(self, call, decode_envelope(answer))
+            else
+                safe_callback(self, call, nil, answer)
+            end
         end
     end
-    return n, v2 and map.hash or nil
+    return delivered, v2 and map.hash or nil
 end
 
 return _M

@@ -2,6 +2,8 @@
 -- Every code is listed, with its meaning, in docs/PROTOCOL.md.
 
 local type = type
+local pairs = pairs
+local error = error
 local tostring = tostring
 local pcall = pcall
 local rawget = rawget
@@ -10,29 +12,25 @@ local str_match = string.match
 
 local _M = { _VERSION = "0.1.0" }
 
--- code -> what it means; the codes of mphybrid.core come first
+-- code -> what it means: the codes of mphybrid.core, as the core lists
+-- them (core.codes), and those of the Lua layer
 _M.codes = {
-    -- mphybrid.core
-    EUTF8 = "a string is not valid UTF-8",
-    EESCAPE = "a malformed or truncated percent escape",
-    EJSON = "JSON syntax error",
-    EDEPTH = "nesting deeper than the limit",
-    ESIZE = "input larger than the limit",
-    EVALUE = "a value that JSON cannot carry",
-    ECMD = "a command or request id of the wrong shape",
-    EURL = "an empty web-view src",
-    -- the Lua layer
     ENOAPI = "no handler is registered for the api",
     EPARAMS = "the params failed the api's check",
     EHANDLER = "the handler returned an error",
     ECRASH = "the handler (or a hook) raised an error",
     EDENIED = "a before hook refused the command",
     EREPLY = "the reply could not be encoded or is over the size limit",
+    EBUSY = "too many version 2 handlers are running at once",
     ETOOLONG = "the command URL is over the client's length limit",
     ETIMEOUT = "no reply before the call's deadline",
     ECANCELED = "the call was canceled",
     ENAVIGATE = "navigate failed: the command was not sent",
+    ESTORE = "the shell's store failed: the command did not run",
 }
+for code, meaning in pairs(require("mphybrid.core").codes) do
+    _M.codes[code] = meaning
+end
 
 local error_mt = {
     __tostring = function(e)
@@ -55,14 +53,33 @@ _M.valid_code = valid_code
 
 --- errors.text(v [, default]) -> tostring(v), or default when that raises or
 -- gives no string: a value from a faulty handler must not stop a reply.
+-- Every user value the Lua layer turns into text goes through here.
 local function text(v, default)
     local ok, s = pcall(tostring, v)
     if ok and type(s) == "string" then
         return s
     end
-    return default or "(a value that cannot be shown)"
+    if default == nil then
+        return "(a value that cannot be shown)"
+    end
+    return default
 end
 _M.text = text
+
+--- errors.logger(who, log, default) -> a function(level, message) that
+-- calls log (or default, when log is nil) and never raises: a faulty log must
+-- not stop a reply, nor leave a command unanswered. Raises (at the caller of
+-- `who`) when log is neither nil nor a function.
+function _M.logger(who, log, default)
+    if log == nil then
+        log = default
+    elseif type(log) ~= "function" then
+        error(who .. ": opts.log must be a function", 3)
+    end
+    return function(level, message)
+        pcall(log, level, message)
+    end
+end
 
 --- errors.from_value(v, default_code, default_message) -> error object
 -- What a handler hands back as its error: a table { code =, message =,
@@ -99,7 +116,7 @@ end
 --- errors.parse(s) -> code, message: splits a core error "ECODE: message"
 function _M.parse(s, default_code)
     if type(s) ~= "string" then
-        return default_code, tostring(s)
+        return default_code, text(s)
     end
     local code, msg = str_match(s, "^(E[A-Z0-9_]*): (.*)$")
     if code then

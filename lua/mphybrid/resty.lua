@@ -54,8 +54,9 @@ local SESSION_MIN, SESSION_MAX = 16, 128
 local SHELL_LIMITS = { "max_cmd", "max_depth", "max_src", "max_hash" }
 local STORE_LIMITS = { "outbox_max", "outbox_ttl", "store_max", "store_ttl", "sessions_max" }
 
-local function number(opts, name, min)
-    return limits.number("resty.new", _M.defaults, opts, name, min)
+-- opts[name] (or its default), checked as options.<kind> checks it
+local function limit(opts, name, kind)
+    return limits[kind]("resty.new", _M.defaults, opts, name)
 end
 
 local SESSION_BYTES = {}
@@ -99,6 +100,36 @@ local function run_dispatch(router, cmd, ctx, finish)
     end
 end
 
+-- the router's done for a command: { gw, view, write } called as
+-- finish(e, result) (a table with __call, not a closure per command:
+-- LuaJIT compiles it). It writes the reply once and wakes the request
+-- waiting for it.
+local finish_mt = {
+    __call = function(finish, e, result)
+        local view = finish.view
+        if view.finishing then
+            finish.gw.log("warn", "reply to " .. tostring(view.outcome_req) .. " after its deadline ignored")
+            return
+        end
+        view.finishing = true
+        if view.outcome == nil then
+            view.outcome = e and e.code or "ok"
+        end
+        -- the write may yield (a store on cosockets): the command is done,
+        -- for the request that waits for it, only once its src is written
+        local ok, err = pcall(finish.write, e, result)
+        if not ok then
+            finish.gw.log("error", "writing the reply to " .. tostring(view.outcome_req) .. " raised: "
+                .. text(err))
+        end
+        view.done = true
+        local waiter = view.waiter
+        if waiter then
+            waiter:post(1)
+        end
+    end,
+}
+
 local function gate_dispatch(self, cmd, ctx, write)
     local gw = self.gw
     local view = ctx.shell
@@ -122,32 +153,12 @@ local function gate_dispatch(self, cmd, ctx, write)
             return refuse(view, write, from_value(err, "EDENIED", "not authorized"))
         end
     end
+    local finish = setmetatable({ gw = gw, view = view, write = write }, finish_mt)
+    view.finish = finish
     if gw.direct[api] then
         -- never yields: no light thread, no deadline
-        return self.router:dispatch(cmd, ctx, function(e, result)
-            view.outcome = e and e.code or "ok"
-            return write(e, result)
-        end)
+        return self.router:dispatch(cmd, ctx, finish)
     end
-    local function finish(e, result)
-        if view.done then
-            gw.log("warn", "reply to " .. tostring(ctx.req) .. " after its deadline ignored")
-            return
-        end
-        view.done = true
-        if view.outcome == nil then
-            view.outcome = e and e.code or "ok"
-        end
-        local ok, err = pcall(write, e, result)
-        if not ok then
-            gw.log("error", "writing the reply to " .. tostring(ctx.req) .. " raised: " .. text(err))
-        end
-        local waiter = view.waiter
-        if waiter then
-            waiter:post(1)
-        end
-    end
-    view.finish = finish
     view.thread = ngx.thread.spawn(run_dispatch, self.router, cmd, ctx, finish)
 end
 
@@ -233,10 +244,10 @@ function _M.new(opts)
         allow = allow,
         direct = direct,
         authorize = opts.authorize,
-        log = opts.log or router.log,
-        max_body = number(opts, "max_body"),
-        response_wait = number(opts, "response_wait"),
-        handler_timeout = number(opts, "handler_timeout"),
+        log = errors.logger("resty.new", opts.log, router.log),
+        max_body = limit(opts, "max_body", "size"),
+        response_wait = limit(opts, "response_wait", "number"),
+        handler_timeout = limit(opts, "handler_timeout", "number"),
     }
     if self.response_wait > self.handler_timeout then
         error("resty.new: response_wait must not be over handler_timeout", 2)
@@ -443,9 +454,12 @@ local function wait(self, view, src)
         if sema:wait(self.response_wait / 1000) then
             return view.src, true
         end
-        -- answered now without its reply; the reply goes to the outbox
+        -- answered now without its reply; the reply goes to the outbox. The
+        -- request stays open until the handler ends: the client must not
+        -- send its next request on this connection
         view.outcome = "deferred"
         view.deferred = true
+        ngx.header["Connection"] = "close"
         return src, true
     end
     if not sema:wait(self.handler_timeout / 1000) then

@@ -11,7 +11,6 @@ local type = type
 local pairs = pairs
 local pcall = pcall
 local rawget = rawget
-local tostring = tostring
 local getmetatable = getmetatable
 local setmetatable = setmetatable
 local loadfile = loadfile
@@ -132,7 +131,7 @@ function _M.new(opts)
         handlers = {},       -- api -> entry, own keys only, no metatable
         before_hooks = {},
         after_hooks = {},
-        log = opts.log or default_log,
+        log = errors.logger("router.new", opts.log, default_log),
         debug = opts.debug and true or false,
     }
     return setmetatable(self, mt)
@@ -230,6 +229,10 @@ function _M.after(self, hook)
     return self
 end
 
+local function register_entry(self, name, entry)
+    return self:register(name, entry.handler, entry)
+end
+
 --- r:load(path_or_table) -> r | nil, err
 -- Registers every entry of a table of handlers: name = function (synchronous)
 -- or name = { handler = function, async =, params =, before =, after = }.
@@ -239,11 +242,11 @@ function _M.load(self, source)
     if type(source) == "string" then
         local chunk, err = loadfile(source)
         if not chunk then
-            return nil, "cannot load handlers: " .. tostring(err)
+            return nil, "cannot load handlers: " .. text(err)
         end
         local ok, res = pcall(chunk)
         if not ok then
-            return nil, "cannot load handlers: " .. tostring(res)
+            return nil, "cannot load handlers: " .. text(res)
         end
         t = res
         if type(t) ~= "table" then
@@ -255,7 +258,7 @@ function _M.load(self, source)
     local names = {}
     for name in pairs(t) do
         if type(name) ~= "string" then
-            return nil, "cannot load handlers: key " .. tostring(name) .. " is not an api name"
+            return nil, "cannot load handlers: key " .. text(name) .. " is not an api name"
         end
         if rawget(self.handlers, name) ~= nil then
             return nil, "cannot load handlers: api already registered: " .. name
@@ -270,7 +273,8 @@ function _M.load(self, source)
         if type(v) == "function" then
             ok, err = pcall(self.register, self, name, v)
         elseif type(v) == "table" then
-            ok, err = pcall(self.register, self, name, v.handler, v)
+            -- v.handler under pcall too: an entry's __index may raise
+            ok, err = pcall(register_entry, self, name, v)
         else
             ok, err = false, "handler for " .. name .. " is a " .. type(v)
         end
@@ -279,7 +283,7 @@ function _M.load(self, source)
             for j = 1, i - 1 do
                 self.handlers[names[j]] = nil
             end
-            return nil, "cannot load handlers: " .. tostring(err)
+            return nil, "cannot load handlers: " .. text(err)
         end
     end
     return self
@@ -303,7 +307,8 @@ local function run_after(self, entry, ctx, err, result)
 end
 
 local function raised(self, ctx, what, e)
-    self.log("error", str_format("%s of api %s raised (request %s): %s", what, ctx.api, ctx.req, text(e)))
+    self.log("error", str_format("%s of api %s raised (request %s): %s", what, text(ctx.api), text(ctx.req),
+        text(e)))
     local msg = what .. " raised an error"
     if self.debug then
         msg = msg .. ": " .. text(e)
@@ -323,6 +328,54 @@ local function run_before(self, hook, params, ctx, what)
     return nil
 end
 
+-- what JavaScript's `||` reads as false, among JSON values: the published
+-- driver hands a handler `cmd.params || {}` (seed mode does the same)
+local function js_falsy(v)
+    return v == false or v == 0 or v == ""
+end
+
+-- every outcome of a command, once: the after hooks, then done. (Module
+-- functions, not closures per command: LuaJIT compiles a synchronous
+-- dispatch whole.)
+local function complete(self, entry, ctx, done, err, result)
+    run_after(self, entry, ctx, err, result)
+    done(err, result)
+    return true
+end
+
+-- an asynchronous handler answers through reply, once
+local function dispatch_async(self, entry, params, ctx, done)
+    local api = ctx.api
+    local finished = false
+    local replied = false
+    local function reply(...)
+        if replied then
+            self.log("warn", str_format("api %s replied twice to request %s; second reply ignored",
+                api, text(ctx.req)))
+            return false
+        end
+        replied = true
+        finished = true
+        local result, err = ...
+        if result == nil and err ~= nil then
+            return complete(self, entry, ctx, done, from_value(err, "EHANDLER", "handler failed"))
+        end
+        return complete(self, entry, ctx, done, nil, result)
+    end
+    local ok, e = pcall(entry.handler, params, ctx, reply)
+    if not ok then
+        if replied then
+            self.log("error", str_format("api %s raised after replying to request %s: %s",
+                api, text(ctx.req), text(e)))
+        else
+            replied = true
+            finished = true
+            complete(self, entry, ctx, done, raised(self, ctx, "handler", e))
+        end
+    end
+    return finished
+end
+
 --- r:dispatch(cmd, ctx, done)
 -- Runs the handler for cmd.api. done(err, result) is called exactly once,
 -- at once for a synchronous handler; err is nil or { code =, message = }.
@@ -333,23 +386,12 @@ function _M.dispatch(self, cmd, ctx, done)
     ctx.cmd = cmd
     local entry = type(api) == "string" and rawget(self.handlers, api) or nil
 
-    local finished = false
-    local function finish(err, result)
-        if finished then
-            return false
-        end
-        finished = true
-        run_after(self, entry, ctx, err, result)
-        done(err, result)
-        return true
-    end
-
     if entry == nil then
-        return finish(new_error("ENOAPI", "unknown api: " .. tostring(api)))
+        return complete(self, nil, ctx, done, new_error("ENOAPI", "unknown api: " .. text(api)))
     end
 
     local params = cmd.params
-    if params == nil or params == null then
+    if params == nil or params == null or (ctx.version == 1 and js_falsy(params)) then
         params = {}
     end
 
@@ -357,62 +399,39 @@ function _M.dispatch(self, cmd, ctx, done)
     for i = 1, #hooks do
         local err = run_before(self, hooks[i], params, ctx, "before hook")
         if err then
-            return finish(err)
+            return complete(self, entry, ctx, done, err)
         end
     end
     if entry.before then
         local err = run_before(self, entry.before, params, ctx, "before hook")
         if err then
-            return finish(err)
+            return complete(self, entry, ctx, done, err)
         end
     end
 
     if entry.check then
         local ok, res, msg = pcall(entry.check, params, ctx)
         if not ok then
-            return finish(raised(self, ctx, "params check", res))
+            return complete(self, entry, ctx, done, raised(self, ctx, "params check", res))
         end
         if not res then
-            return finish(new_error("EPARAMS", msg and tostring(msg) or "invalid params"))
+            return complete(self, entry, ctx, done,
+                new_error("EPARAMS", text(msg or "invalid params", "invalid params")))
         end
     end
 
     if entry.async then
-        local replied = false
-        local function reply(...)
-            if replied then
-                self.log("warn", str_format("api %s replied twice to request %s; second reply ignored",
-                    api, tostring(ctx.req)))
-                return false
-            end
-            replied = true
-            local result, err = ...
-            if result == nil and err ~= nil then
-                return finish(from_value(err, "EHANDLER", "handler failed"))
-            end
-            return finish(nil, result)
-        end
-        local ok, e = pcall(entry.handler, params, ctx, reply)
-        if not ok then
-            if replied then
-                self.log("error", str_format("api %s raised after replying to request %s: %s",
-                    api, tostring(ctx.req), text(e)))
-            else
-                replied = true
-                finish(raised(self, ctx, "handler", e))
-            end
-        end
-        return finished
+        return dispatch_async(self, entry, params, ctx, done)
     end
 
     local ok, result, err = pcall(entry.handler, params, ctx)
     if not ok then
-        return finish(raised(self, ctx, "handler", result))
+        return complete(self, entry, ctx, done, raised(self, ctx, "handler", result))
     end
     if result == nil and err ~= nil then
-        return finish(from_value(err, "EHANDLER", "handler failed"))
+        return complete(self, entry, ctx, done, from_value(err, "EHANDLER", "handler failed"))
     end
-    return finish(nil, result)
+    return complete(self, entry, ctx, done, nil, result)
 end
 
 return _M

@@ -12,23 +12,24 @@ local batch = require "mphybrid.batch"
 local type = type
 local pairs = pairs
 local tostring = tostring
+local tonumber = tonumber
+local pcall = pcall
 local setmetatable = setmetatable
 local getmetatable = getmetatable
 local error = error
 local math_floor = math.floor
 local str_byte = string.byte
-local str_find = string.find
 local str_sub = string.sub
-local tonumber = tonumber
 
 local decode_cmd = core.decode_cmd
 local encode_reply = core.encode_reply
 local json_encode = core.json_encode
-local json_decode = core.json_decode
+local encode_uri_component = core.encode_uri_component
 local null = core.null
 local array_mt = core.array_mt
 local new_error = errors.new
 local parse_error = errors.parse
+local to_text = errors.text
 
 local _M = { _VERSION = "0.1.0" }
 local mt = { __index = _M }
@@ -39,6 +40,9 @@ _M.SEED_REQ = SEED_REQ
 
 -- keys a version 2 fragment uses for itself; never request ids
 local RESERVED = { mph = true, hash = true, v = true }
+-- the key a seed fragment uses for itself: the published listener would
+-- hand its caller the stamp (docs/PROTOCOL.md, deliberate differences)
+local SEED_RESERVED = { v = true }
 local MPH_PAIR = { "mph", "2" }
 
 -- the shell's own limits; the limits of its default store (outbox_max,
@@ -48,6 +52,7 @@ _M.defaults = {
     max_depth = 100,       -- nesting of the command's JSON
     max_src = 16384,       -- bytes of the web-view src written
     max_hash = 512,        -- bytes of the page's own fragment kept for it
+    max_running = 256,     -- version 2 handlers running at once
 }
 for name, value in pairs(stores.defaults) do
     if _M.defaults[name] == nil then
@@ -58,8 +63,9 @@ end
 -- the session of a shell made without opts.session
 local DEFAULT_SESSION = "default"
 
-local function positive(opts, name, min)
-    return limits.number("shell.new", _M.defaults, opts, name, min)
+-- opts[name] (or its default), checked as options.<kind> checks it
+local function limit(opts, name, kind, min)
+    return limits[kind]("shell.new", _M.defaults, opts, name, min)
 end
 
 --- shell.new(opts) -> shell | nil, err
@@ -112,15 +118,19 @@ function _M.new(opts)
         router = router,
         src = opts.src,
         now = opts.now or limits.clock(),
-        log = opts.log or router.log,
+        log = errors.logger("shell.new", opts.log, router.log),
         env = opts.env,
-        max_cmd = positive(opts, "max_cmd"),
-        max_depth = positive(opts, "max_depth"),
-        max_src = positive(opts, "max_src"),
-        max_hash = positive(opts, "max_hash"),
+        max_cmd = limit(opts, "max_cmd", "size"),
+        max_depth = limit(opts, "max_depth", "depth"),
+        max_src = limit(opts, "max_src", "size"),
+        max_hash = limit(opts, "max_hash", "size"),
+        max_running = limit(opts, "max_running", "count"),
         store = store,
         session = session,
         replay_by_session = scope == "session",
+        -- shared with every shell of for_session: the version 2 handlers
+        -- this shell runs now, at most max_running
+        running = { count = 0 },
         last_stamp = 0,
     }
     self.decode_opts = { max_size = self.max_cmd, max_depth = self.max_depth }
@@ -189,10 +199,25 @@ function _M.for_session(self, session, src)
     return setmetatable({ session = session, src = src, last_stamp = stamp_of(src) }, view_mt)
 end
 
+-- a stamp is a whole number of ms that a double holds exactly
+local STAMP_MAX = 2 ^ 53
+
+-- the page's clock in ms; what a broken clock gives (an error, not a
+-- number, NaN, an infinity, a time a stamp cannot hold) reads as the last
+-- stamp written
+local function clock(self)
+    local ok, t = pcall(self.now)
+    t = ok and tonumber(t) or nil
+    if t == nil or not (t > -STAMP_MAX and t < STAMP_MAX) then
+        return self.last_stamp
+    end
+    return t
+end
+
 -- the fragment stamp: the clock in ms, strictly increasing, so that every
 -- fragment written differs from the last one and fires hashchange
 local function next_stamp(self)
-    local t = math_floor(self.now())
+    local t = math_floor(clock(self))
     if t <= self.last_stamp then
         t = self.last_stamp + 1
     end
@@ -202,18 +227,19 @@ end
 
 ---------------------------------------------------------------- replies
 
--- {"error":{...}}; without data when data cannot be encoded, and as an
--- EREPLY that says why when the error itself cannot be (a message that is
--- not UTF-8): the client always gets a well-formed version 2 reply
-local function error_envelope(err)
-    local s = json_encode({ error = { code = err.code, message = err.message, data = err.data } })
-    if not s then
-        s = json_encode({ error = { code = err.code, message = err.message } })
+-- {"error":{...}}, held to max_src as results are: without data when data
+-- cannot be encoded within it, and as an EREPLY that says why when the
+-- error itself cannot be (a message that is not UTF-8, or over max_src):
+-- the client always gets a well-formed version 2 reply
+local function error_envelope(self, err)
+    local opts = self.encode_opts
+    local s, e = json_encode({ error = { code = err.code, message = err.message, data = err.data } }, opts)
+    if not s and err.data ~= nil then
+        s, e = json_encode({ error = { code = err.code, message = err.message } }, opts)
     end
     if not s then
-        local _, e = json_encode(err.message)
         s = json_encode({ error = { code = "EREPLY", message = "the error of code " .. err.code
-            .. " cannot be sent (" .. tostring(e) .. ")" } })
+            .. " cannot be sent (" .. to_text(e) .. ")" } })
     end
     return s
 end
@@ -225,7 +251,7 @@ end
 -- the value a version 2 reply carries: {"result":...} or {"error":{...}}
 local function envelope(self, err, result)
     if err then
-        return error_envelope(err), err
+        return error_envelope(self, err), err
     end
     if result == nil then
         result = null
@@ -234,13 +260,14 @@ local function envelope(self, err, result)
     if not s then
         local code, msg = parse_error(e, "EVALUE")
         local rerr = ereply("result cannot be sent (" .. code .. ": " .. msg .. ")")
-        return error_envelope(rerr), rerr
+        return error_envelope(self, rerr), rerr
     end
     return s
 end
 
--- the value a seed reply carries: "0" for no result, String(result) for a
--- scalar, JSON text for a table, the error code for an error
+-- the value a seed reply carries: "0" for no result, the string itself, a
+-- number or boolean as is (encode_reply writes String(value), NaN and
+-- Infinity too), JSON text for a table, the error code for an error
 local function seed_value(self, err, result)
     if err then
         return err.code
@@ -248,7 +275,7 @@ local function seed_value(self, err, result)
     local t = type(result)
     if result == nil or result == null then
         return "0"
-    elseif t == "string" then
+    elseif t == "string" or t == "number" or t == "boolean" then
         return result
     end
     local s = json_encode(result, self.encode_opts)
@@ -258,19 +285,18 @@ local function seed_value(self, err, result)
     return s
 end
 
+-- req is a usable request id (decode_cmd and the reserved names checked
+-- it), so what the fragment cannot carry is the value: not UTF-8, or over
+-- max_src; it is answered EREPLY under its own req
 local function write_seed(self, req, value)
-    local src, err = encode_reply(self.src, { { req, value } }, next_stamp(self))
-    if src and #src > self.max_src then
-        src, err = encode_reply(self.src, { { req, "EREPLY" } }, next_stamp(self))
+    local stamp = next_stamp(self)
+    -- max_src bounds the encoding itself, so a long result costs no more
+    local src, err, code = encode_reply(self.src, { { req, value } }, stamp, self.encode_opts)
+    if not src and code ~= "EURL" then
+        src, err = encode_reply(self.src, { { req, "EREPLY" } }, stamp)
     end
     if not src then
-        -- a request id the fragment cannot carry: answer where the
-        -- published client looks for a reply without an id
-        local code = parse_error(err, "EREPLY")
-        src, err = encode_reply(self.src, { { SEED_REQ, code } }, next_stamp(self))
-        if not src then
-            return nil, err
-        end
+        return nil, err
     end
     self.src = src
     return src
@@ -282,7 +308,7 @@ end
 local function session_step(self, now, change)
     local state, dropped = self.store:session(self.session, now, change)
     if state == nil then
-        self.log("error", "store: session " .. self.session .. ": " .. tostring(dropped))
+        self.log("error", "store: session " .. self.session .. ": " .. to_text(dropped))
         return { hash = change.hash, outbox = change.req and { { change.req, change.value, now } } or {} }
     end
     if dropped then
@@ -298,80 +324,107 @@ local function session_step(self, now, change)
     return state
 end
 
--- applies change to the session (see mphybrid.store.change_outbox) and
--- writes its whole outbox; when it does not all fit in max_src, the oldest
--- replies wait for a later write. Returns src, err, and the value that
--- replaced change.value when that reply alone was over max_src.
+-- the bytes "&<req>=<value>" an outbox entry { req, value, at } adds to a
+-- fragment (the "&" and the pair), measured once per entry; false when a
+-- fragment cannot carry the pair
+local function pair_size(e)
+    local size = e.size
+    if size == nil then
+        local k = encode_uri_component(e[1])
+        local v = k and encode_uri_component(e[2])
+        size = v and #k + #v + 2 or false
+        e.size = size
+    end
+    return size
+end
+
+-- a reply the fragment cannot carry: drop it, say so where the published
+-- client looks for a reply without an id
+local function unwritable(self, now, req, err)
+    session_step(self, now, { ack = { req } })
+    self.log("error", "reply to " .. req .. " cannot be written: " .. to_text(err))
+    return write_seed(self, SEED_REQ, (parse_error(err, "EREPLY")))
+end
+
+-- applies change to the session (see mphybrid.store.change_outbox), then
+-- writes its outbox into the src: the newest replies that fit in max_src
+-- together (with the mph, hash and v pairs), the oldest waiting for a later
+-- write. Each reply is measured once and the src encoded once, so a write
+-- costs time linear in the outbox. Returns src, err, and the value that
+-- replaced change.value when that reply alone was over max_src (it became
+-- EREPLY, in the outbox; the caller stores it so).
 local function write_v2(self, now, change)
     local state = session_step(self, now, change)
     local outbox = state.outbox
     local n = #outbox
-    local first = 1
-    local shrunk, replaced
-    while true do
-        local list = { MPH_PAIR }
-        local k = 1
-        for i = first, n do
-            k = k + 1
-            list[k] = outbox[i]
+    local stamp = next_stamp(self)
+    local hash_pair = state.hash ~= nil and { "hash", state.hash } or nil
+    local base, err = encode_reply(self.src, { MPH_PAIR, hash_pair }, stamp)
+    if not base then
+        return nil, err
+    end
+    local room = self.max_src - #base
+    if room < 0 then
+        return nil, "EREPLY: web-view src over max_src even without replies"
+    end
+    if n == 0 then
+        self.src = base
+        return base
+    end
+    local newest = outbox[n]
+    local replaced
+    if not pair_size(newest) then
+        local _, e = encode_reply(self.src, { newest }, stamp)
+        return unwritable(self, now, newest[1], e)
+    end
+    if pair_size(newest) > room then
+        -- the newest reply does not fit in a fragment on its own: it
+        -- becomes EREPLY
+        local req = newest[1]
+        local rerr = ereply("reply of " .. (#base + pair_size(newest)) .. " bytes over the limit of "
+            .. self.max_src .. " bytes")
+        local value = error_envelope(self, rerr)
+        state = session_step(self, now, { req = req, value = value })
+        outbox = state.outbox
+        n = #outbox
+        newest = outbox[n]
+        if req == change.req then
+            replaced = value
         end
-        if state.hash ~= nil then
-            list[k + 1] = { "hash", state.hash }
-        end
-        local src, err = encode_reply(self.src, list, next_stamp(self))
-        if not src then
-            if n == 0 then
-                return nil, err
-            end
-            -- a reply the fragment cannot carry: drop it, say so where the
-            -- published client looks for a reply without an id
-            local req = outbox[n][1]
-            session_step(self, now, { ack = { req } })
-            self.log("error", "reply to " .. req .. " cannot be written: " .. tostring(err))
-            return write_seed(self, SEED_REQ, (parse_error(err, "EREPLY")))
-        end
-        if #src <= self.max_src then
-            self.src = src
-            return src, nil, replaced
-        end
-        if first < n then
-            first = first + 1
-        elseif n > 0 and not shrunk then
-            -- the newest reply does not fit on its own: it becomes EREPLY
-            local req = outbox[n][1]
-            local rerr = ereply("reply of " .. #src .. " bytes over the limit of "
-                .. self.max_src .. " bytes")
-            local value = error_envelope(rerr)
-            state = session_step(self, now, { req = req, value = value, hash = change.hash })
-            outbox = state.outbox
-            n = #outbox
-            if req == change.req then
-                replaced = value
-            end
-            shrunk = true
-        else
-            return nil, "EREPLY: web-view src over max_src even without replies"
+        if pair_size(newest) > room then
+            return nil, "EREPLY: web-view src over max_src even with the newest reply as EREPLY"
         end
     end
+    local first, used = n, pair_size(newest)
+    for i = n - 1, 1, -1 do
+        local size = pair_size(outbox[i])
+        if not size or used + size > room then
+            break
+        end
+        used = used + size
+        first = i
+    end
+    local list = { MPH_PAIR }
+    for i = first, n do
+        list[#list + 1] = outbox[i]
+    end
+    list[#list + 1] = hash_pair
+    local src
+    src, err = encode_reply(self.src, list, stamp)
+    if not src then
+        return unwritable(self, now, newest[1], err)
+    end
+    self.src = src
+    return src, nil, replaced
 end
 
--- the request id and version of a command that decode_cmd refused for its
--- shape, when the JSON itself is readable: so the error reaches its caller
-local function peek(raw)
-    local text = batch.json_text(raw)
-    if not text then
-        return nil
-    end
-    local cmd = json_decode(text)
-    if type(cmd) ~= "table" then
-        return nil
-    end
+-- the request id a command is answered under, and whether it asked for
+-- version 2: nil for no usable id (a reserved name included)
+local function answer_to(cmd)
+    local mph = cmd.mph
+    local v2 = type(mph) == "number" and mph >= 2
     local req = cmd.req
-    if type(req) ~= "string" or req == "" or #req > 128 or str_find(req, "%c") then
-        req = nil
-    end
-    local v2 = type(cmd.mph) == "number" and cmd.mph >= 2
-    if v2 and req and RESERVED[req] then
+    if req ~= nil and (v2 and RESERVED or SEED_RESERVED)[req] then
         req = nil
     end
     return req, v2
@@ -394,10 +447,10 @@ end
 -- answers a command that never reached a handler
 local function answer_error(self, req, v2, code, msg, done)
     note(self, code, req)
-    local now = self.now()
+    local now = clock(self)
     local src, err
     if v2 and req then
-        src, err = write_v2(self, now, { req = req, value = error_envelope(new_error(code, msg)) })
+        src, err = write_v2(self, now, { req = req, value = error_envelope(self, new_error(code, msg)) })
     else
         src, err = write_seed(self, req or SEED_REQ, code)
     end
@@ -424,17 +477,58 @@ end
 -- Dispatches cmd; write(err, result) writes the reply into the src and
 -- returns src, err. A synchronous handler's src is returned at once (with
 -- true: navigate back); an asynchronous one's goes to done when it comes.
-local function run(self, cmd, ctx, done, write)
-    local written, written_err
-    self.router:dispatch(cmd, ctx, function(e, result)
-        local src, werr = write(e, result)
-        written, written_err = src or false, werr
-        finish(src, done, werr)
-    end)
+-- job: the command being answered, a table { shell, req, ... } that the
+-- router calls as its done(e, result) (a table with __call, not a closure
+-- per command: LuaJIT compiles a synchronous command whole); job.write(job,
+-- e, result) writes the reply and returns src, err.
+local job_mt = {
+    __call = function(job, e, result)
+        local src, werr = job.write(job, e, result)
+        job.written, job.written_err = src or false, werr
+        finish(src, job.done, werr)
+    end,
+}
+
+local function run(self, cmd, ctx, done, job)
+    job.done = done
+    setmetatable(job, job_mt)
+    self.router:dispatch(cmd, ctx, job)
+    local written = job.written
     if written ~= nil then
-        return written or nil, true, written_err
+        return written or nil, true, job.written_err
     end
     return false
+end
+
+local function write_seed_reply(job, e, result)
+    local self = job.shell
+    return write_seed(self, job.req, seed_value(self, e, result))
+end
+
+local function write_v2_reply(job, e, result)
+    local self, req, key, api = job.shell, job.req, job.key, job.api
+    local store, running = self.store, self.running
+    -- the router calls this once
+    running.count = running.count - 1
+    local t = clock(self)
+    local value = envelope(self, e, result)
+    local waiting, serr = store:settle(key, api, value, t)
+    if waiting == nil then
+        self.log("error", "store: settle " .. key .. ": " .. to_text(serr))
+        waiting = {}
+    end
+    for i = 1, #waiting do
+        -- a session that replayed the command while it ran gets the reply too
+        local ok, werr = store:session(waiting[i], t, { req = req, value = value })
+        if ok == nil then
+            self.log("error", "store: session " .. tostring(waiting[i]) .. ": " .. to_text(werr))
+        end
+    end
+    local src, werr, replaced = write_v2(self, t, { req = req, value = value })
+    if replaced then
+        store:settle(key, api, replaced, t)
+    end
+    return src, werr
 end
 
 --- s:on_load(options [, done]) -> src, back
@@ -449,8 +543,10 @@ function _M.on_load(self, options, done)
     if type(raw) ~= "string" then
         return answer_error(self, nil, false, "ECMD", "the page options carry no cmd string", done)
     end
-    local cmd, err, code = decode_cmd(raw, self.decode_opts)
+    local cmd, err, code, read = decode_cmd(raw, self.decode_opts)
     if not cmd then
+        -- refused for its shape, the command as far as it was read names
+        -- whoever sent it
         local req, v2
         if code == "ECMD" then
             -- a version 2 batch has no api of its own (mphybrid.batch)
@@ -460,7 +556,9 @@ function _M.on_load(self, options, done)
             elseif berr then
                 err = "ECMD: " .. berr
             end
-            req, v2 = peek(raw)
+        end
+        if type(read) == "table" then
+            req, v2 = answer_to(read)
         end
         local c, msg = parse_error(err, code or "ECMD")
         return answer_error(self, req, v2, code or c, msg, done)
@@ -470,11 +568,13 @@ function _M.on_load(self, options, done)
     local req = cmd.req
     if mph == nil or mph == 1 then
         -- seed-compatible: the published reply format
+        if req ~= nil and SEED_RESERVED[req] then
+            return answer_error(self, nil, false, "ECMD", "request id " .. req
+                .. " is the fragment's own key", done)
+        end
         req = req or SEED_REQ
         local ctx = { req = req, version = 1, shell = self, env = self.env }
-        return run(self, cmd, ctx, done, function(e, result)
-            return write_seed(self, req, seed_value(self, e, result))
-        end)
+        return run(self, cmd, ctx, done, { shell = self, req = req, write = write_seed_reply })
     end
 
     if type(mph) ~= "number" or mph < 2 then
@@ -493,15 +593,22 @@ function _M.on_load(self, options, done)
             "hash must be a string of at most " .. self.max_hash .. " bytes", done)
     end
 
-    local now = self.now()
+    local now = clock(self)
     local store, api = self.store, cmd.api
-    -- the key of the command in the replay store
-    local key = self.replay_by_session and self.session .. "\t" .. req or req
     if ack or hash ~= nil then
         -- acknowledged replies leave the outbox before the command runs
         session_step(self, now, { ack = ack, hash = hash })
     end
+    local running = self.running
+    local busy = running.count >= self.max_running
+    if busy and store.release == nil then
+        -- (a store without release: refused before the claim)
+        return answer_error(self, req, true, "EBUSY",
+            "already " .. running.count .. " handlers running (max_running)", done)
+    end
 
+    -- the key of the command in the replay store
+    local key = self.replay_by_session and self.session .. "\t" .. req or req
     local claimed, stored, scode = store:claim(key, api, self.session, now)
     if claimed == nil then
         local c, msg = parse_error(stored, scode or "ESTORE")
@@ -520,29 +627,20 @@ function _M.on_load(self, options, done)
         note(self, "replay", req, api)
         return finish(write_v2(self, now, { req = req, value = stored.value }), done)
     end
+    if busy then
+        -- a new command beyond max_running: not kept, so that the same
+        -- command sent later runs
+        local released, rerr = store:release(key)
+        if released == nil then
+            self.log("error", "store: release " .. key .. ": " .. to_text(rerr))
+        end
+        return answer_error(self, req, true, "EBUSY",
+            "already " .. running.count .. " handlers running (max_running)", done)
+    end
 
+    running.count = running.count + 1
     local ctx = { req = req, version = 2, shell = self, env = self.env }
-    return run(self, cmd, ctx, done, function(e, result)
-        local t = self.now()
-        local value = envelope(self, e, result)
-        local waiting, serr = store:settle(key, api, value, t)
-        if waiting == nil then
-            self.log("error", "store: settle " .. key .. ": " .. tostring(serr))
-            waiting = {}
-        end
-        for i = 1, #waiting do
-            -- a session that replayed the command while it ran gets the reply too
-            local ok, werr = store:session(waiting[i], t, { req = req, value = value })
-            if ok == nil then
-                self.log("error", "store: session " .. tostring(waiting[i]) .. ": " .. tostring(werr))
-            end
-        end
-        local src, werr, replaced = write_v2(self, t, { req = req, value = value })
-        if replaced then
-            store:settle(key, api, replaced, t)
-        end
-        return src, werr
-    end)
+    return run(self, cmd, ctx, done, { shell = self, req = req, key = key, api = api, write = write_v2_reply })
 end
 
 return _M

@@ -13,9 +13,7 @@ local MODULES = "/usr/lib/nginx/modules"
 -- what a sanitizer run preloads must not reach nginx, curl or the tools
 local CLEAN_ENV = "env -u LD_PRELOAD -u ASAN_OPTIONS -u UBSAN_OPTIONS "
 
-local function quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
+local quote = paths.shell_quote
 nginx.quote = quote
 
 -- every command runs without the sanitizer preload (pgrep hangs under it)
@@ -33,11 +31,7 @@ end
 
 nginx.capture = capture
 
-local function write_file(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
+local write_file = paths.write_file
 
 local function sleep(seconds)
   sh("sleep " .. seconds)

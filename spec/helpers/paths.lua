@@ -26,6 +26,25 @@ function paths.read_file(path)
   return s
 end
 
+-- Writes text into path (replacing it); raises when it cannot.
+function paths.write_file(path, text)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+end
+
+-- s quoted for sh: '...' with every ' written '\''
+function paths.shell_quote(s)
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+-- A new temporary file holding text; returns its path (the caller removes it).
+function paths.temp_file(text)
+  local path = os.tmpname()
+  paths.write_file(path, text)
+  return path
+end
+
 -- Names in a directory (sorted), or nil when it cannot be listed.
 function paths.list_dir(dir)
   local f = io.open(dir, "rb")

@@ -84,6 +84,14 @@ return function(it, new_store)
     assert.is_true(ok(st:claim("r1", "slow", "s1", T0 + 1001)))
   end)
 
+  it("gives a released claim to the next caller", function()
+    local st = new_store({})
+    if not st.release then return end -- optional: the shell then refuses before claiming
+    assert.is_true(ok(st:claim("r1", "slow", "s1", T0)))
+    assert.is_true(ok(st:release("r1")))
+    assert.is_true(ok(st:claim("r1", "slow", "s1", T0 + 1)))
+  end)
+
   it("keeps per session an outbox in the order written, and the page's hash", function()
     local st = new_store({})
     ok(st:session("s1", T0, { req = "a", value = "1" }))

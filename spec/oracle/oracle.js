@@ -165,6 +165,9 @@ function serialize(entries, encodeKey) {
 function setUrlHash(url, hash) {
   if (!url) return url;
   url = url.trim();
+  // a blank url is returned trimmed (the published setUrlHash assigns the
+  // trimmed url before it tests it)
+  if (url === '') return url;
   const i = url.indexOf('#');
   if (i > -1) url = url.substring(0, i);
   return url + '#' + hash;
@@ -231,6 +234,11 @@ const handlers = {
     if (walkStrings(v, hasLoneSurrogate)) return 'ERR lone-surrogate';
     if (hasNonFinite(v)) return 'ERR non-finite';
     return 'OK ' + hexOf(JSON.stringify(ordered(v)));
+  },
+  trim(f) {
+    const s = textOf(f[0]);
+    if (s === null) throw new Error('trim needs UTF-8');
+    return 'OK ' + hexOf(s.trim());
   },
   sfrag(f) {
     const url = textOf(f[0]);

@@ -44,11 +44,11 @@ function _M.limits(who, opts)
         claim_ttl = limits.number(who, d, opts, "claim_ttl")
     end
     return {
-        outbox_max = limits.number(who, d, opts, "outbox_max"),
+        outbox_max = limits.count(who, d, opts, "outbox_max"),
         outbox_ttl = limits.number(who, d, opts, "outbox_ttl"),
-        store_max = limits.number(who, d, opts, "store_max", 2),
+        store_max = limits.count(who, d, opts, "store_max", 2),
         store_ttl = limits.number(who, d, opts, "store_ttl"),
-        sessions_max = limits.number(who, d, opts, "sessions_max", 2),
+        sessions_max = limits.count(who, d, opts, "sessions_max", 2),
         claim_ttl = claim_ttl,
     }
 end

@@ -106,6 +106,15 @@ function _M.settle(self, req, api, value, now)
     return waiting
 end
 
+--- st:release(req) -> true: the claim of req ends unsettled
+function _M.release(self, req)
+    if self.claims[req] ~= nil then
+        self.claims[req] = nil
+        self.claim_count = self.claim_count - 1
+    end
+    return true
+end
+
 --- st:session(id, now, change) -> { hash =, outbox = }, dropped
 function _M.session(self, id, now, change)
     local sessions = self.sessions

@@ -208,6 +208,14 @@ function _M.settle(self, req, api, value, now)
     return waiting
 end
 
+--- st:release(req) -> true | nil, err, "ESTORE": the claim of req ends
+-- unsettled (the sessions waiting for it get nothing)
+function _M.release(self, req)
+    self.dict:delete("w:" .. req)
+    self.claims:delete("c:" .. req)
+    return true
+end
+
 ---------------------------------------------------------------- sessions
 
 -- a session: "n" or "h<length>:<hash>", then per reply
