@@ -518,15 +518,18 @@ function (root, classic) {
   }
 
   // The URL of a batch of the call at the head of the queue and the version
-  // 2 calls after it, as many as fit in maxUrl (the rest wait for the next
+  // 2 calls after it (params at most 97 deep: the batch nests them two
+  // levels more), as many as fit in maxUrl (the rest wait for the next
   // batch); null when not even two fit, or batches are not for this shell.
   Client.prototype.batchUrl = function (acks) {
     var q = this.queue;
-    if (!this.batch || !this.peerV2 || this.maxBatch < 2 || q.length < 2 || !q[0].v2 || !q[1].v2) return null;
+    if (!this.batch || !this.peerV2 || this.maxBatch < 2 || q.length < 2 || !q[0].batchable || !q[1].batchable) {
+      return null;
+    }
     var hashJson = this.hashJson();
     var group = [q[0]];
     var url = null;
-    for (var i = 1; i < q.length && group.length < this.maxBatch && q[i].v2; i++) {
+    for (var i = 1; i < q.length && group.length < this.maxBatch && q[i].batchable; i++) {
       var next = this.urlHead + encodeURIComponent(batchJson(group.concat([q[i]]), acks, hashJson));
       if (utf8Length(next) > this.maxUrl) break;
       group.push(q[i]);
@@ -690,7 +693,7 @@ function (root, classic) {
 
     var call = {
       id: id, api: apiName(api), settle: settle, seq: ++this.seq, v2: protocol === 2,
-      apiJson: undefined, paramsJson: undefined,
+      apiJson: undefined, paramsJson: undefined, batchable: false,
       timeout: timeout, timer: null, unlisten: null, sent: false
     };
     var self = this;
@@ -717,11 +720,14 @@ function (root, classic) {
     }
     var built = this.commandUrl(call, null);
     if (built.url === null) return early(tooLong(this, built.bytes));
+    var depth = call.paramsJson === undefined ? 0 : jsonDepth(call.paramsJson);
     // deeper params would be answered where no call hears it
-    if (!o.loose && call.paramsJson !== undefined && jsonDepth(call.paramsJson) > PARAMS_MAX_DEPTH) {
+    if (!o.loose && depth > PARAMS_MAX_DEPTH) {
       return early(new MphybridError("EDEPTH", "params: nesting deeper than " + PARAMS_MAX_DEPTH +
         " levels, which the shell does not read"));
     }
+    // in a batch, params sit two levels deeper (the batch array, the entry)
+    call.batchable = call.v2 && depth <= PARAMS_MAX_DEPTH - 2;
 
     this.calls.set(id, call);
     this.queue.push(call);

@@ -244,6 +244,24 @@ describe("a batch from the Lua client", function()
     assert.same({ { "bad", "EVALUE" }, { "long", "ETOOLONG" }, { "good", { ok = 1 } } }, got)
   end)
 
+  it("fails with EDEPTH a call whose params would be deeper than the shell reads inside a batch (97 levels)", function()
+    local function nest(n)
+      local v = {}
+      for _ = 2, n do v = { v } end
+      return v
+    end
+    ids = c:batch({
+      { "echo", nest(98), collect("deep") },
+      { "echo", nest(97), collect("fits") },
+    })
+    assert.same({ false, "H5Req_000000001" }, ids)
+    assert.same(1, #urls)
+    assert.same({ "deep", "EDEPTH" }, got[1])
+    assert.same("fits", got[2][1])
+    assert.same(nest(97), got[2][2])
+    assert.same(0, c:pending())
+  end)
+
   it("fails every call of a navigation that fails with ENAVIGATE, and gives the acknowledgements back", function()
     c:call("echo", {}, collect("first"))
     local nav = c.navigate

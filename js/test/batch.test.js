@@ -151,6 +151,26 @@ describe("batches", () => {
     assert.deepEqual(outs.map((o) => o.value), ["a", "b", "seed", "c", "d"]);
   });
 
+  it("leave out a call whose params a batch would nest deeper than the shell reads (97 levels): it goes alone", async () => {
+    const h = await talking();
+    let deep = [];
+    for (let i = 1; i < 98; i++) deep = [deep];
+    const outs = [outcome(h.client.call("a")), outcome(h.client.call("b")),
+      outcome(h.client.call("deep", deep)), outcome(h.client.call("c")), outcome(h.client.call("d"))];
+    h.timers.advance(0);
+    const apis = [];
+    for (let round = 0; round < 6 && h.client.pending() > 0; round++) {
+      const cmd = h.cmd();
+      const entries = cmd.batch || [cmd];
+      apis.push(entries.map((e) => e.api));
+      h.replyV2(entries.map((e) => [e.req, { result: e.api }]));
+      await flush();
+      h.timers.advance(0);
+    }
+    assert.deepEqual(apis, [["a", "b"], ["deep"], ["c", "d"]]);
+    assert.deepEqual(outs.map((o) => o.value), ["a", "b", "deep", "c", "d"]);
+  });
+
   it("are not sent by a client made with batch: false", async () => {
     const h = await talking({ batch: false });
     flood(h, 3);

@@ -143,6 +143,8 @@ function _M.new(opts)
     -- the command object): deeper params would be answered where no call
     -- hears it
     self.encode_opts = { max_size = self.max_url, max_depth = PARAMS_MAX_DEPTH }
+    -- in a batch, params sit two levels deeper (the batch array, the entry)
+    self.batch_encode_opts = { max_size = self.max_url, max_depth = PARAMS_MAX_DEPTH - 2 }
     return setmetatable(self, mt)
 end
 
@@ -420,7 +422,7 @@ end
 
 -- A call ready to be written: its api and params as JSON, and its request
 -- id; or nil, err, code once its callback has had the error.
-local function prepare(self, api, params, callback, timeout)
+local function prepare(self, api, params, callback, timeout, encode_opts)
     local api_json = self.api_json[api]
     local err, code
     if api_json == nil then
@@ -436,7 +438,7 @@ local function prepare(self, api, params, callback, timeout)
     end
     local params_json
     if params ~= nil then
-        params_json, err, code = json_encode(params, self.encode_opts)
+        params_json, err, code = json_encode(params, encode_opts)
         if not params_json then
             return encode_failure(self, callback, "params", err, code)
         end
@@ -558,7 +560,7 @@ function _M.call(self, api, params, callback, opts)
     local now = self.now()
     self:expire(now)
 
-    local call, err, code = prepare(self, api, params, callback, timeout)
+    local call, err, code = prepare(self, api, params, callback, timeout, self.encode_opts)
     if not call then
         return nil, err, code
     end
@@ -625,7 +627,7 @@ function _M.batch(self, list)
     for i = 1, #list do
         local e = list[i]
         ids[i] = false
-        local call = prepare(self, e[1], e[2], e[3], timeouts[i])
+        local call = prepare(self, e[1], e[2], e[3], timeouts[i], self.batch_encode_opts)
         if call then
             call.id = new_id(self, "batch", taken)
             local parts = {}
