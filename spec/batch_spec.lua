@@ -53,6 +53,16 @@ describe("a version 2 batch on the shell", function()
     assert.same("/cart", fragment(src).hash)
   end)
 
+  it("reads a batch whose cmd value has white space around it, as a command alone is read (trimmed)", function()
+    local opts = batch_cmd({
+      { req = "H5Req_t1", api = "echo", params = { n = 1 } },
+      { req = "H5Req_t2", api = "echo", params = { n = 2 } },
+    })
+    local src = s:on_load({ cmd = " \n" .. opts.cmd .. "\t " })
+    assert.same({ result = { n = 1 } }, envelope(src, "H5Req_t1"))
+    assert.same({ result = { n = 2 } }, envelope(src, "H5Req_t2"))
+  end)
+
   it("calls done once, after the last asynchronous entry has replied, with every reply", function()
     local calls = {}
     local out = s:on_load(batch_cmd({

@@ -42,7 +42,8 @@ _M.json_text = json_text
 -- ack and hash in the first). nil alone: not a batch (the refusal stands);
 -- nil, message: a batch of the wrong shape (ECMD).
 function _M.read(raw, decode_opts)
-    local text = json_text(raw)
+    -- trimmed first, as core.decode_cmd (and the published driver) trims it
+    local text = json_text(core.trim(raw))
     if not text then
         return nil
     end
