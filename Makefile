@@ -126,10 +126,13 @@ bench: build/5.4/mphybrid/core.so build/jit/mphybrid/core.so
 
 # the standards each part may use are in .luacheckrc
 lint:
-	$(LUACHECK) lua spec bench examples
+	$(LUACHECK) lua spec bench examples tests
 
 clean:
-	rm -rf build csrc/*.o
+	rm -rf build
+	@# what luarocks make leaves in a checkout
+	rm -f csrc/*.o mphybrid/core.so
+	@if [ -d mphybrid ]; then rmdir mphybrid; fi
 
 # each part of the project with targets of its own: mk/<part>.mk
 include $(wildcard mk/*.mk)
