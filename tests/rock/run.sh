@@ -14,7 +14,8 @@
 # Prints one line per check and exits non-zero if any fails; the logs are in
 # build/rock/.
 set -u
-ROCK=$1 TARBALL=$2 ROCKSPEC=$3
+abs() { echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; }
+ROCK=$(abs "$1") TARBALL=$(abs "$2") ROCKSPEC=$3
 LUAROCKS=${LUAROCKS:-luarocks}
 LUA51=${LUA51:-lua5.1} LUA54=${LUA54:-lua5.4} LUAJIT=${LUAJIT:-luajit}
 ROOT=$(pwd)
@@ -57,20 +58,21 @@ check "one exchange through the rock on $LUAJIT (Lua 5.1 tree)" "$OUT/exchange-j
   exchange 5.1 "$OUT/tree-5.1" "$LUAJIT"
 
 # luarocks make from the release, then make clean: nothing may stay behind
-make_then_clean() {
+make_then_clean() (
   src=$OUT/src
   rm -rf "$src" "$OUT/tree-make" && mkdir -p "$src" &&
   tar -xzf "$TARBALL" -C "$src" &&
+  tar -tzf "$TARBALL" >"$OUT/files-released" &&
+  sed -i 's|^[^/]*/||; /\/$/d; /^$/d' "$OUT/files-released" && sort -o "$OUT/files-released" "$OUT/files-released" &&
   cd "$src"/mphybrid-* &&
   offline "$LUAROCKS" --lua-version=5.4 --tree="$OUT/tree-make" --only-server="$OUT/no-server" \
     make --deps-mode=none "$ROCKSPEC" &&
   exchange 5.4 "$OUT/tree-make" "$LUA54" &&
   make -s clean &&
-  tar -tzf "$TARBALL" | sed 's|^[^/]*/||; /\/$/d; /^$/d' | sort >"$OUT/files-released" &&
   find . -type f | sed 's|^\./||' | sort >"$OUT/files-left" &&
   left=$(comm -13 "$OUT/files-released" "$OUT/files-left") &&
   { [ -z "$left" ] || { echo "left behind by luarocks make after make clean:"; echo "$left"; false; }; }
-}
+)
 check "luarocks make in the release, then make clean leaves nothing" "$OUT/make.log" make_then_clean
 
 [ "$failed" -eq 0 ]
