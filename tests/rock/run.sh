@@ -11,8 +11,8 @@
 #     naming that tree only, and on LuaJIT with the 5.1 tree;
 #  3. luarocks make in the unpacked TARBALL, then make clean there: no file
 #     may be left that the tarball does not hold (no .o, no core.so).
-# Prints one line per check and exits non-zero if any fails; the logs are in
-# build/rock/.
+# Prints TAP (one "ok" or "not ok" line per check, then the plan "1..N") and
+# exits non-zero if any check fails; the logs are in build/rock/.
 set -u
 abs() { echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; }
 ROCK=$(abs "$1") TARBALL=$(abs "$2") ROCKSPEC=$3
@@ -20,14 +20,15 @@ LUAROCKS=${LUAROCKS:-luarocks}
 LUA51=${LUA51:-lua5.1} LUA54=${LUA54:-lua5.4} LUAJIT=${LUAJIT:-luajit}
 ROOT=$(pwd)
 OUT=$ROOT/build/rock
-failed=0
+failed=0 n=0
 
-check() { # NAME LOG COMMAND...: runs COMMAND into LOG, prints ok or FAILED
+check() { # NAME LOG COMMAND...: runs COMMAND into LOG, prints a TAP line
   name=$1 log=$2; shift 2
+  n=$((n + 1))
   if "$@" >"$log" 2>&1; then
-    echo "$name: ok"
+    echo "ok $n - $name"
   else
-    echo "$name: FAILED, see $log"; tail -n 15 "$log" | sed 's/^/  | /'
+    echo "not ok $n - $name"; echo "# see $log"; tail -n 15 "$log" | sed 's/^/# /'
     failed=$((failed + 1))
   fi
 }
@@ -51,8 +52,8 @@ for v in 5.1 5.4; do
   check "luarocks install $(basename "$ROCK") on Lua $v" "$OUT/install-$v.log" install "$v" "$tree"
   run=$LUA54; [ "$v" = 5.1 ] && run=$LUA51
   check "one exchange through the rock on $run" "$OUT/exchange-$v.log" exchange "$v" "$tree" "$run"
-  sed 's/^/  /' "$OUT/exchange-$v.log" | grep -v FAILED | head -n 1
-  echo "  installed: $(cd "$tree" && find share lib/lua -type f | sort | tr '\n' ' ')"
+  sed 's/^/# /' "$OUT/exchange-$v.log" | head -n 1
+  echo "# installed: $(cd "$tree" 2>/dev/null && find share lib/lua -type f | sort | tr '\n' ' ')"
 done
 check "one exchange through the rock on $LUAJIT (Lua 5.1 tree)" "$OUT/exchange-jit.log" \
   exchange 5.1 "$OUT/tree-5.1" "$LUAJIT"
@@ -75,4 +76,5 @@ make_then_clean() (
 )
 check "luarocks make in the release, then make clean leaves nothing" "$OUT/make.log" make_then_clean
 
+echo "1..$n"
 [ "$failed" -eq 0 ]
