@@ -49,7 +49,7 @@ SUB_LUA  = LUA_INCDIR='$(LUA54_INCDIR)' LUA_LIB='$(LUA54_LIB)' LUA='$(LUA54)'
 
 SRCS     = $(wildcard csrc/*.c)
 HDRS     = $(wildcard csrc/*.h csrc/binding/*.c)
-BUSTED   = /usr/bin/busted
+BUSTED  ?= /usr/bin/busted
 BUSTED_OUTPUT ?= utfTerminal
 LUACHECK ?= luacheck
 LUA_PATH_ = lua/?.lua;lua/?/init.lua;spec/?.lua;spec/?/init.lua;;
