@@ -5,6 +5,8 @@
 -- adds ngx (std "ngx_lua" is LuaJIT plus ngx).
 std = "min"
 max_line_length = 160
+-- make lint checks every Lua file of the tree but what is built or installed
+exclude_files = { "build/**", "**/node_modules/**", "mphybrid/**" }
 
 files["spec"] = {
   std = "min+busted",

@@ -8,7 +8,7 @@
 #   make test-valgrind  the busted suite under valgrind memcheck
 #   make test-alloc the allocation-failure sweep of every core function
 #   make fuzz       every libFuzzer target for FUZZ_SECONDS (default 60) each
-#   make lint       luacheck over the Lua sources and specs
+#   make lint       luacheck over every Lua file (.luacheckrc)
 #   make demo       one whole exchange, every wire message printed
 #   make bench      benchmarks against pure Lua and lua-cjson
 #   make setup      install the Debian packages all of the above need
@@ -126,7 +126,7 @@ bench: build/5.4/mphybrid/core.so build/jit/mphybrid/core.so
 
 # the standards each part may use are in .luacheckrc
 lint:
-	$(LUACHECK) lua spec bench examples tests
+	$(LUACHECK) .
 
 clean:
 	rm -rf build

@@ -15,7 +15,7 @@ local str_format = string.format
 
 local limits = core.limits
 
-local _M = { _VERSION = require("mphybrid.core")._VERSION }
+local _M = { _VERSION = core._VERSION }
 
 --- options.clock() -> function returning the time in ms: ngx.now under
 -- OpenResty (millisecond resolution), os.time elsewhere (whole seconds;
