@@ -112,9 +112,10 @@ describe("the rockspec", function()
       assert(paths.read_file(root .. "/LICENSE"), "LICENSE"))
   end)
 
-  it("builds mphybrid.core from every C file of csrc/ and installs every Lua module", function()
+  it("builds mphybrid.core from every C file at the top of csrc/ and installs every Lua module", function()
     local spec = load_rockspec(released)
-    local c_files = files_under("csrc", "%.c$")
+    -- csrc/binding/*.c are included by mphybrid.c, not compiled on their own
+    local c_files = files_under("csrc", "^csrc/[^/]+%.c$")
     local sources = {}
     for _, s in ipairs(spec.build.modules["mphybrid.core"].sources) do sources[#sources + 1] = s end
     table.sort(sources)
