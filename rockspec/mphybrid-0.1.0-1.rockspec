@@ -63,6 +63,13 @@ build = {
     ["mphybrid.errors"] = "lua/mphybrid/errors.lua",
     ["mphybrid.options"] = "lua/mphybrid/options.lua",
     ["mphybrid.loopback"] = "lua/mphybrid/loopback.lua",
+    -- the OpenResty gateway and its stores (docs/GATEWAY.md)
+    ["mphybrid.store"] = "lua/mphybrid/store/init.lua",
+    ["mphybrid.store.memory"] = "lua/mphybrid/store/memory.lua",
+    ["mphybrid.store.shdict"] = "lua/mphybrid/store/shdict.lua",
+    ["mphybrid.store.redis"] = "lua/mphybrid/store/redis.lua",
+    ["mphybrid.resty"] = "lua/mphybrid/resty.lua",
+    ["mphybrid.resty.metrics"] = "lua/mphybrid/resty/metrics.lua",
   },
   -- installed as the rock's documentation (luarocks doc mphybrid)
   copy_directories = { "docs" },
