@@ -19,8 +19,7 @@
 
 #include "compat.h"
 #include "errors.h"
-
-#define MPH_VERSION "0.1.0"
+#include "version.h"
 
 #include "binding/shared.c"      /* limits, errors, scratch buffers, options */
 #include "binding/uri.c"         /* encode_uri_component, decode_uri_component */

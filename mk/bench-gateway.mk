@@ -11,7 +11,7 @@ BENCH_GATEWAY_PATH = spec/?.lua;bench/gateway/?.lua;;
 
 .PHONY: bench-gateway
 bench-gateway: build/jit/mphybrid/core.so
-	@LUA_PATH='$(BENCH_GATEWAY_PATH)' luajit bench/gateway/run.lua
+	@LUA_PATH='$(BENCH_GATEWAY_PATH)' $(LUAJIT) bench/gateway/run.lua
 
 # make soak-gateway: SOAK_SECONDS (60) of wrk with valid, invalid and
 # oversized commands against the gateway (two workers); checks no worker
@@ -22,4 +22,4 @@ SOAK_SECONDS ?= 60
 
 .PHONY: soak-gateway
 soak-gateway: build/jit/mphybrid/core.so
-	@SOAK_SECONDS=$(SOAK_SECONDS) LUA_PATH='$(BENCH_GATEWAY_PATH)' luajit bench/gateway/soak.lua
+	@SOAK_SECONDS=$(SOAK_SECONDS) LUA_PATH='$(BENCH_GATEWAY_PATH)' $(LUAJIT) bench/gateway/soak.lua

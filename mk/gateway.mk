@@ -50,5 +50,5 @@ reload:
 	$(NGINX) -p $(CURDIR)/$(SERVE_DIR)/ -c conf/nginx.conf -e stderr -s reload
 
 test-gateway: build/5.4/mphybrid/core.so build/jit/mphybrid/core.so
-	@$(call run_busted,build/5.4,lua5.4) spec/gateway_spec.lua spec/store_spec.lua spec/store_shdict_spec.lua \
+	@$(call run_busted,build/5.4,$(LUA54)) spec/gateway_spec.lua spec/store_spec.lua spec/store_shdict_spec.lua \
 	  spec/gateway_redis_spec.lua spec/store_redis_spec.lua

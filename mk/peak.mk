@@ -7,4 +7,4 @@
 
 .PHONY: test-peak
 test-peak:
-	@$(MAKE) -s -f tests/alloc/Makefile peak
+	@$(MAKE) -s -f tests/alloc/Makefile peak $(SUB_LUA)

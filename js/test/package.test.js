@@ -32,8 +32,8 @@ describe("the npm package", () => {
   });
 
   it("has the rock's version, the JS-SDK as its only peer and no runtime dependency", () => {
-    const rockClient = fs.readFileSync(path.resolve(PKG, "../lua/mphybrid/client.lua"), "utf8");
-    assert.equal(pkg.version, /_VERSION = "([^"]+)"/.exec(rockClient)[1]);
+    const rockVersion = fs.readFileSync(path.resolve(PKG, "../csrc/version.h"), "utf8");
+    assert.equal(pkg.version, /#define MPH_VERSION "([^"]+)"/.exec(rockVersion)[1]);
     assert.equal(require("../mphybrid.js").version, pkg.version);
     assert.deepEqual(Object.keys(pkg.peerDependencies), ["weixin-js-sdk"]);
     assert.equal(pkg.dependencies, undefined);

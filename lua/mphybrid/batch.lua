@@ -10,7 +10,7 @@ local core = require "mphybrid.core"
 
 local array_mt = core.array_mt
 
-local _M = {}
+local _M = { _VERSION = core._VERSION }
 
 -- entries one batch may carry: a command URL within max_url holds far fewer;
 -- a gateway's POST body could hold more than an outbox keeps

@@ -37,7 +37,7 @@ local valid_code = errors.valid_code
 -- every fragment), mph (what marks version 2), hash; never request ids
 local RESERVED = { mph = true, hash = true, v = true }
 
-local _M = { _VERSION = "0.1.0" }
+local _M = { _VERSION = core._VERSION }
 
 -- the nesting of params a shell with the default max_depth (100) reads:
 -- the command object is one level

@@ -10,7 +10,7 @@ local rawget = rawget
 local setmetatable = setmetatable
 local str_match = string.match
 
-local _M = { _VERSION = "0.1.0" }
+local _M = { _VERSION = require("mphybrid.core")._VERSION }
 
 -- code -> what it means: the codes of mphybrid.core, as the core lists
 -- them (core.codes), and those of the Lua layer

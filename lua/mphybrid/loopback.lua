@@ -22,7 +22,7 @@ local str_sub = string.sub
 local str_find = string.find
 local decode_uri_component = core.decode_uri_component
 
-local _M = { _VERSION = "0.1.0" }
+local _M = { _VERSION = core._VERSION }
 local mt = { __index = _M }
 
 _M.defaults = {

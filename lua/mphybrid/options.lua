@@ -15,7 +15,7 @@ local str_format = string.format
 
 local limits = core.limits
 
-local _M = { _VERSION = "0.1.0" }
+local _M = { _VERSION = core._VERSION }
 
 --- options.clock() -> function returning the time in ms: ngx.now under
 -- OpenResty (millisecond resolution), os.time elsewhere (whole seconds;

@@ -36,7 +36,7 @@ local new_error = errors.new
 local from_value = errors.from_value
 local text = errors.text
 
-local _M = { _VERSION = "0.1.0" }
+local _M = { _VERSION = core._VERSION }
 local mt = { __index = _M }
 
 local give_up

@@ -23,7 +23,7 @@ local new_error = errors.new
 local text = errors.text
 local from_value = errors.from_value
 
-local _M = { _VERSION = "0.1.0" }
+local _M = { _VERSION = require("mphybrid.core")._VERSION }
 local mt = { __index = _M }
 
 local array_mt -- core.array_mt, looked up once the core is loaded

@@ -31,7 +31,7 @@ local new_error = errors.new
 local parse_error = errors.parse
 local to_text = errors.text
 
-local _M = { _VERSION = "0.1.0" }
+local _M = { _VERSION = core._VERSION }
 local mt = { __index = _M }
 
 -- the request id a command without "req" is answered under (published)

@@ -16,7 +16,7 @@ local str_sub = string.sub
 local concat = table.concat
 local sort = table.sort
 
-local _M = { _VERSION = "0.1.0" }
+local _M = { _VERSION = require("mphybrid.core")._VERSION }
 local mt = { __index = _M }
 
 -- latency buckets, seconds

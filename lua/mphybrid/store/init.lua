@@ -18,7 +18,7 @@ local type = type
 local error = error
 local table_remove = table.remove
 
-local _M = { _VERSION = "0.1.0" }
+local _M = { _VERSION = require("mphybrid.core")._VERSION }
 
 _M.defaults = {
     outbox_max = 32,       -- unacknowledged replies kept per session

@@ -16,7 +16,7 @@ local math_floor = math.floor
 
 local change_outbox = base.change_outbox
 
-local _M = { _VERSION = "0.1.0" }
+local _M = { _VERSION = require("mphybrid.core")._VERSION }
 local mt = { __index = _M }
 
 -- a table in two generations of at most `half` keys each

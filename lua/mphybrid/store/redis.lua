@@ -44,7 +44,7 @@ local new_req_id = core.new_req_id
 local change_outbox = base.change_outbox
 local fail = base.fail
 
-local _M = { _VERSION = "0.1.0" }
+local _M = { _VERSION = core._VERSION }
 local mt = { __index = _M }
 
 _M.defaults = {

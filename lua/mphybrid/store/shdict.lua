@@ -30,7 +30,7 @@ local concat = table.concat
 local change_outbox = base.change_outbox
 local fail = base.fail
 
-local _M = { _VERSION = "0.1.0" }
+local _M = { _VERSION = require("mphybrid.core")._VERSION }
 local mt = { __index = _M }
 
 local LOCK_TTL = 1          -- s a session lock is held at most (a worker that died)
