@@ -19,35 +19,13 @@ _M.max_entries = 32
 -- fields of the batch itself, never copied from an entry
 local BATCH_FIELDS = { mph = true, ack = true, hash = true, batch = true }
 
---- batch.json_text(raw) -> the command's JSON text | nil: raw decoded
--- until it starts with "{", at most twice (as core.decode_cmd reads cmd)
-local function json_text(raw)
-    local text = raw
-    for _ = 1, 2 do
-        if string.byte(text, 1) == 123 then -- "{"
-            return text
-        end
-        text = core.decode_uri_component(text)
-        if not text then
-            return nil
-        end
-    end
-    return string.byte(text, 1) == 123 and text or nil
-end
-_M.json_text = json_text
-
---- batch.read(raw, decode_opts) -> entries | nil [, message]
--- raw: a cmd option that core.decode_cmd refused as ECMD. entries: the JSON
--- text of each entry as a command of its own (the batch's mph in each, its
--- ack and hash in the first). nil alone: not a batch (the refusal stands);
--- nil, message: a batch of the wrong shape (ECMD).
-function _M.read(raw, decode_opts)
-    -- trimmed first, as core.decode_cmd (and the published driver) trims it
-    local text = json_text(core.trim(raw))
-    if not text then
-        return nil
-    end
-    local cmd = core.json_decode(text, decode_opts)
+--- batch.read(cmd) -> entries | nil [, message]
+-- cmd: the command as far as core.decode_cmd read it, when it refused it as
+-- ECMD (a batch has no api of its own). entries: the JSON text of each entry
+-- as a command of its own (the batch's mph in each, its ack and hash in the
+-- first). nil alone: not a batch (the refusal stands); nil, message: a batch
+-- of the wrong shape (ECMD).
+function _M.read(cmd)
     if type(cmd) ~= "table" or getmetatable(cmd) == array_mt or cmd.batch == nil
         or cmd.req ~= nil or cmd.api ~= nil then
         return nil

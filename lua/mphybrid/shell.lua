@@ -550,7 +550,7 @@ function _M.on_load(self, options, done)
         local req, v2
         if code == "ECMD" then
             -- a version 2 batch has no api of its own (mphybrid.batch)
-            local entries, berr = batch.read(raw, self.decode_opts)
+            local entries, berr = batch.read(read)
             if entries then
                 return batch.run(self, entries, done)
             elseif berr then
