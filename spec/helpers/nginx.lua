@@ -109,6 +109,9 @@ function nginx.start(opts)
     local port = math.random(20000, 60000)
     local o = setmetatable({ port = port }, { __index = opts })
     write_file(prefix .. "/conf/nginx.conf", conf_text(o))
+    -- the error log speaks of this start only: an attempt on a port in use
+    -- leaves its [emerg] lines there, about an nginx that never ran
+    os.remove(prefix .. "/logs/error.log")
     local out = capture(CLEAN_ENV .. NGINX .. " -p " .. quote(prefix .. "/") .. " -c conf/nginx.conf 2>&1; echo \"rc=$?\"")
     if out:match("rc=0%s*$") then
       local srv = setmetatable({ prefix = prefix, port = port, n = 0 }, Server)
