@@ -24,41 +24,41 @@ local floor = math.floor
 local _M = {}
 
 local handlers = {
-    echo = function(params)
-        return params
-    end,
+  echo = function(params)
+    return params
+  end,
 }
 
 local function base_of(src)
-    local hash = str_find(src, "#", 1, true)
-    return hash and str_sub(src, 1, hash - 1) or src
+  local hash = str_find(src, "#", 1, true)
+  return hash and str_sub(src, 1, hash - 1) or src
 end
 
 local function answer(body)
-    ngx.header["Content-Type"] = "application/json"
-    ngx.print(body)
+  ngx.header["Content-Type"] = "application/json"
+  ngx.print(body)
 end
 
 function _M.builtin()
-    local args = ngx.req.get_uri_args()
-    local cmd = cjson.decode(ngx.unescape_uri(args.cmd))
-    local req = cmd.req or "miniProgramResult"
-    local result = handlers[cmd.api](cmd.params or {})
-    local value = type(result) == "table" and cjson.encode(result) or tostring(result)
-    local src = base_of(args.src) .. "#" .. ngx.escape_uri(req) .. "="
-        .. ngx.escape_uri(value) .. "&v=" .. floor(ngx.now() * 1000)
-    answer(cjson.encode({ src = src, back = true }))
+  local args = ngx.req.get_uri_args()
+  local cmd = cjson.decode(ngx.unescape_uri(args.cmd))
+  local req = cmd.req or "miniProgramResult"
+  local result = handlers[cmd.api](cmd.params or {})
+  local value = type(result) == "table" and cjson.encode(result) or tostring(result)
+  local src = base_of(args.src) .. "#" .. ngx.escape_uri(req) .. "="
+    .. ngx.escape_uri(value) .. "&v=" .. floor(ngx.now() * 1000)
+  answer(cjson.encode({ src = src, back = true }))
 end
 
 local decode_cmd, encode_reply, json_encode = core.decode_cmd, core.encode_reply, core.json_encode
 
 function _M.core()
-    local args = ngx.req.get_uri_args()
-    local cmd = decode_cmd(args.cmd)
-    local req = cmd.req or "miniProgramResult"
-    local result = handlers[cmd.api](cmd.params or {})
-    local src = encode_reply(args.src, { { req, result } }, floor(ngx.now() * 1000))
-    answer(json_encode({ src = src, back = true }))
+  local args = ngx.req.get_uri_args()
+  local cmd = decode_cmd(args.cmd)
+  local req = cmd.req or "miniProgramResult"
+  local result = handlers[cmd.api](cmd.params or {})
+  local src = encode_reply(args.src, { { req, result } }, floor(ngx.now() * 1000))
+  answer(json_encode({ src = src, back = true }))
 end
 
 return _M

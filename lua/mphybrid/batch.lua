@@ -26,37 +26,37 @@ local BATCH_FIELDS = { mph = true, ack = true, hash = true, batch = true }
 -- first). nil alone: not a batch (the refusal stands); nil, message: a batch
 -- of the wrong shape (ECMD).
 function _M.read(cmd)
-    if type(cmd) ~= "table" or getmetatable(cmd) == array_mt or cmd.batch == nil
-        or cmd.req ~= nil or cmd.api ~= nil then
-        return nil
-    end
-    local list, mph = cmd.batch, cmd.mph
-    if type(mph) ~= "number" or mph < 2 then
-        return nil, "a batch needs mph 2"
-    end
-    if getmetatable(list) ~= array_mt or #list == 0 or #list > _M.max_entries then
-        return nil, "batch must be an array of 1 to " .. _M.max_entries .. " commands"
-    end
-    local entries = {}
-    for i = 1, #list do
-        local e = list[i]
-        local one = e
-        if type(e) == "table" and getmetatable(e) ~= array_mt then
-            one = {}
-            for k, v in pairs(e) do
-                if not BATCH_FIELDS[k] then
-                    one[k] = v
-                end
-            end
-            one.mph = mph
-            if i == 1 then
-                one.ack, one.hash = cmd.ack, cmd.hash
-            end
+  if type(cmd) ~= "table" or getmetatable(cmd) == array_mt or cmd.batch == nil
+    or cmd.req ~= nil or cmd.api ~= nil then
+    return nil
+  end
+  local list, mph = cmd.batch, cmd.mph
+  if type(mph) ~= "number" or mph < 2 then
+    return nil, "a batch needs mph 2"
+  end
+  if getmetatable(list) ~= array_mt or #list == 0 or #list > _M.max_entries then
+    return nil, "batch must be an array of 1 to " .. _M.max_entries .. " commands"
+  end
+  local entries = {}
+  for i = 1, #list do
+    local e = list[i]
+    local one = e
+    if type(e) == "table" and getmetatable(e) ~= array_mt then
+      one = {}
+      for k, v in pairs(e) do
+        if not BATCH_FIELDS[k] then
+          one[k] = v
         end
-        -- an entry that is not an object is answered as such a command would be
-        entries[i] = core.json_encode(one) or "null"
+      end
+      one.mph = mph
+      if i == 1 then
+        one.ack, one.hash = cmd.ack, cmd.hash
+      end
     end
-    return entries
+    -- an entry that is not an object is answered as such a command would be
+    entries[i] = core.json_encode(one) or "null"
+  end
+  return entries
 end
 
 --- batch.run(shell, entries, done) -> src, true | false
@@ -69,64 +69,64 @@ end
 -- usable req, is heard only when no entry is answered in version 2).
 -- shell.batch holds the views while they run.
 function _M.run(shell, entries, done)
-    local views = {}
-    local state = { views = views, left = 1, src = nil, stamp = 0 }
-    shell.batch, shell.version, shell.outcome = state, 2, "batch"
-    shell.outcome_req, shell.outcome_api = nil, nil
-    local finished = false
+  local views = {}
+  local state = { views = views, left = 1, src = nil, stamp = 0 }
+  shell.batch, shell.version, shell.outcome = state, 2, "batch"
+  shell.outcome_req, shell.outcome_api = nil, nil
+  local finished = false
 
-    local function answer()
-        local src = state.src or shell.src
-        shell.src = src
-        if state.stamp > (shell.last_stamp or 0) then
-            shell.last_stamp = state.stamp
-        end
-        finished = true
-        return src
+  local function answer()
+    local src = state.src or shell.src
+    shell.src = src
+    if state.stamp > (shell.last_stamp or 0) then
+      shell.last_stamp = state.stamp
     end
+    finished = true
+    return src
+  end
 
-    local function one(src, view)
-        -- a version 2 write carries the whole outbox: the last one wins over
-        -- a seed-compatible error (an entry without a usable req)
-        if src and (state.src == nil or string.find(src, "#mph=2&", 1, true)
-            or not string.find(state.src, "#mph=2&", 1, true)) then
-            state.src = src
-        end
-        if view.last_stamp > state.stamp then
-            state.stamp = view.last_stamp
-        end
-        state.left = state.left - 1
-        if state.left == 0 and state.async then
-            local out = answer()
-            if done then
-                done(out, true)
-            end
-        end
+  local function one(src, view)
+    -- a version 2 write carries the whole outbox: the last one wins over
+    -- a seed-compatible error (an entry without a usable req)
+    if src and (state.src == nil or string.find(src, "#mph=2&", 1, true)
+      or not string.find(state.src, "#mph=2&", 1, true)) then
+      state.src = src
     end
-
-    for i = 1, #entries do
-        local view = shell:for_session(shell.session, shell.src)
-        views[i] = view
-        state.left = state.left + 1
-        local called = false
-        view:on_load({ cmd = entries[i] }, function(src)
-            -- on_load calls done once; guard anyway: the count must hold
-            if not called then
-                called = true
-                one(src, view)
-            end
-        end)
+    if view.last_stamp > state.stamp then
+      state.stamp = view.last_stamp
     end
     state.left = state.left - 1
-    if state.left == 0 and not finished then
-        local src = answer()
-        if done then
-            done(src, true)
-        end
-        return src, true
+    if state.left == 0 and state.async then
+      local out = answer()
+      if done then
+        done(out, true)
+      end
     end
-    state.async = true
-    return false
+  end
+
+  for i = 1, #entries do
+    local view = shell:for_session(shell.session, shell.src)
+    views[i] = view
+    state.left = state.left + 1
+    local called = false
+    view:on_load({ cmd = entries[i] }, function(src)
+      -- on_load calls done once; guard anyway: the count must hold
+      if not called then
+        called = true
+        one(src, view)
+      end
+    end)
+  end
+  state.left = state.left - 1
+  if state.left == 0 and not finished then
+    local src = answer()
+    if done then
+      done(src, true)
+    end
+    return src, true
+  end
+  state.async = true
+  return false
 end
 
 return _M

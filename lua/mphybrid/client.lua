@@ -45,23 +45,23 @@ local PARAMS_MAX_DEPTH = 99
 local mt = { __index = _M }
 
 _M.defaults = {
-    page = "/pages/hybrid-page/hybrid", -- the hybrid page, as published
-    timeout = 30000,    -- ms before a call fails with ETIMEOUT
-    max_url = 1000,     -- bytes of the whole navigate URL
-    max_acks = 16,      -- acknowledgements carried by one command
-    max_done = 256,     -- finished request ids remembered (at least) to acknowledge
-    prefix = "H5Req_",  -- request id prefix, as published
-    protocol = 2,
-    max_batch = 16,     -- commands one batch carries (c:batch)
+  page = "/pages/hybrid-page/hybrid", -- the hybrid page, as published
+  timeout = 30000,    -- ms before a call fails with ETIMEOUT
+  max_url = 1000,     -- bytes of the whole navigate URL
+  max_acks = 16,      -- acknowledgements carried by one command
+  max_done = 256,     -- finished request ids remembered (at least) to acknowledge
+  prefix = "H5Req_",  -- request id prefix, as published
+  protocol = 2,
+  max_batch = 16,     -- commands one batch carries (c:batch)
 }
 
 local function default_log(level, msg)
-    io.stderr:write("mphybrid ", level, ": ", msg, "\n")
+  io.stderr:write("mphybrid ", level, ": ", msg, "\n")
 end
 
 -- opts[name] (or its default), checked as options.<kind> checks it
 local function limit(opts, name, kind, min)
-    return options[kind]("client.new", _M.defaults, opts, name, min)
+  return options[kind]("client.new", _M.defaults, opts, name, min)
 end
 
 --- client.new(opts) -> client
@@ -73,84 +73,84 @@ end
 -- opts.log(level, message), opts.max_acks, opts.max_done, opts.max_batch,
 -- opts.new_req_id(prefix) -> a request id (default core.new_req_id).
 function _M.new(opts)
-    if type(opts) ~= "table" then
-        error("client.new: opts must be a table", 2)
+  if type(opts) ~= "table" then
+    error("client.new: opts must be a table", 2)
+  end
+  if type(opts.navigate) ~= "function" then
+    error("client.new: opts.navigate must be a function", 2)
+  end
+  local page = opts.page or _M.defaults.page
+  if type(page) ~= "string" or page == "" or str_find(page, "[?#]") then
+    error("client.new: opts.page must be a page path without query or fragment", 2)
+  end
+  local timeout = opts.timeout
+  if timeout == nil then
+    timeout = _M.defaults.timeout
+  elseif timeout == false or timeout == 0 then
+    timeout = false
+  elseif type(timeout) ~= "number" or timeout < 0 or timeout ~= timeout then
+    error("client.new: opts.timeout must be a number of ms or false", 2)
+  end
+  local protocol = opts.protocol or _M.defaults.protocol
+  if protocol ~= 1 and protocol ~= 2 then
+    error("client.new: opts.protocol must be 1 or 2", 2)
+  end
+  for _, name in pairs({ "now", "hash", "log", "new_req_id" }) do
+    if opts[name] ~= nil and type(opts[name]) ~= "function" then
+      error("client.new: opts." .. name .. " must be a function", 2)
     end
-    if type(opts.navigate) ~= "function" then
-        error("client.new: opts.navigate must be a function", 2)
-    end
-    local page = opts.page or _M.defaults.page
-    if type(page) ~= "string" or page == "" or str_find(page, "[?#]") then
-        error("client.new: opts.page must be a page path without query or fragment", 2)
-    end
-    local timeout = opts.timeout
-    if timeout == nil then
-        timeout = _M.defaults.timeout
-    elseif timeout == false or timeout == 0 then
-        timeout = false
-    elseif type(timeout) ~= "number" or timeout < 0 or timeout ~= timeout then
-        error("client.new: opts.timeout must be a number of ms or false", 2)
-    end
-    local protocol = opts.protocol or _M.defaults.protocol
-    if protocol ~= 1 and protocol ~= 2 then
-        error("client.new: opts.protocol must be 1 or 2", 2)
-    end
-    for _, name in pairs({ "now", "hash", "log", "new_req_id" }) do
-        if opts[name] ~= nil and type(opts[name]) ~= "function" then
-            error("client.new: opts." .. name .. " must be a function", 2)
-        end
-    end
-    local prefix = opts.prefix or _M.defaults.prefix
-    if opts.new_req_id == nil then
-        -- raises now, on a bad prefix, rather than at the first call
-        new_req_id(prefix)
-    end
+  end
+  local prefix = opts.prefix or _M.defaults.prefix
+  if opts.new_req_id == nil then
+    -- raises now, on a bad prefix, rather than at the first call
+    new_req_id(prefix)
+  end
 
-    local self = {
-        navigate = opts.navigate,
-        url_head = page .. "?cmd=",
-        timeout = timeout,
-        max_url = limit(opts, "max_url", "size", 16),
-        max_acks = limit(opts, "max_acks", "count", 0),
-        max_done = limit(opts, "max_done", "count"),
-        max_batch = limit(opts, "max_batch", "count", 1),
-        now = opts.now or options.clock(),
-        hash = opts.hash,
-        log = errors.logger("client.new", opts.log, default_log),
-        v2 = protocol == 2,
-        prefix = prefix,
-        new_req_id = opts.new_req_id or new_req_id,
-        custom_ids = opts.new_req_id ~= nil,
-        api_json = {},       -- api -> its JSON text
-        api_count = 0,
-        calls = {},          -- request id -> call in flight
-        count = 0,           -- calls in flight
-        seq = 0,             -- order of calls, for a stable delivery order
-        next_deadline = nil, -- the earliest deadline of a call in flight
-        -- request ids finished lately, acknowledged again on sight: two
-        -- generations of max_done ids, the old one dropped whole
-        done = {},
-        done_old = {},
-        done_count = 0,
-        to_ack = {},         -- request ids received, to acknowledge
-        to_ack_set = {},
-        deferred = {},       -- callbacks waiting for the stack to unwind
-        depth = 0,           -- callbacks running, nested in one another
-    }
-    -- api and params are encoded within max_url: the URL carries them, so
-    -- a longer JSON text could never be sent, and costs no more to refuse;
-    -- and within the nesting the shell reads (its max_depth, 100, counts
-    -- the command object): deeper params would be answered where no call
-    -- hears it
-    self.encode_opts = { max_size = self.max_url, max_depth = PARAMS_MAX_DEPTH }
-    -- in a batch, params sit two levels deeper (the batch array, the entry)
-    self.batch_encode_opts = { max_size = self.max_url, max_depth = PARAMS_MAX_DEPTH - 2 }
-    return setmetatable(self, mt)
+  local self = {
+    navigate = opts.navigate,
+    url_head = page .. "?cmd=",
+    timeout = timeout,
+    max_url = limit(opts, "max_url", "size", 16),
+    max_acks = limit(opts, "max_acks", "count", 0),
+    max_done = limit(opts, "max_done", "count"),
+    max_batch = limit(opts, "max_batch", "count", 1),
+    now = opts.now or options.clock(),
+    hash = opts.hash,
+    log = errors.logger("client.new", opts.log, default_log),
+    v2 = protocol == 2,
+    prefix = prefix,
+    new_req_id = opts.new_req_id or new_req_id,
+    custom_ids = opts.new_req_id ~= nil,
+    api_json = {},       -- api -> its JSON text
+    api_count = 0,
+    calls = {},          -- request id -> call in flight
+    count = 0,           -- calls in flight
+    seq = 0,             -- order of calls, for a stable delivery order
+    next_deadline = nil, -- the earliest deadline of a call in flight
+    -- request ids finished lately, acknowledged again on sight: two
+    -- generations of max_done ids, the old one dropped whole
+    done = {},
+    done_old = {},
+    done_count = 0,
+    to_ack = {},         -- request ids received, to acknowledge
+    to_ack_set = {},
+    deferred = {},       -- callbacks waiting for the stack to unwind
+    depth = 0,           -- callbacks running, nested in one another
+  }
+  -- api and params are encoded within max_url: the URL carries them, so
+  -- a longer JSON text could never be sent, and costs no more to refuse;
+  -- and within the nesting the shell reads (its max_depth, 100, counts
+  -- the command object): deeper params would be answered where no call
+  -- hears it
+  self.encode_opts = { max_size = self.max_url, max_depth = PARAMS_MAX_DEPTH }
+  -- in a batch, params sit two levels deeper (the batch array, the entry)
+  self.batch_encode_opts = { max_size = self.max_url, max_depth = PARAMS_MAX_DEPTH - 2 }
+  return setmetatable(self, mt)
 end
 
 --- c:pending() -> the number of calls in flight
 function _M.pending(self)
-    return self.count
+  return self.count
 end
 
 -- A callback runs as a job { callback =, err =, result =, call = }. The
@@ -161,8 +161,8 @@ end
 -- unwound: after the callback it is nested in, or at the next entry into
 -- the client.
 local function start(job)
-    job.started = true
-    return job.callback(job.err, job.result)
+  job.started = true
+  return job.callback(job.err, job.result)
 end
 
 -- callbacks nested in one another's runs: past this many, a callback waits
@@ -172,381 +172,381 @@ local MAX_NESTED = 16
 
 -- true when the callback ran (raised or not), false when it could not start
 local function run_job(self, job)
-    local depth = self.depth
-    if depth >= MAX_NESTED then
-        return false
-    end
-    self.depth = depth + 1
-    local ok, e = pcall(start, job)
-    self.depth = depth
-    if ok then
-        return true
-    end
-    if job.started then
-        local call = job.call
-        local what = call and ("callback of " .. call.api .. " (" .. call.id .. ")") or "callback"
-        self.log("error", what .. " raised: " .. text(e))
-        return true
-    end
+  local depth = self.depth
+  if depth >= MAX_NESTED then
     return false
+  end
+  self.depth = depth + 1
+  local ok, e = pcall(start, job)
+  self.depth = depth
+  if ok then
+    return true
+  end
+  if job.started then
+    local call = job.call
+    local what = call and ("callback of " .. call.api .. " (" .. call.id .. ")") or "callback"
+    self.log("error", what .. " raised: " .. text(e))
+    return true
+  end
+  return false
 end
 
 -- runs the deferred jobs, oldest first; each leaves the queue before it
 -- runs, so that a flush nested in one of them never runs it again
 local function run_deferred(self)
-    local q = self.deferred
-    while q[1] ~= nil do
-        local job = tbl_remove(q, 1)
-        self.count = self.count - 1
-        if not run_job(self, job) then
-            -- still too deep: it waits for a shallower flush
-            tbl_insert(q, 1, job)
-            self.count = self.count + 1
-            return
-        end
+  local q = self.deferred
+  while q[1] ~= nil do
+    local job = tbl_remove(q, 1)
+    self.count = self.count - 1
+    if not run_job(self, job) then
+      -- still too deep: it waits for a shallower flush
+      tbl_insert(q, 1, job)
+      self.count = self.count + 1
+      return
     end
+  end
 end
 
 local function run_callback(self, job)
-    if not run_job(self, job) then
-        local q = self.deferred
-        q[#q + 1] = job
-        self.count = self.count + 1
-        return
-    end
-    if self.deferred[1] ~= nil then
-        run_deferred(self)
-    end
+  if not run_job(self, job) then
+    local q = self.deferred
+    q[#q + 1] = job
+    self.count = self.count + 1
+    return
+  end
+  if self.deferred[1] ~= nil then
+    run_deferred(self)
+  end
 end
 
 local function safe_callback(self, call, err, result)
-    run_callback(self, { callback = call.callback, err = err, result = result, call = call })
+  run_callback(self, { callback = call.callback, err = err, result = result, call = call })
 end
 
 -- the acknowledgements waiting for a command: at most max_done, the
 -- oldest given up first (the shell's outbox forgets its reply by its own
 -- limits); none when no command carries them
 local function queue_ack(self, id)
-    if self.max_acks == 0 or self.to_ack_set[id] then
-        return
-    end
-    local q, set = self.to_ack, self.to_ack_set
-    if #q >= self.max_done then
-        set[tbl_remove(q, 1)] = nil
-    end
-    set[id] = true
-    q[#q + 1] = id
+  if self.max_acks == 0 or self.to_ack_set[id] then
+    return
+  end
+  local q, set = self.to_ack, self.to_ack_set
+  if #q >= self.max_done then
+    set[tbl_remove(q, 1)] = nil
+  end
+  set[id] = true
+  q[#q + 1] = id
 end
 
 local function mark_done(self, id)
-    local done = self.done
-    if self.done_count >= self.max_done then
-        self.done_old = done
-        done = {}
-        self.done = done
-        self.done_count = 0
-    end
-    done[id] = true
-    self.done_count = self.done_count + 1
+  local done = self.done
+  if self.done_count >= self.max_done then
+    self.done_old = done
+    done = {}
+    self.done = done
+    self.done_count = 0
+  end
+  done[id] = true
+  self.done_count = self.done_count + 1
 end
 
 -- removes a call from the flight table; its callback is the caller's job
 local function finish(self, call)
-    self.calls[call.id] = nil
-    self.count = self.count - 1
-    mark_done(self, call.id)
+  self.calls[call.id] = nil
+  self.count = self.count - 1
+  mark_done(self, call.id)
 end
 
 local function by_seq(a, b)
-    return a.seq < b.seq
+  return a.seq < b.seq
 end
 
 --- c:expire([now]) -> the number of calls that timed out
 -- Fails every call whose deadline is at or before now (default: opts.now())
 -- with ETIMEOUT, oldest call first.
 function _M.expire(self, now)
-    if self.deferred[1] ~= nil then
-        run_deferred(self)
+  if self.deferred[1] ~= nil then
+    run_deferred(self)
+  end
+  now = now or self.now()
+  local next_deadline = self.next_deadline
+  if next_deadline == nil or now < next_deadline then
+    return 0
+  end
+  local late, soonest = {}, nil
+  for _, call in pairs(self.calls) do
+    local d = call.deadline
+    if d then
+      if d <= now then
+        late[#late + 1] = call
+      elseif soonest == nil or d < soonest then
+        soonest = d
+      end
     end
-    now = now or self.now()
-    local next_deadline = self.next_deadline
-    if next_deadline == nil or now < next_deadline then
-        return 0
+  end
+  self.next_deadline = soonest
+  if #late > 1 then
+    tbl_sort(late, by_seq)
+  end
+  local expired = 0
+  for i = 1, #late do
+    local call = late[i]
+    -- a callback run before may have finished it (cancel, receive,
+    -- expire): only a call still in flight fails, and leaves the
+    -- flight table before its callback runs
+    if self.calls[call.id] == call then
+      finish(self, call)
+      expired = expired + 1
+      safe_callback(self, call, new_error("ETIMEOUT",
+        "no reply to " .. call.api .. " within " .. call.timeout .. " ms"))
     end
-    local late, soonest = {}, nil
-    for _, call in pairs(self.calls) do
-        local d = call.deadline
-        if d then
-            if d <= now then
-                late[#late + 1] = call
-            elseif soonest == nil or d < soonest then
-                soonest = d
-            end
-        end
-    end
-    self.next_deadline = soonest
-    if #late > 1 then
-        tbl_sort(late, by_seq)
-    end
-    local expired = 0
-    for i = 1, #late do
-        local call = late[i]
-        -- a callback run before may have finished it (cancel, receive,
-        -- expire): only a call still in flight fails, and leaves the
-        -- flight table before its callback runs
-        if self.calls[call.id] == call then
-            finish(self, call)
-            expired = expired + 1
-            safe_callback(self, call, new_error("ETIMEOUT",
-                "no reply to " .. call.api .. " within " .. call.timeout .. " ms"))
-        end
-    end
-    return expired
+  end
+  return expired
 end
 
 --- c:cancel(id) -> true | nil, err
 -- Fails the call with ECANCELED at once; a reply that comes later is ignored.
 function _M.cancel(self, id)
-    if self.deferred[1] ~= nil then
-        run_deferred(self)
-    end
-    local call = self.calls[id]
-    if call == nil then
-        return nil, "no call in flight with request id " .. text(id)
-    end
-    finish(self, call)
-    safe_callback(self, call, new_error("ECANCELED", "call to " .. call.api .. " canceled"))
-    return true
+  if self.deferred[1] ~= nil then
+    run_deferred(self)
+  end
+  local call = self.calls[id]
+  if call == nil then
+    return nil, "no call in flight with request id " .. text(id)
+  end
+  finish(self, call)
+  safe_callback(self, call, new_error("ECANCELED", "call to " .. call.api .. " canceled"))
+  return true
 end
 
 local function fail(self, callback, code, msg)
-    run_callback(self, { callback = callback, err = new_error(code, msg) })
-    return nil, code .. ": " .. msg, code
+  run_callback(self, { callback = callback, err = new_error(code, msg) })
+  return nil, code .. ": " .. msg, code
 end
 
 -- req, api and params in the published order, unclosed, into parts
 local function entry_parts(parts, id, api_json, params_json)
-    parts[1], parts[2], parts[3], parts[4] = '{"req":"', id, '","api":', api_json
-    if params_json then
-        parts[5], parts[6] = ',"params":', params_json
-        return 6
-    end
-    return 4
+  parts[1], parts[2], parts[3], parts[4] = '{"req":"', id, '","api":', api_json
+  if params_json then
+    parts[5], parts[6] = ',"params":', params_json
+    return 6
+  end
+  return 4
 end
 
 -- the version 2 fields after n parts: ack, hash
 local function v2_parts(parts, n, acks, hash_json)
-    if acks then
-        -- request ids need no JSON escaping: ours are [A-Za-z0-9_.~-],
-        -- and call() checks the ids of opts.new_req_id
-        parts[n + 1] = ',"ack":["'
-        parts[n + 2] = tbl_concat(acks, '","')
-        parts[n + 3] = '"]'
-        n = n + 3
-    end
-    if hash_json then
-        parts[n + 1] = ',"hash":'
-        parts[n + 2] = hash_json
-        n = n + 2
-    end
-    return n
+  if acks then
+    -- request ids need no JSON escaping: ours are [A-Za-z0-9_.~-],
+    -- and call() checks the ids of opts.new_req_id
+    parts[n + 1] = ',"ack":["'
+    parts[n + 2] = tbl_concat(acks, '","')
+    parts[n + 3] = '"]'
+    n = n + 3
+  end
+  if hash_json then
+    parts[n + 1] = ',"hash":'
+    parts[n + 2] = hash_json
+    n = n + 2
+  end
+  return n
 end
 
 -- api or params that json_encode refused: over max_url on its own (ESIZE),
 -- the command URL would be too; any other reason fails the call as it is
 local function encode_failure(self, callback, what, err, code)
-    local c, msg = parse_error(err, "EVALUE")
-    code = code or c
-    if code == "ESIZE" then
-        return fail(self, callback, "ETOOLONG", what .. " of more than " .. self.max_url
-            .. " bytes of JSON: the command URL would be over the limit of " .. self.max_url .. " bytes")
-    end
-    return fail(self, callback, code, what .. ": " .. msg)
+  local c, msg = parse_error(err, "EVALUE")
+  code = code or c
+  if code == "ESIZE" then
+    return fail(self, callback, "ETOOLONG", what .. " of more than " .. self.max_url
+      .. " bytes of JSON: the command URL would be over the limit of " .. self.max_url .. " bytes")
+  end
+  return fail(self, callback, code, what .. ": " .. msg)
 end
 
 -- the command's JSON text, fields in the published order (req, api, params),
 -- then the version 2 fields
 local function command_json(self, id, api_json, params_json, acks, hash_json)
-    local parts = {}
-    local n = entry_parts(parts, id, api_json, params_json)
-    if self.v2 then
-        parts[n + 1] = ',"mph":2'
-        n = v2_parts(parts, n + 1, acks, hash_json)
-    end
-    parts[n + 1] = "}"
-    return tbl_concat(parts)
+  local parts = {}
+  local n = entry_parts(parts, id, api_json, params_json)
+  if self.v2 then
+    parts[n + 1] = ',"mph":2'
+    n = v2_parts(parts, n + 1, acks, hash_json)
+  end
+  parts[n + 1] = "}"
+  return tbl_concat(parts)
 end
 
 -- the timeout of a call: opts.timeout or the client's; raises on bad
 -- arguments (level: the caller of call or batch)
 local function check_call(self, who, api, callback, opts)
-    if type(api) ~= "string" or api == "" then
-        error(who .. ": api must be a non-empty string", 3)
+  if type(api) ~= "string" or api == "" then
+    error(who .. ": api must be a non-empty string", 3)
+  end
+  if type(callback) ~= "function" then
+    error(who .. ": callback must be a function", 3)
+  end
+  local timeout = self.timeout
+  if opts ~= nil then
+    if type(opts) ~= "table" then
+      error(who .. ": opts must be a table", 3)
     end
-    if type(callback) ~= "function" then
-        error(who .. ": callback must be a function", 3)
+    local t = opts.timeout
+    if t ~= nil then
+      if t == false or t == 0 then
+        timeout = false
+      elseif type(t) ~= "number" or t < 0 or t ~= t then
+        error(who .. ": opts.timeout must be a number of ms or false", 3)
+      else
+        timeout = t
+      end
     end
-    local timeout = self.timeout
-    if opts ~= nil then
-        if type(opts) ~= "table" then
-            error(who .. ": opts must be a table", 3)
-        end
-        local t = opts.timeout
-        if t ~= nil then
-            if t == false or t == 0 then
-                timeout = false
-            elseif type(t) ~= "number" or t < 0 or t ~= t then
-                error(who .. ": opts.timeout must be a number of ms or false", 3)
-            else
-                timeout = t
-            end
-        end
-    end
-    return timeout
+  end
+  return timeout
 end
 
 -- the JSON text of the page's own fragment, to carry (opts.hash)
 local function hash_json_of(self)
-    if self.v2 and self.hash then
-        local h = self.hash()
-        if h ~= nil then
-            h = text(h, false)
-            -- a longer one would be refused by the shell (its max_hash)
-            if h and #h <= 512 then
-                return json_encode(h)
-            end
-        end
+  if self.v2 and self.hash then
+    local h = self.hash()
+    if h ~= nil then
+      h = text(h, false)
+      -- a longer one would be refused by the shell (its max_hash)
+      if h and #h <= 512 then
+        return json_encode(h)
+      end
     end
-    return nil
+  end
+  return nil
 end
 
 -- A call ready to be written: its api and params as JSON, and its request
 -- id; or nil, err, code once its callback has had the error.
 local function prepare(self, api, params, callback, timeout, encode_opts)
-    local api_json = self.api_json[api]
-    local err, code
-    if api_json == nil then
-        api_json, err, code = json_encode(api, self.encode_opts)
-        if not api_json then
-            return encode_failure(self, callback, "api", err, code)
-        end
-        if self.api_count >= 256 then
-            self.api_json, self.api_count = {}, 0
-        end
-        self.api_json[api] = api_json
-        self.api_count = self.api_count + 1
+  local api_json = self.api_json[api]
+  local err, code
+  if api_json == nil then
+    api_json, err, code = json_encode(api, self.encode_opts)
+    if not api_json then
+      return encode_failure(self, callback, "api", err, code)
     end
-    local params_json
-    if params ~= nil then
-        params_json, err, code = json_encode(params, encode_opts)
-        if not params_json then
-            return encode_failure(self, callback, "params", err, code)
-        end
+    if self.api_count >= 256 then
+      self.api_json, self.api_count = {}, 0
     end
-    return { api = api, callback = callback, timeout = timeout, api_json = api_json, params_json = params_json }
+    self.api_json[api] = api_json
+    self.api_count = self.api_count + 1
+  end
+  local params_json
+  if params ~= nil then
+    params_json, err, code = json_encode(params, encode_opts)
+    if not params_json then
+      return encode_failure(self, callback, "params", err, code)
+    end
+  end
+  return { api = api, callback = callback, timeout = timeout, api_json = api_json, params_json = params_json }
 end
 
 -- a request id for call (prepared), checked when the page makes its own
 local function new_id(self, who, taken)
-    local id = self.new_req_id(self.prefix)
-    if self.custom_ids then
-        if type(id) ~= "string" or id == "" or #id > 128 or str_find(id, '[%c"\\]') or trim(id) ~= id then
-            -- the shell trims a request id, as the published driver does:
-            -- one with spaces around it would be answered under another
-            error(who .. ": new_req_id returned an unusable request id", 3)
-        end
-        if RESERVED[id] then
-            error(who .. ": new_req_id returned a name that fragments reserve: " .. id, 3)
-        end
-        if self.calls[id] or (taken and taken[id]) then
-            error(who .. ": new_req_id returned the id of a call in flight: " .. id, 3)
-        end
+  local id = self.new_req_id(self.prefix)
+  if self.custom_ids then
+    if type(id) ~= "string" or id == "" or #id > 128 or str_find(id, '[%c"\\]') or trim(id) ~= id then
+      -- the shell trims a request id, as the published driver does:
+      -- one with spaces around it would be answered under another
+      error(who .. ": new_req_id returned an unusable request id", 3)
     end
-    return id
+    if RESERVED[id] then
+      error(who .. ": new_req_id returned a name that fragments reserve: " .. id, 3)
+    end
+    if self.calls[id] or (taken and taken[id]) then
+      error(who .. ": new_req_id returned the id of a call in flight: " .. id, 3)
+    end
+  end
+  return id
 end
 
 -- the acknowledgements one command may carry, or nil
 local function take_acks(self)
-    local n_acks = #self.to_ack
-    if self.v2 and n_acks > 0 and self.max_acks > 0 then
-        local acks = {}
-        local q = self.to_ack
-        local take = n_acks < self.max_acks and n_acks or self.max_acks
-        for i = 1, take do
-            acks[i] = q[i]
-        end
-        return acks
+  local n_acks = #self.to_ack
+  if self.v2 and n_acks > 0 and self.max_acks > 0 then
+    local acks = {}
+    local q = self.to_ack
+    local take = n_acks < self.max_acks and n_acks or self.max_acks
+    for i = 1, take do
+      acks[i] = q[i]
     end
-    return nil
+    return acks
+  end
+  return nil
 end
 
 local function too_long(self, callback, bytes)
-    return fail(self, callback, "ETOOLONG", "command URL of " .. bytes .. " bytes is over the limit of "
-        .. self.max_url .. " bytes")
+  return fail(self, callback, "ETOOLONG", "command URL of " .. bytes .. " bytes is over the limit of "
+    .. self.max_url .. " bytes")
 end
 
 -- Puts the calls in flight and navigates to url. When navigate fails,
 -- every call still in flight fails with ENAVIGATE and the acknowledgements
 -- go back to the queue. Returns true, or false, err, code (navigate failed).
 local function send(self, calls, url, acks, now)
-    for i = 1, #calls do
-        local call = calls[i]
-        self.seq = self.seq + 1
-        call.seq = self.seq
-        local deadline = call.timeout and now + call.timeout or nil
-        call.deadline = deadline
-        self.calls[call.id] = call
-        self.count = self.count + 1
-        if deadline and (self.next_deadline == nil or deadline < self.next_deadline) then
-            self.next_deadline = deadline
-        end
+  for i = 1, #calls do
+    local call = calls[i]
+    self.seq = self.seq + 1
+    call.seq = self.seq
+    local deadline = call.timeout and now + call.timeout or nil
+    call.deadline = deadline
+    self.calls[call.id] = call
+    self.count = self.count + 1
+    if deadline and (self.next_deadline == nil or deadline < self.next_deadline) then
+      self.next_deadline = deadline
     end
+  end
 
-    -- the acknowledgements are taken off the queue before navigating: the
-    -- shell may answer (and the page receive) within navigate
+  -- the acknowledgements are taken off the queue before navigating: the
+  -- shell may answer (and the page receive) within navigate
+  if acks then
+    local q, set = self.to_ack, self.to_ack_set
+    local k = #acks
+    local m = #q
+    for i = 1, k do
+      set[q[i]] = nil
+    end
+    for i = 1, m do
+      q[i] = q[i + k]
+    end
+  end
+
+  local ok, r1, r2 = pcall(self.navigate, url)
+  if not ok or r1 == false or (r1 == nil and r2 ~= nil) then
+    local why = not ok and r1 or r2
     if acks then
-        local q, set = self.to_ack, self.to_ack_set
-        local k = #acks
-        local m = #q
-        for i = 1, k do
-            set[q[i]] = nil
-        end
-        for i = 1, m do
-            q[i] = q[i + k]
-        end
+      for i = 1, #acks do
+        queue_ack(self, acks[i])
+      end
     end
-
-    local ok, r1, r2 = pcall(self.navigate, url)
-    if not ok or r1 == false or (r1 == nil and r2 ~= nil) then
-        local why = not ok and r1 or r2
-        if acks then
-            for i = 1, #acks do
-                queue_ack(self, acks[i])
-            end
-        end
-        -- every call leaves the flight table before any callback runs;
-        -- one answered already (within navigate) keeps its reply
-        local failing = {}
-        for i = 1, #calls do
-            local call = calls[i]
-            if self.calls[call.id] == call then
-                self.calls[call.id] = nil
-                self.count = self.count - 1
-                failing[#failing + 1] = call
-            end
-        end
-        if #failing == 0 then
-            return true
-        end
-        local err, code
-        for i = 1, #failing do
-            local _
-            failing[i].failed = true
-            _, err, code = fail(self, failing[i].callback, "ENAVIGATE", "navigate failed: " .. text(why))
-        end
-        return false, err, code
+    -- every call leaves the flight table before any callback runs;
+    -- one answered already (within navigate) keeps its reply
+    local failing = {}
+    for i = 1, #calls do
+      local call = calls[i]
+      if self.calls[call.id] == call then
+        self.calls[call.id] = nil
+        self.count = self.count - 1
+        failing[#failing + 1] = call
+      end
     end
-    return true
+    if #failing == 0 then
+      return true
+    end
+    local err, code
+    for i = 1, #failing do
+      local _
+      failing[i].failed = true
+      _, err, code = fail(self, failing[i].callback, "ENAVIGATE", "navigate failed: " .. text(why))
+    end
+    return false, err, code
+  end
+  return true
 end
 
 --- c:call(api, params, callback [, opts]) -> request id | nil, err, code
@@ -556,40 +556,40 @@ end
 -- callback(err) is called before call returns nil, err, code.
 -- opts.timeout: ms for this call (false for none).
 function _M.call(self, api, params, callback, opts)
-    local timeout = check_call(self, "call", api, callback, opts)
-    local now = self.now()
-    self:expire(now)
+  local timeout = check_call(self, "call", api, callback, opts)
+  local now = self.now()
+  self:expire(now)
 
-    local call, err, code = prepare(self, api, params, callback, timeout, self.encode_opts)
-    if not call then
-        return nil, err, code
-    end
-    local hash_json = hash_json_of(self)
-    local id = new_id(self, "call")
-    call.id = id
-    local acks = take_acks(self)
-    local api_json, params_json = call.api_json, call.params_json
+  local call, err, code = prepare(self, api, params, callback, timeout, self.encode_opts)
+  if not call then
+    return nil, err, code
+  end
+  local hash_json = hash_json_of(self)
+  local id = new_id(self, "call")
+  call.id = id
+  local acks = take_acks(self)
+  local api_json, params_json = call.api_json, call.params_json
 
-    local json = command_json(self, id, api_json, params_json, acks, hash_json)
-    local enc, eerr, ecode = encode_uri_component(json)
-    if not enc then
-        local c, msg = parse_error(eerr, "EUTF8")
-        return fail(self, callback, ecode or c, msg)
-    end
-    local url = self.url_head .. enc
-    if #url > self.max_url and acks then
-        -- acknowledgements wait for a shorter command
-        acks = nil
-        url = self.url_head .. encode_uri_component(command_json(self, id, api_json, params_json, nil, hash_json))
-    end
-    if #url > self.max_url then
-        return too_long(self, callback, #url)
-    end
-    local sent, nerr, ncode = send(self, { call }, url, acks, now)
-    if not sent then
-        return nil, nerr, ncode
-    end
-    return id
+  local json = command_json(self, id, api_json, params_json, acks, hash_json)
+  local enc, eerr, ecode = encode_uri_component(json)
+  if not enc then
+    local c, msg = parse_error(eerr, "EUTF8")
+    return fail(self, callback, ecode or c, msg)
+  end
+  local url = self.url_head .. enc
+  if #url > self.max_url and acks then
+    -- acknowledgements wait for a shorter command
+    acks = nil
+    url = self.url_head .. encode_uri_component(command_json(self, id, api_json, params_json, nil, hash_json))
+  end
+  if #url > self.max_url then
+    return too_long(self, callback, #url)
+  end
+  local sent, nerr, ncode = send(self, { call }, url, acks, now)
+  if not sent then
+    return nil, nerr, ncode
+  end
+  return id
 end
 
 local BATCH_HEAD = encode_uri_component('{"mph":2,"batch":[')
@@ -604,136 +604,136 @@ local COMMA = encode_uri_component(",")
 -- with the first batch. ids[i]: the request id of list[i], or false when it
 -- failed before it was sent (its callback has had the error).
 function _M.batch(self, list)
-    if not self.v2 then
-        error("batch: a batch is version 2: this client speaks protocol 1", 2)
+  if not self.v2 then
+    error("batch: a batch is version 2: this client speaks protocol 1", 2)
+  end
+  if type(list) ~= "table" then
+    error("batch: list must be an array of { api, params, callback [, opts] }", 2)
+  end
+  local timeouts = {}
+  for i = 1, #list do
+    local e = list[i]
+    if type(e) ~= "table" then
+      error("batch: list[" .. i .. "] must be { api, params, callback [, opts] }", 2)
     end
-    if type(list) ~= "table" then
-        error("batch: list must be an array of { api, params, callback [, opts] }", 2)
-    end
-    local timeouts = {}
-    for i = 1, #list do
-        local e = list[i]
-        if type(e) ~= "table" then
-            error("batch: list[" .. i .. "] must be { api, params, callback [, opts] }", 2)
-        end
-        timeouts[i] = check_call(self, "batch", e[1], e[3], e[4])
-    end
-    local now = self.now()
-    self:expire(now)
-    local hash_json = hash_json_of(self)
+    timeouts[i] = check_call(self, "batch", e[1], e[3], e[4])
+  end
+  local now = self.now()
+  self:expire(now)
+  local hash_json = hash_json_of(self)
 
-    -- each call prepared, with its entry percent-encoded
-    local ids, ready, taken = {}, {}, {}
-    for i = 1, #list do
-        local e = list[i]
-        ids[i] = false
-        local call = prepare(self, e[1], e[2], e[3], timeouts[i], self.batch_encode_opts)
-        if call then
-            call.id = new_id(self, "batch", taken)
-            local parts = {}
-            local n = entry_parts(parts, call.id, call.api_json, call.params_json)
-            parts[n + 1] = "}"
-            local enc, eerr, ecode = encode_uri_component(tbl_concat(parts))
-            if enc then
-                taken[call.id] = true
-                call.entry, call.index = enc, i
-                ready[#ready + 1] = call
-            else
-                local c, msg = parse_error(eerr, "EUTF8")
-                fail(self, call.callback, ecode or c, msg)
-            end
-        end
+  -- each call prepared, with its entry percent-encoded
+  local ids, ready, taken = {}, {}, {}
+  for i = 1, #list do
+    local e = list[i]
+    ids[i] = false
+    local call = prepare(self, e[1], e[2], e[3], timeouts[i], self.batch_encode_opts)
+    if call then
+      call.id = new_id(self, "batch", taken)
+      local parts = {}
+      local n = entry_parts(parts, call.id, call.api_json, call.params_json)
+      parts[n + 1] = "}"
+      local enc, eerr, ecode = encode_uri_component(tbl_concat(parts))
+      if enc then
+        taken[call.id] = true
+        call.entry, call.index = enc, i
+        ready[#ready + 1] = call
+      else
+        local c, msg = parse_error(eerr, "EUTF8")
+        fail(self, call.callback, ecode or c, msg)
+      end
     end
+  end
 
-    -- greedy groups in order: each as many entries as fit
-    local head = #self.url_head + #BATCH_HEAD
-    local k = 1
-    -- the acknowledgements go with the first batch; they are taken where
-    -- no callback runs before the send (one that re-enters the client may
-    -- send some of them itself)
-    local with_acks = true
-    while k <= #ready do
-        local acks = with_acks and take_acks(self) or nil
-        local tail_parts = { "]" }
-        local tn = v2_parts(tail_parts, 1, acks, hash_json)
-        tail_parts[tn + 1] = "}"
-        local tail = encode_uri_component(tbl_concat(tail_parts))
-        local group, bytes = {}, head + #tail
-        while k <= #ready and #group < self.max_batch do
-            local add = #ready[k].entry + (#group > 0 and #COMMA or 0)
-            if bytes + add > self.max_url then
-                break
-            end
-            group[#group + 1] = ready[k]
-            bytes = bytes + add
-            k = k + 1
-        end
-        if #group == 0 then
-            if acks then
-                -- acknowledgements wait for a shorter command
-                with_acks = false
-            else
-                local call = ready[k]
-                too_long(self, call.callback, head + #tail + #call.entry)
-                k = k + 1
-            end
-        else
-            local entries = {}
-            for i = 1, #group do
-                entries[i] = group[i].entry
-            end
-            local url = self.url_head .. BATCH_HEAD .. tbl_concat(entries, COMMA) .. tail
-            with_acks = false
-            send(self, group, url, acks, now)
-            for i = 1, #group do
-                ids[group[i].index] = not group[i].failed and group[i].id
-            end
-        end
+  -- greedy groups in order: each as many entries as fit
+  local head = #self.url_head + #BATCH_HEAD
+  local k = 1
+  -- the acknowledgements go with the first batch; they are taken where
+  -- no callback runs before the send (one that re-enters the client may
+  -- send some of them itself)
+  local with_acks = true
+  while k <= #ready do
+    local acks = with_acks and take_acks(self) or nil
+    local tail_parts = { "]" }
+    local tn = v2_parts(tail_parts, 1, acks, hash_json)
+    tail_parts[tn + 1] = "}"
+    local tail = encode_uri_component(tbl_concat(tail_parts))
+    local group, bytes = {}, head + #tail
+    while k <= #ready and #group < self.max_batch do
+      local add = #ready[k].entry + (#group > 0 and #COMMA or 0)
+      if bytes + add > self.max_url then
+        break
+      end
+      group[#group + 1] = ready[k]
+      bytes = bytes + add
+      k = k + 1
     end
-    return ids
+    if #group == 0 then
+      if acks then
+        -- acknowledgements wait for a shorter command
+        with_acks = false
+      else
+        local call = ready[k]
+        too_long(self, call.callback, head + #tail + #call.entry)
+        k = k + 1
+      end
+    else
+      local entries = {}
+      for i = 1, #group do
+        entries[i] = group[i].entry
+      end
+      local url = self.url_head .. BATCH_HEAD .. tbl_concat(entries, COMMA) .. tail
+      with_acks = false
+      send(self, group, url, acks, now)
+      for i = 1, #group do
+        ids[group[i].index] = not group[i].failed and group[i].id
+      end
+    end
+  end
+  return ids
 end
 
 local function decode_envelope(value)
-    local t = json_decode(value)
-    if type(t) == "table" then
-        local e = t.error
-        if e ~= nil then
-            if type(e) == "table" and valid_code(e.code) then
-                local msg = e.message
-                if type(msg) ~= "string" then
-                    msg = ""
-                end
-                return new_error(e.code, msg, e.data)
-            end
-        elseif t.result ~= nil then
-            return nil, t.result
+  local t = json_decode(value)
+  if type(t) == "table" then
+    local e = t.error
+    if e ~= nil then
+      if type(e) == "table" and valid_code(e.code) then
+        local msg = e.message
+        if type(msg) ~= "string" then
+          msg = ""
         end
+        return new_error(e.code, msg, e.data)
+      end
+    elseif t.result ~= nil then
+      return nil, t.result
     end
-    return new_error("EREPLY", "reply is not a version 2 reply")
+  end
+  return new_error("EREPLY", "reply is not a version 2 reply")
 end
 
 -- whether frag has a pair "<key>=..." (rather than a bare "<key>")
 local function has_pair(frag, key)
-    local enc = encode_uri_component(key)
-    if not enc then
-        return false
+  local enc = encode_uri_component(key)
+  if not enc then
+    return false
+  end
+  enc = enc .. "="
+  local init = 1
+  while true do
+    local pos = str_find(frag, enc, init, true)
+    if pos == nil then
+      return false
     end
-    enc = enc .. "="
-    local init = 1
-    while true do
-        local pos = str_find(frag, enc, init, true)
-        if pos == nil then
-            return false
-        end
-        if pos == 1 or str_byte(frag, pos - 1) == 38 then -- "&"
-            return true
-        end
-        init = pos + 1
+    if pos == 1 or str_byte(frag, pos - 1) == 38 then -- "&"
+      return true
     end
+    init = pos + 1
+  end
 end
 
 local function looks_like_url(s)
-    return str_match(s, "^%a[%w+.-]*:") ~= nil or str_sub(s, 1, 1) == "/"
+  return str_match(s, "^%a[%w+.-]*:") ~= nil or str_sub(s, 1, 1) == "/"
 end
 
 -- the calls a fragment answers, as the n-th, each with its answer (the
@@ -741,12 +741,12 @@ end
 -- no table until there is one. The answers live here, not on the calls, so
 -- that a receive run from a callback never sees those of another.
 local function add_found(found, n, call, answer)
-    if found == nil then
-        found = {}
-    end
-    found[n] = call
-    found[call] = answer
-    return found
+  if found == nil then
+    found = {}
+  end
+  found[n] = call
+  found[call] = answer
+  return found
 end
 
 --- c:receive(src_or_fragment) -> delivered, hash
@@ -755,88 +755,88 @@ end
 -- Replies already delivered, and fragments that are not ours, are ignored.
 -- hash is the page's own fragment, when the shell kept it (opts.hash).
 function _M.receive(self, s)
-    if type(s) ~= "string" then
-        error("receive: expected the web-view src or its fragment", 2)
-    end
-    if self.deferred[1] ~= nil then
-        run_deferred(self)
-    end
-    local frag
-    local p = str_find(s, "#", 1, true)
-    if p then
-        frag = str_sub(s, p + 1)
-    elseif looks_like_url(s) then
-        return 0
-    else
-        frag = s
-    end
-    if frag == "" then
-        return 0
-    end
-    self:expire()
+  if type(s) ~= "string" then
+    error("receive: expected the web-view src or its fragment", 2)
+  end
+  if self.deferred[1] ~= nil then
+    run_deferred(self)
+  end
+  local frag
+  local p = str_find(s, "#", 1, true)
+  if p then
+    frag = str_sub(s, p + 1)
+  elseif looks_like_url(s) then
+    return 0
+  else
+    frag = s
+  end
+  if frag == "" then
+    return 0
+  end
+  self:expire()
 
-    local map, bad = decode_fragment(frag)
-    local v2 = map.mph == "2"
-    local calls = self.calls
-    local found, n = nil, 0
-    for key, value in pairs(map) do
-        local call = calls[key]
-        if call and value == "" and not has_pair(frag, key) then
-            -- "#<id>" without "=" is no reply (the published listener
-            -- looks for "#<id>=")
-            call = nil
-        end
-        if call then
-            n = n + 1
-            found = add_found(found, n, call, value)
-        elseif v2 and self.v2 and (self.done[key] or self.done_old[key]) then
-            -- a reply delivered (or given up) before, written again because
-            -- the acknowledgement has not reached the shell yet
-            queue_ack(self, key)
-        end
+  local map, bad = decode_fragment(frag)
+  local v2 = map.mph == "2"
+  local calls = self.calls
+  local found, n = nil, 0
+  for key, value in pairs(map) do
+    local call = calls[key]
+    if call and value == "" and not has_pair(frag, key) then
+      -- "#<id>" without "=" is no reply (the published listener
+      -- looks for "#<id>=")
+      call = nil
     end
-    if bad then
-        for i = 1, #bad do
-            local raw = bad[i].pair
-            local key = decode_uri_component(str_match(raw, "^[^=]*"))
-            local call = key and calls[key]
-            -- once per call, even when the fragment repeats its key
-            if call and (found == nil or found[call] == nil) then
-                n = n + 1
-                found = add_found(found, n, call, { bad = bad[i].err })
-            end
-        end
+    if call then
+      n = n + 1
+      found = add_found(found, n, call, value)
+    elseif v2 and self.v2 and (self.done[key] or self.done_old[key]) then
+      -- a reply delivered (or given up) before, written again because
+      -- the acknowledgement has not reached the shell yet
+      queue_ack(self, key)
     end
-    if n == 0 then
-        return 0, v2 and map.hash or nil
+  end
+  if bad then
+    for i = 1, #bad do
+      local raw = bad[i].pair
+      local key = decode_uri_component(str_match(raw, "^[^=]*"))
+      local call = key and calls[key]
+      -- once per call, even when the fragment repeats its key
+      if call and (found == nil or found[call] == nil) then
+        n = n + 1
+        found = add_found(found, n, call, { bad = bad[i].err })
+      end
     end
-    if n > 1 then
-        tbl_sort(found, by_seq)
+  end
+  if n == 0 then
+    return 0, v2 and map.hash or nil
+  end
+  if n > 1 then
+    tbl_sort(found, by_seq)
+  end
+  local delivered = 0
+  for i = 1, n do
+    local call = found[i]
+    if v2 and self.v2 then
+      queue_ack(self, call.id)
     end
-    local delivered = 0
-    for i = 1, n do
-        local call = found[i]
-        if v2 and self.v2 then
-            queue_ack(self, call.id)
-        end
-        -- a callback run before may have finished it (cancel, expire, a
-        -- receive of its own): only a call still in flight takes its reply,
-        -- and leaves the flight table before its callback runs
-        if calls[call.id] == call then
-            finish(self, call)
-            delivered = delivered + 1
-            local answer = found[call]
-            if type(answer) == "table" then
-                local code, msg = parse_error(answer.bad, "EESCAPE")
-                safe_callback(self, call, new_error(code, "reply to " .. call.id .. ": " .. msg))
-            elseif v2 then
-                safe_callback(self, call, decode_envelope(answer))
-            else
-                safe_callback(self, call, nil, answer)
-            end
-        end
+    -- a callback run before may have finished it (cancel, expire, a
+    -- receive of its own): only a call still in flight takes its reply,
+    -- and leaves the flight table before its callback runs
+    if calls[call.id] == call then
+      finish(self, call)
+      delivered = delivered + 1
+      local answer = found[call]
+      if type(answer) == "table" then
+        local code, msg = parse_error(answer.bad, "EESCAPE")
+        safe_callback(self, call, new_error(code, "reply to " .. call.id .. ": " .. msg))
+      elseif v2 then
+        safe_callback(self, call, decode_envelope(answer))
+      else
+        safe_callback(self, call, nil, answer)
+      end
     end
-    return delivered, v2 and map.hash or nil
+  end
+  return delivered, v2 and map.hash or nil
 end
 
 return _M

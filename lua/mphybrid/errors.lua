@@ -15,39 +15,39 @@ local _M = { _VERSION = require("mphybrid.core")._VERSION }
 -- code -> what it means: the codes of mphybrid.core, as the core lists
 -- them (core.codes), and those of the Lua layer
 _M.codes = {
-    ENOAPI = "no handler is registered for the api",
-    EPARAMS = "the params failed the api's check",
-    EHANDLER = "the handler returned an error",
-    ECRASH = "the handler (or a hook) raised an error",
-    EDENIED = "a before hook refused the command",
-    EREPLY = "the reply could not be encoded or is over the size limit",
-    EBUSY = "too many version 2 handlers are running at once",
-    ETOOLONG = "the command URL is over the client's length limit",
-    ETIMEOUT = "no reply before the call's deadline",
-    ECANCELED = "the call was canceled",
-    ENAVIGATE = "navigate failed: the command was not sent",
-    ESTORE = "the shell's store failed: the command did not run",
+  ENOAPI = "no handler is registered for the api",
+  EPARAMS = "the params failed the api's check",
+  EHANDLER = "the handler returned an error",
+  ECRASH = "the handler (or a hook) raised an error",
+  EDENIED = "a before hook refused the command",
+  EREPLY = "the reply could not be encoded or is over the size limit",
+  EBUSY = "too many version 2 handlers are running at once",
+  ETOOLONG = "the command URL is over the client's length limit",
+  ETIMEOUT = "no reply before the call's deadline",
+  ECANCELED = "the call was canceled",
+  ENAVIGATE = "navigate failed: the command was not sent",
+  ESTORE = "the shell's store failed: the command did not run",
 }
 for code, meaning in pairs(require("mphybrid.core").codes) do
-    _M.codes[code] = meaning
+  _M.codes[code] = meaning
 end
 
 local error_mt = {
-    __tostring = function(e)
-        return e.code .. ": " .. e.message
-    end,
+  __tostring = function(e)
+    return e.code .. ": " .. e.message
+  end,
 }
 _M.mt = error_mt
 
 --- errors.new(code, message [, data]) -> { code =, message =, data = }
 -- tostring(err) gives "CODE: message".
 local function new(code, message, data)
-    return setmetatable({ code = code, message = message, data = data }, error_mt)
+  return setmetatable({ code = code, message = message, data = data }, error_mt)
 end
 _M.new = new
 
 local function valid_code(c)
-    return type(c) == "string" and #c <= 64 and str_match(c, "^[A-Z][A-Z0-9_]*$") ~= nil
+  return type(c) == "string" and #c <= 64 and str_match(c, "^[A-Z][A-Z0-9_]*$") ~= nil
 end
 _M.valid_code = valid_code
 
@@ -55,14 +55,14 @@ _M.valid_code = valid_code
 -- gives no string: a value from a faulty handler must not stop a reply.
 -- Every user value the Lua layer turns into text goes through here.
 local function text(v, default)
-    local ok, s = pcall(tostring, v)
-    if ok and type(s) == "string" then
-        return s
-    end
-    if default == nil then
-        return "(a value that cannot be shown)"
-    end
-    return default
+  local ok, s = pcall(tostring, v)
+  if ok and type(s) == "string" then
+    return s
+  end
+  if default == nil then
+    return "(a value that cannot be shown)"
+  end
+  return default
 end
 _M.text = text
 
@@ -71,14 +71,14 @@ _M.text = text
 -- not stop a reply, nor leave a command unanswered. Raises (at the caller of
 -- `who`) when log is neither nil nor a function.
 function _M.logger(who, log, default)
-    if log == nil then
-        log = default
-    elseif type(log) ~= "function" then
-        error(who .. ": opts.log must be a function", 3)
-    end
-    return function(level, message)
-        pcall(log, level, message)
-    end
+  if log == nil then
+    log = default
+  elseif type(log) ~= "function" then
+    error(who .. ": opts.log must be a function", 3)
+  end
+  return function(level, message)
+    pcall(log, level, message)
+  end
 end
 
 --- errors.from_value(v, default_code, default_message) -> error object
@@ -88,41 +88,41 @@ end
 -- and turned into text under pcall, so no metamethod of a faulty value
 -- can raise here.
 function _M.from_value(v, default_code, default_message)
-    local tv = type(v)
-    if tv == "table" then
-        local code = rawget(v, "code")
-        code = valid_code(code) and code or default_code
-        local msg = rawget(v, "message")
-        if msg == nil then
-            msg = default_message
-        elseif type(msg) ~= "string" then
-            msg = text(msg, default_message)
-        end
-        return new(code, msg, rawget(v, "data"))
+  local tv = type(v)
+  if tv == "table" then
+    local code = rawget(v, "code")
+    code = valid_code(code) and code or default_code
+    local msg = rawget(v, "message")
+    if msg == nil then
+      msg = default_message
+    elseif type(msg) ~= "string" then
+      msg = text(msg, default_message)
     end
-    if tv == "string" then
-        local code, msg = str_match(v, "^(E[A-Z0-9_]*): (.*)$")
-        if code and #code <= 64 then
-            return new(code, msg)
-        end
-        return new(default_code, v)
+    return new(code, msg, rawget(v, "data"))
+  end
+  if tv == "string" then
+    local code, msg = str_match(v, "^(E[A-Z0-9_]*): (.*)$")
+    if code and #code <= 64 then
+      return new(code, msg)
     end
-    if tv == "number" or tv == "boolean" then
-        return new(default_code, tostring(v))
-    end
-    return new(default_code, default_message)
+    return new(default_code, v)
+  end
+  if tv == "number" or tv == "boolean" then
+    return new(default_code, tostring(v))
+  end
+  return new(default_code, default_message)
 end
 
 --- errors.parse(s) -> code, message: splits a core error "ECODE: message"
 function _M.parse(s, default_code)
-    if type(s) ~= "string" then
-        return default_code, text(s)
-    end
-    local code, msg = str_match(s, "^(E[A-Z0-9_]*): (.*)$")
-    if code then
-        return code, msg
-    end
-    return default_code, s
+  if type(s) ~= "string" then
+    return default_code, text(s)
+  end
+  local code, msg = str_match(s, "^(E[A-Z0-9_]*): (.*)$")
+  if code then
+    return code, msg
+  end
+  return default_code, s
 end
 
 return _M

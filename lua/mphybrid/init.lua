@@ -6,17 +6,17 @@ local core = require "mphybrid.core"
 
 local _M = {}
 for name, value in pairs(core) do
-    _M[name] = value
+  _M[name] = value
 end
 
 local submodules = { router = true, shell = true, client = true, errors = true, loopback = true }
 
 return setmetatable(_M, {
-    __index = function(self, name)
-        if submodules[name] then
-            local m = require("mphybrid." .. name)
-            rawset(self, name, m)
-            return m
-        end
-    end,
+  __index = function(self, name)
+    if submodules[name] then
+      local m = require("mphybrid." .. name)
+      rawset(self, name, m)
+      return m
+    end
+  end,
 })

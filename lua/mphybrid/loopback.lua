@@ -26,66 +26,66 @@ local _M = { _VERSION = core._VERSION }
 local mt = { __index = _M }
 
 _M.defaults = {
-    src = "https://h5.example.com/app/index.html", -- the web-view's page
-    clock = 1700000000000,                         -- the fake clock's start, ms
+  src = "https://h5.example.com/app/index.html", -- the web-view's page
+  clock = 1700000000000,                         -- the fake clock's start, ms
 }
 
 -- a copy of t with the fields of over on top
 local function merged(t, over)
-    local m = {}
-    for k, v in pairs(t or {}) do m[k] = v end
-    for k, v in pairs(over) do m[k] = v end
-    return m
+  local m = {}
+  for k, v in pairs(t or {}) do m[k] = v end
+  for k, v in pairs(over) do m[k] = v end
+  return m
 end
 
 -- the cmd of a navigate URL (found, not matched: a long URL costs a copy)
 local function cmd_of(url)
-    local at = str_find(url, "?cmd=", 1, true)
-    return at and str_sub(url, at + 5)
+  local at = str_find(url, "?cmd=", 1, true)
+  return at and str_sub(url, at + 5)
 end
 
 -- a wire message: kept in lb.wire, handed to opts.trace
 local function record(self, kind, text)
-    local wire, trace = self.wire, self.trace
-    if wire then
-        wire[#wire + 1] = kind .. " " .. text
-    end
-    if trace then
-        trace(kind, text)
-    end
+  local wire, trace = self.wire, self.trace
+  if wire then
+    wire[#wire + 1] = kind .. " " .. text
+  end
+  if trace then
+    trace(kind, text)
+  end
 end
 
 -- The navigate function of a page (a client): it records the URL, runs the
 -- shell's onLoad, and hands each src the shell writes to that page, as its
 -- hashchange would (unless lb.hashchange is false).
 local function navigator(self, page)
-    local function done(src)
-        record(self, "src", src)
-        if self.hashchange then
-            page.client:receive(src)
-        end
+  local function done(src)
+    record(self, "src", src)
+    if self.hashchange then
+      page.client:receive(src)
     end
-    return function(url)
-        local sent = self.sent
-        if sent then
-            sent[#sent + 1] = url
-        end
-        record(self, "navigate", url)
-        local cmd = cmd_of(url)
-        if self.decoded then
-            cmd = decode_uri_component(cmd) or cmd
-        end
-        self.shell:on_load({ cmd = cmd }, done)
+  end
+  return function(url)
+    local sent = self.sent
+    if sent then
+      sent[#sent + 1] = url
     end
+    record(self, "navigate", url)
+    local cmd = cmd_of(url)
+    if self.decoded then
+      cmd = decode_uri_component(cmd) or cmd
+    end
+    self.shell:on_load({ cmd = cmd }, done)
+  end
 end
 
 -- a client whose navigate goes to lb's shell, with opts on top of lb's
 local function new_page(self, opts)
-    local page = {}
-    page.client = client.new(merged(self.client_opts, merged(opts, {
-        navigate = navigator(self, page),
-    })))
-    return page.client
+  local page = {}
+  page.client = client.new(merged(self.client_opts, merged(opts, {
+    navigate = navigator(self, page),
+  })))
+  return page.client
 end
 
 --- loopback.new(opts) -> lb
@@ -101,59 +101,59 @@ end
 -- fake time in ms; lb.sent the navigate URLs; lb.wire every message
 -- ("navigate <url>", "src <src>", "hashchange <src>").
 function _M.new(opts)
-    if type(opts) ~= "table" then
-        error("loopback.new: opts must be a table", 2)
+  if type(opts) ~= "table" then
+    error("loopback.new: opts must be a table", 2)
+  end
+  if (opts.router == nil) == (opts.handlers == nil) then
+    error("loopback.new: give one of opts.router and opts.handlers", 2)
+  end
+  for _, name in ipairs({ "trace", "log" }) do
+    if opts[name] ~= nil and type(opts[name]) ~= "function" then
+      error("loopback.new: opts." .. name .. " must be a function", 2)
     end
-    if (opts.router == nil) == (opts.handlers == nil) then
-        error("loopback.new: give one of opts.router and opts.handlers", 2)
+  end
+  for _, name in ipairs({ "shell", "client" }) do
+    if opts[name] ~= nil and type(opts[name]) ~= "table" then
+      error("loopback.new: opts." .. name .. " must be a table", 2)
     end
-    for _, name in ipairs({ "trace", "log" }) do
-        if opts[name] ~= nil and type(opts[name]) ~= "function" then
-            error("loopback.new: opts." .. name .. " must be a function", 2)
-        end
+  end
+  if opts.clock ~= nil and (type(opts.clock) ~= "number" or opts.clock ~= opts.clock) then
+    error("loopback.new: opts.clock must be a number of ms", 2)
+  end
+  local self = setmetatable({
+    clock = opts.clock or _M.defaults.clock,
+    sent = opts.wire ~= false and {} or nil,
+    logs = {},
+    wire = opts.wire ~= false and {} or nil,
+    hashchange = opts.hashchange ~= false,
+    trace = opts.trace,
+    held = {},
+  }, mt)
+  local function now() return self.clock end
+  local log = opts.log or function(level, msg)
+    local logs = self.logs
+    logs[#logs + 1] = level .. ": " .. msg
+  end
+  local r = opts.router
+  if r == nil then
+    r = router.new({ log = log })
+    local ok, err = r:load(opts.handlers)
+    if not ok then
+      error("loopback.new: " .. tostring(err), 2)
     end
-    for _, name in ipairs({ "shell", "client" }) do
-        if opts[name] ~= nil and type(opts[name]) ~= "table" then
-            error("loopback.new: opts." .. name .. " must be a table", 2)
-        end
-    end
-    if opts.clock ~= nil and (type(opts.clock) ~= "number" or opts.clock ~= opts.clock) then
-        error("loopback.new: opts.clock must be a number of ms", 2)
-    end
-    local self = setmetatable({
-        clock = opts.clock or _M.defaults.clock,
-        sent = opts.wire ~= false and {} or nil,
-        logs = {},
-        wire = opts.wire ~= false and {} or nil,
-        hashchange = opts.hashchange ~= false,
-        trace = opts.trace,
-        held = {},
-    }, mt)
-    local function now() return self.clock end
-    local log = opts.log or function(level, msg)
-        local logs = self.logs
-        logs[#logs + 1] = level .. ": " .. msg
-    end
-    local r = opts.router
-    if r == nil then
-        r = router.new({ log = log })
-        local ok, err = r:load(opts.handlers)
-        if not ok then
-            error("loopback.new: " .. tostring(err), 2)
-        end
-    end
-    self.router = r
-    local s, err = shell.new(merged(opts.shell, {
-        router = r, src = opts.src or _M.defaults.src, now = now, log = log,
-    }))
-    if not s then
-        error("loopback.new: " .. tostring(err), 2)
-    end
-    self.shell = s
-    self.decoded = opts.decoded
-    self.client_opts = merged(opts.client, { now = now, log = log, protocol = opts.protocol })
-    self.client = new_page(self)
-    return self
+  end
+  self.router = r
+  local s, err = shell.new(merged(opts.shell, {
+    router = r, src = opts.src or _M.defaults.src, now = now, log = log,
+  }))
+  if not s then
+    error("loopback.new: " .. tostring(err), 2)
+  end
+  self.shell = s
+  self.decoded = opts.decoded
+  self.client_opts = merged(opts.client, { now = now, log = log, protocol = opts.protocol })
+  self.client = new_page(self)
+  return self
 end
 
 --- lb:call(api, params [, opts]) -> call
@@ -162,79 +162,79 @@ end
 -- run, call.err and call.result what it got: set at once for a synchronous
 -- handler, when the reply comes for an asynchronous one.
 function _M.call(self, api, params, opts)
-    local call = { calls = 0 }
-    call.id = self.client:call(api, params, function(err, result)
-        call.calls = call.calls + 1
-        call.err, call.result = err, result
-    end, opts)
-    return call
+  local call = { calls = 0 }
+  call.id = self.client:call(api, params, function(err, result)
+    call.calls = call.calls + 1
+    call.err, call.result = err, result
+  end, opts)
+  return call
 end
 
 --- lb:see() -> delivered, route: the page's hashchange for the current
 -- src (with hashchange = false, the only way a src reaches the page)
 function _M.see(self)
-    local src = self.shell:get_src()
-    record(self, "hashchange", src)
-    return self.client:receive(src)
+  local src = self.shell:get_src()
+  record(self, "hashchange", src)
+  return self.client:receive(src)
 end
 
 --- lb:advance(ms) -> expired: moves the clock on and fails the calls whose
 -- deadline has passed (ETIMEOUT); returns how many
 function _M.advance(self, ms)
-    self.clock = self.clock + ms
-    return self.client:expire()
+  self.clock = self.clock + ms
+  return self.client:expire()
 end
 
 --- lb:defer(api [, opts]) -> lb: registers an asynchronous handler for api
 -- that answers only when the test says so, with lb:answer. opts are
 -- router:register's (params, before, after).
 function _M.defer(self, api, opts)
-    local held = self.held
-    self.router:register(api, function(_, ctx, reply)
-        held[ctx.req] = reply
-    end, merged(opts, { async = true }))
-    return self
+  local held = self.held
+  self.router:register(api, function(_, ctx, reply)
+    held[ctx.req] = reply
+  end, merged(opts, { async = true }))
+  return self
 end
 
 --- lb:answer(call_or_id, result [, err]) -> true, or nil, err
 -- The deferred handler of that call replies: reply(result, err). The new
 -- src reaches the page (unless hashchange is false).
 function _M.answer(self, call, result, err)
-    local id = type(call) == "table" and call.id or call
-    local reply = self.held[id]
-    if reply == nil then
-        return nil, "no deferred call with request id " .. tostring(id)
-    end
-    self.held[id] = nil
-    reply(result, err)
-    return true
+  local id = type(call) == "table" and call.id or call
+  local reply = self.held[id]
+  if reply == nil then
+    return nil, "no deferred call with request id " .. tostring(id)
+  end
+  self.held[id] = nil
+  reply(result, err)
+  return true
 end
 
 --- lb:page([opts]) -> client: another page on the same mini-program (the
 -- page re-created, or a second web-view), opts on top of lb's client
 -- options; the srcs the shell writes for its calls reach it
 function _M.page(self, opts)
-    return new_page(self, opts)
+  return new_page(self, opts)
 end
 
 --- lb:reload(n) -> src, back: the page re-created sends the nth command
 -- it sent again (the shell answers it from its store, or runs it)
 function _M.reload(self, n)
-    local url = self.sent and self.sent[n]
-    if url == nil then
-        error("loopback: no command number " .. tostring(n) .. " was sent", 2)
-    end
-    return self.shell:on_load({ cmd = cmd_of(url) })
+  local url = self.sent and self.sent[n]
+  if url == nil then
+    error("loopback: no command number " .. tostring(n) .. " was sent", 2)
+  end
+  return self.shell:on_load({ cmd = cmd_of(url) })
 end
 
 --- lb:logged(text) -> whether a log line holds text (plain, not a pattern)
 function _M.logged(self, text)
-    for _, line in pairs(self.logs) do
-        if str_find(line, text, 1, true) then
-            return true
-        end
+  for _, line in pairs(self.logs) do
+    if str_find(line, text, 1, true) then
+      return true
     end
-    return false
+  end
+  return false
 end
 
 return _M

@@ -30,123 +30,123 @@ local array_mt -- core.array_mt, looked up once the core is loaded
 local null
 
 local function core_marks()
-    if array_mt == nil then
-        local core = require "mphybrid.core"
-        array_mt, null = core.array_mt, core.null
-    end
+  if array_mt == nil then
+    local core = require "mphybrid.core"
+    array_mt, null = core.array_mt, core.null
+  end
 end
 
 -- the JSON type of a decoded value, as the params checks name it
 local function json_type(v)
-    local t = type(v)
-    if t == "table" then
-        if getmetatable(v) == array_mt then
-            return "array"
-        end
-        return "object"
+  local t = type(v)
+  if t == "table" then
+    if getmetatable(v) == array_mt then
+      return "array"
     end
-    if t == "userdata" and v == null then
-        return "null"
-    end
-    return t
+    return "object"
+  end
+  if t == "userdata" and v == null then
+    return "null"
+  end
+  return t
 end
 
 local function type_matches(want, v)
-    if want == "any" then
-        return v ~= nil
-    end
-    local got = json_type(v)
-    if want == got then
-        return true
-    end
-    if want == "table" then
-        return got == "object" or got == "array"
-    end
-    if want == "integer" then
-        return got == "number" and v == math_floor(v) and v > -2^53 and v < 2^53
-    end
-    return false
+  if want == "any" then
+    return v ~= nil
+  end
+  local got = json_type(v)
+  if want == got then
+    return true
+  end
+  if want == "table" then
+    return got == "object" or got == "array"
+  end
+  if want == "integer" then
+    return got == "number" and v == math_floor(v) and v > -2^53 and v < 2^53
+  end
+  return false
 end
 
 local TYPES = {
-    any = true, string = true, number = true, integer = true, boolean = true,
-    table = true, object = true, array = true, null = true,
+  any = true, string = true, number = true, integer = true, boolean = true,
+  table = true, object = true, array = true, null = true,
 }
 
 -- turns a params schema { field = "string", other = "number?" } into a
 -- check function; raises on a schema that names an unknown type
 local function compile_schema(api, schema)
-    local fields = {}
-    for name, spec in pairs(schema) do
-        if type(name) ~= "string" or type(spec) ~= "string" then
-            error(str_format("params schema of api %q: field names and types must be strings", api), 3)
-        end
-        local optional = str_sub(spec, -1) == "?"
-        local want = optional and str_sub(spec, 1, -2) or spec
-        if not TYPES[want] then
-            error(str_format("params schema of api %q: unknown type %q for field %q", api, spec, name), 3)
-        end
-        fields[#fields + 1] = { name = name, want = want, optional = optional }
+  local fields = {}
+  for name, spec in pairs(schema) do
+    if type(name) ~= "string" or type(spec) ~= "string" then
+      error(str_format("params schema of api %q: field names and types must be strings", api), 3)
     end
-    table.sort(fields, function(a, b) return a.name < b.name end)
+    local optional = str_sub(spec, -1) == "?"
+    local want = optional and str_sub(spec, 1, -2) or spec
+    if not TYPES[want] then
+      error(str_format("params schema of api %q: unknown type %q for field %q", api, spec, name), 3)
+    end
+    fields[#fields + 1] = { name = name, want = want, optional = optional }
+  end
+  table.sort(fields, function(a, b) return a.name < b.name end)
 
-    return function(params)
-        if json_type(params) ~= "object" then
-            return nil, "params: expected object, got " .. json_type(params)
-        end
-        for i = 1, #fields do
-            local f = fields[i]
-            local v = rawget(params, f.name)
-            if v == nil then
-                if not f.optional then
-                    return nil, str_format("params.%s: missing, expected %s", f.name, f.want)
-                end
-            elseif not type_matches(f.want, v) then
-                return nil, str_format("params.%s: expected %s, got %s", f.name, f.want, json_type(v))
-            end
-        end
-        return true
+  return function(params)
+    if json_type(params) ~= "object" then
+      return nil, "params: expected object, got " .. json_type(params)
     end
+    for i = 1, #fields do
+      local f = fields[i]
+      local v = rawget(params, f.name)
+      if v == nil then
+        if not f.optional then
+          return nil, str_format("params.%s: missing, expected %s", f.name, f.want)
+        end
+      elseif not type_matches(f.want, v) then
+        return nil, str_format("params.%s: expected %s, got %s", f.name, f.want, json_type(v))
+      end
+    end
+    return true
+  end
 end
 
 local function default_log(level, msg)
-    local ngx = rawget(_G, "ngx")
-    if ngx and ngx.log then
-        ngx.log(level == "error" and ngx.ERR or ngx.WARN, msg)
-        return
-    end
-    io.stderr:write("mphybrid ", level, ": ", msg, "\n")
+  local ngx = rawget(_G, "ngx")
+  if ngx and ngx.log then
+    ngx.log(level == "error" and ngx.ERR or ngx.WARN, msg)
+    return
+  end
+  io.stderr:write("mphybrid ", level, ": ", msg, "\n")
 end
 
 --- router.new([opts]) -> router
 -- opts.log(level, message): where warnings go (default: stderr, or ngx.log)
 -- opts.debug: send the message of a raised error to the client (default false)
 function _M.new(opts)
-    opts = opts or {}
-    if type(opts) ~= "table" then
-        error("router.new: opts must be a table", 2)
-    end
-    core_marks()
-    local self = {
-        handlers = {},       -- api -> entry, own keys only, no metatable
-        before_hooks = {},
-        after_hooks = {},
-        log = errors.logger("router.new", opts.log, default_log),
-        debug = opts.debug and true or false,
-    }
-    return setmetatable(self, mt)
+  opts = opts or {}
+  if type(opts) ~= "table" then
+    error("router.new: opts must be a table", 2)
+  end
+  core_marks()
+  local self = {
+    handlers = {},       -- api -> entry, own keys only, no metatable
+    before_hooks = {},
+    after_hooks = {},
+    log = errors.logger("router.new", opts.log, default_log),
+    debug = opts.debug and true or false,
+  }
+  return setmetatable(self, mt)
 end
 
 local function check_api_name(api, fname)
-    if type(api) ~= "string" or api == "" or #api > 128 then
-        error(fname .. ": api must be a non-empty string of at most 128 bytes", 3)
-    end
+  if type(api) ~= "string" or api == "" or #api > 128 then
+    error(fname .. ": api must be a non-empty string of at most 128 bytes", 3)
+  end
 end
 
 local function check_hook(h, what, api)
-    if h ~= nil and type(h) ~= "function" then
-        error(str_format("register(%q): %s must be a function", api, what), 3)
-    end
+  if h ~= nil and type(h) ~= "function" then
+    error(str_format("register(%q): %s must be a function", api, what), 3)
+  end
 end
 
 --- r:register(api, handler [, opts]) -> r
@@ -157,80 +157,80 @@ end
 -- opts.after(ctx, err, result) observes every outcome
 -- Raises when api is taken, or handler is not a function.
 function _M.register(self, api, handler, opts)
-    check_api_name(api, "register")
-    if type(handler) ~= "function" then
-        error(str_format("register(%q): handler must be a function, got %s", api, type(handler)), 2)
-    end
-    if rawget(self.handlers, api) ~= nil then
-        error(str_format("register(%q): api already registered", api), 2)
-    end
-    opts = opts or {}
-    if type(opts) ~= "table" then
-        error(str_format("register(%q): opts must be a table", api), 2)
-    end
-    local check = opts.params
-    if type(check) == "table" then
-        check = compile_schema(api, check)
-    elseif check ~= nil and type(check) ~= "function" then
-        error(str_format("register(%q): params must be a function or a schema table", api), 2)
-    end
-    check_hook(opts.before, "before", api)
-    check_hook(opts.after, "after", api)
-    self.handlers[api] = {
-        handler = handler,
-        async = opts.async and true or false,
-        check = check,
-        before = opts.before,
-        after = opts.after,
-    }
-    return self
+  check_api_name(api, "register")
+  if type(handler) ~= "function" then
+    error(str_format("register(%q): handler must be a function, got %s", api, type(handler)), 2)
+  end
+  if rawget(self.handlers, api) ~= nil then
+    error(str_format("register(%q): api already registered", api), 2)
+  end
+  opts = opts or {}
+  if type(opts) ~= "table" then
+    error(str_format("register(%q): opts must be a table", api), 2)
+  end
+  local check = opts.params
+  if type(check) == "table" then
+    check = compile_schema(api, check)
+  elseif check ~= nil and type(check) ~= "function" then
+    error(str_format("register(%q): params must be a function or a schema table", api), 2)
+  end
+  check_hook(opts.before, "before", api)
+  check_hook(opts.after, "after", api)
+  self.handlers[api] = {
+    handler = handler,
+    async = opts.async and true or false,
+    check = check,
+    before = opts.before,
+    after = opts.after,
+  }
+  return self
 end
 
 --- r:unregister(api) -> true | nil, err
 function _M.unregister(self, api)
-    check_api_name(api, "unregister")
-    if rawget(self.handlers, api) == nil then
-        return nil, "api not registered: " .. api
-    end
-    self.handlers[api] = nil
-    return true
+  check_api_name(api, "unregister")
+  if rawget(self.handlers, api) == nil then
+    return nil, "api not registered: " .. api
+  end
+  self.handlers[api] = nil
+  return true
 end
 
 --- r:has(api) -> boolean
 function _M.has(self, api)
-    return type(api) == "string" and rawget(self.handlers, api) ~= nil
+  return type(api) == "string" and rawget(self.handlers, api) ~= nil
 end
 
 --- r:apis() -> sorted array of registered api names
 function _M.apis(self)
-    local list = {}
-    for api in pairs(self.handlers) do
-        list[#list + 1] = api
-    end
-    table.sort(list)
-    return list
+  local list = {}
+  for api in pairs(self.handlers) do
+    list[#list + 1] = api
+  end
+  table.sort(list)
+  return list
 end
 
 --- r:before(hook) -> r; hook(params, ctx) runs before every handler
 function _M.before(self, hook)
-    if type(hook) ~= "function" then
-        error("before: hook must be a function", 2)
-    end
-    self.before_hooks[#self.before_hooks + 1] = hook
-    return self
+  if type(hook) ~= "function" then
+    error("before: hook must be a function", 2)
+  end
+  self.before_hooks[#self.before_hooks + 1] = hook
+  return self
 end
 
 --- r:after(hook) -> r; hook(ctx, err, result) sees every outcome
 function _M.after(self, hook)
-    if type(hook) ~= "function" then
-        error("after: hook must be a function", 2)
-    end
-    self.after_hooks[#self.after_hooks + 1] = hook
-    return self
+  if type(hook) ~= "function" then
+    error("after: hook must be a function", 2)
+  end
+  self.after_hooks[#self.after_hooks + 1] = hook
+  return self
 end
 
 local function register_entry(self, name, entry)
-    return self:register(name, entry.handler, entry)
+  return self:register(name, entry.handler, entry)
 end
 
 --- r:load(path_or_table) -> r | nil, err
@@ -238,142 +238,142 @@ end
 -- or name = { handler = function, async =, params =, before =, after = }.
 -- A string is the path of a Lua file that returns such a table.
 function _M.load(self, source)
-    local t = source
-    if type(source) == "string" then
-        local chunk, err = loadfile(source)
-        if not chunk then
-            return nil, "cannot load handlers: " .. text(err)
-        end
-        local ok, res = pcall(chunk)
-        if not ok then
-            return nil, "cannot load handlers: " .. text(res)
-        end
-        t = res
-        if type(t) ~= "table" then
-            return nil, "cannot load handlers: " .. source .. " returned " .. type(t) .. ", not a table"
-        end
-    elseif type(source) ~= "table" then
-        error("load: expected a file path or a table", 2)
+  local t = source
+  if type(source) == "string" then
+    local chunk, err = loadfile(source)
+    if not chunk then
+      return nil, "cannot load handlers: " .. text(err)
     end
-    local names = {}
-    for name in pairs(t) do
-        if type(name) ~= "string" then
-            return nil, "cannot load handlers: key " .. text(name) .. " is not an api name"
-        end
-        if rawget(self.handlers, name) ~= nil then
-            return nil, "cannot load handlers: api already registered: " .. name
-        end
-        names[#names + 1] = name
+    local ok, res = pcall(chunk)
+    if not ok then
+      return nil, "cannot load handlers: " .. text(res)
     end
-    table.sort(names)
-    for i = 1, #names do
-        local name = names[i]
-        local v = t[name]
-        local ok, err
-        if type(v) == "function" then
-            ok, err = pcall(self.register, self, name, v)
-        elseif type(v) == "table" then
-            -- v.handler under pcall too: an entry's __index may raise
-            ok, err = pcall(register_entry, self, name, v)
-        else
-            ok, err = false, "handler for " .. name .. " is a " .. type(v)
-        end
-        if not ok then
-            -- all or nothing
-            for j = 1, i - 1 do
-                self.handlers[names[j]] = nil
-            end
-            return nil, "cannot load handlers: " .. text(err)
-        end
+    t = res
+    if type(t) ~= "table" then
+      return nil, "cannot load handlers: " .. source .. " returned " .. type(t) .. ", not a table"
     end
-    return self
+  elseif type(source) ~= "table" then
+    error("load: expected a file path or a table", 2)
+  end
+  local names = {}
+  for name in pairs(t) do
+    if type(name) ~= "string" then
+      return nil, "cannot load handlers: key " .. text(name) .. " is not an api name"
+    end
+    if rawget(self.handlers, name) ~= nil then
+      return nil, "cannot load handlers: api already registered: " .. name
+    end
+    names[#names + 1] = name
+  end
+  table.sort(names)
+  for i = 1, #names do
+    local name = names[i]
+    local v = t[name]
+    local ok, err
+    if type(v) == "function" then
+      ok, err = pcall(self.register, self, name, v)
+    elseif type(v) == "table" then
+      -- v.handler under pcall too: an entry's __index may raise
+      ok, err = pcall(register_entry, self, name, v)
+    else
+      ok, err = false, "handler for " .. name .. " is a " .. type(v)
+    end
+    if not ok then
+      -- all or nothing
+      for j = 1, i - 1 do
+        self.handlers[names[j]] = nil
+      end
+      return nil, "cannot load handlers: " .. text(err)
+    end
+  end
+  return self
 end
 
 local function run_after(self, entry, ctx, err, result)
-    local hooks = self.after_hooks
-    local api_after = entry and entry.after
-    if api_after then
-        local ok, e = pcall(api_after, ctx, err, result)
-        if not ok then
-            self.log("error", "after hook of api " .. ctx.api .. " raised: " .. text(e))
-        end
+  local hooks = self.after_hooks
+  local api_after = entry and entry.after
+  if api_after then
+    local ok, e = pcall(api_after, ctx, err, result)
+    if not ok then
+      self.log("error", "after hook of api " .. ctx.api .. " raised: " .. text(e))
     end
-    for i = 1, #hooks do
-        local ok, e = pcall(hooks[i], ctx, err, result)
-        if not ok then
-            self.log("error", "after hook raised: " .. text(e))
-        end
+  end
+  for i = 1, #hooks do
+    local ok, e = pcall(hooks[i], ctx, err, result)
+    if not ok then
+      self.log("error", "after hook raised: " .. text(e))
     end
+  end
 end
 
 local function raised(self, ctx, what, e)
-    self.log("error", str_format("%s of api %s raised (request %s): %s", what, text(ctx.api), text(ctx.req),
-        text(e)))
-    local msg = what .. " raised an error"
-    if self.debug then
-        msg = msg .. ": " .. text(e)
-    end
-    return new_error("ECRASH", msg)
+  self.log("error", str_format("%s of api %s raised (request %s): %s", what, text(ctx.api), text(ctx.req),
+    text(e)))
+  local msg = what .. " raised an error"
+  if self.debug then
+    msg = msg .. ": " .. text(e)
+  end
+  return new_error("ECRASH", msg)
 end
 
 -- runs a before hook; returns an error object to refuse, or nil to go on
 local function run_before(self, hook, params, ctx, what)
-    local ok, res, e = pcall(hook, params, ctx)
-    if not ok then
-        return raised(self, ctx, what, res)
-    end
-    if res == nil and e ~= nil or res == false then
-        return from_value(e, "EDENIED", what .. " refused the command")
-    end
-    return nil
+  local ok, res, e = pcall(hook, params, ctx)
+  if not ok then
+    return raised(self, ctx, what, res)
+  end
+  if res == nil and e ~= nil or res == false then
+    return from_value(e, "EDENIED", what .. " refused the command")
+  end
+  return nil
 end
 
 -- what JavaScript's `||` reads as false, among JSON values: the published
 -- driver hands a handler `cmd.params || {}` (seed mode does the same)
 local function js_falsy(v)
-    return v == false or v == 0 or v == ""
+  return v == false or v == 0 or v == ""
 end
 
 -- every outcome of a command, once: the after hooks, then done. (Module
 -- functions, not closures per command: LuaJIT compiles a synchronous
 -- dispatch whole.)
 local function complete(self, entry, ctx, done, err, result)
-    run_after(self, entry, ctx, err, result)
-    done(err, result)
-    return true
+  run_after(self, entry, ctx, err, result)
+  done(err, result)
+  return true
 end
 
 -- an asynchronous handler answers through reply, once
 local function dispatch_async(self, entry, params, ctx, done)
-    local api = ctx.api
-    local finished = false
-    local replied = false
-    local function reply(...)
-        if replied then
-            self.log("warn", str_format("api %s replied twice to request %s; second reply ignored",
-                api, text(ctx.req)))
-            return false
-        end
-        replied = true
-        finished = true
-        local result, err = ...
-        if result == nil and err ~= nil then
-            return complete(self, entry, ctx, done, from_value(err, "EHANDLER", "handler failed"))
-        end
-        return complete(self, entry, ctx, done, nil, result)
+  local api = ctx.api
+  local finished = false
+  local replied = false
+  local function reply(...)
+    if replied then
+      self.log("warn", str_format("api %s replied twice to request %s; second reply ignored",
+        api, text(ctx.req)))
+      return false
     end
-    local ok, e = pcall(entry.handler, params, ctx, reply)
-    if not ok then
-        if replied then
-            self.log("error", str_format("api %s raised after replying to request %s: %s",
-                api, text(ctx.req), text(e)))
-        else
-            replied = true
-            finished = true
-            complete(self, entry, ctx, done, raised(self, ctx, "handler", e))
-        end
+    replied = true
+    finished = true
+    local result, err = ...
+    if result == nil and err ~= nil then
+      return complete(self, entry, ctx, done, from_value(err, "EHANDLER", "handler failed"))
     end
-    return finished
+    return complete(self, entry, ctx, done, nil, result)
+  end
+  local ok, e = pcall(entry.handler, params, ctx, reply)
+  if not ok then
+    if replied then
+      self.log("error", str_format("api %s raised after replying to request %s: %s",
+        api, text(ctx.req), text(e)))
+    else
+      replied = true
+      finished = true
+      complete(self, entry, ctx, done, raised(self, ctx, "handler", e))
+    end
+  end
+  return finished
 end
 
 --- r:dispatch(cmd, ctx, done)
@@ -381,57 +381,57 @@ end
 -- at once for a synchronous handler; err is nil or { code =, message = }.
 -- ctx is the table handed to hooks and handlers (req, api, cmd are set here).
 function _M.dispatch(self, cmd, ctx, done)
-    local api = cmd.api
-    ctx.api = api
-    ctx.cmd = cmd
-    local entry = type(api) == "string" and rawget(self.handlers, api) or nil
+  local api = cmd.api
+  ctx.api = api
+  ctx.cmd = cmd
+  local entry = type(api) == "string" and rawget(self.handlers, api) or nil
 
-    if entry == nil then
-        return complete(self, nil, ctx, done, new_error("ENOAPI", "unknown api: " .. text(api)))
-    end
+  if entry == nil then
+    return complete(self, nil, ctx, done, new_error("ENOAPI", "unknown api: " .. text(api)))
+  end
 
-    local params = cmd.params
-    if params == nil or params == null or (ctx.version == 1 and js_falsy(params)) then
-        params = {}
-    end
+  local params = cmd.params
+  if params == nil or params == null or (ctx.version == 1 and js_falsy(params)) then
+    params = {}
+  end
 
-    local hooks = self.before_hooks
-    for i = 1, #hooks do
-        local err = run_before(self, hooks[i], params, ctx, "before hook")
-        if err then
-            return complete(self, entry, ctx, done, err)
-        end
+  local hooks = self.before_hooks
+  for i = 1, #hooks do
+    local err = run_before(self, hooks[i], params, ctx, "before hook")
+    if err then
+      return complete(self, entry, ctx, done, err)
     end
-    if entry.before then
-        local err = run_before(self, entry.before, params, ctx, "before hook")
-        if err then
-            return complete(self, entry, ctx, done, err)
-        end
+  end
+  if entry.before then
+    local err = run_before(self, entry.before, params, ctx, "before hook")
+    if err then
+      return complete(self, entry, ctx, done, err)
     end
+  end
 
-    if entry.check then
-        local ok, res, msg = pcall(entry.check, params, ctx)
-        if not ok then
-            return complete(self, entry, ctx, done, raised(self, ctx, "params check", res))
-        end
-        if not res then
-            return complete(self, entry, ctx, done,
-                new_error("EPARAMS", text(msg or "invalid params", "invalid params")))
-        end
-    end
-
-    if entry.async then
-        return dispatch_async(self, entry, params, ctx, done)
-    end
-
-    local ok, result, err = pcall(entry.handler, params, ctx)
+  if entry.check then
+    local ok, res, msg = pcall(entry.check, params, ctx)
     if not ok then
-        return complete(self, entry, ctx, done, raised(self, ctx, "handler", result))
+      return complete(self, entry, ctx, done, raised(self, ctx, "params check", res))
     end
-    if result == nil and err ~= nil then
-        return complete(self, entry, ctx, done, from_value(err, "EHANDLER", "handler failed"))
+    if not res then
+      return complete(self, entry, ctx, done,
+        new_error("EPARAMS", text(msg or "invalid params", "invalid params")))
     end
-    return complete(self, entry, ctx, done, nil, result)
+  end
+
+  if entry.async then
+    return dispatch_async(self, entry, params, ctx, done)
+  end
+
+  local ok, result, err = pcall(entry.handler, params, ctx)
+  if not ok then
+    return complete(self, entry, ctx, done, raised(self, ctx, "handler", result))
+  end
+  if result == nil and err ~= nil then
+    return complete(self, entry, ctx, done, from_value(err, "EHANDLER", "handler failed"))
+  end
+  return complete(self, entry, ctx, done, nil, result)
 end
 
 return _M

@@ -48,16 +48,16 @@ local MPH_PAIR = { "mph", "2" }
 -- the shell's own limits; the limits of its default store (outbox_max,
 -- outbox_ttl, store_max, store_ttl) are mphybrid.store.defaults
 _M.defaults = {
-    max_cmd = 65536,       -- bytes of the cmd option, as received
-    max_depth = 100,       -- nesting of the command's JSON
-    max_src = 16384,       -- bytes of the web-view src written
-    max_hash = 512,        -- bytes of the page's own fragment kept for it
-    max_running = 256,     -- version 2 handlers running at once
+  max_cmd = 65536,       -- bytes of the cmd option, as received
+  max_depth = 100,       -- nesting of the command's JSON
+  max_src = 16384,       -- bytes of the web-view src written
+  max_hash = 512,        -- bytes of the page's own fragment kept for it
+  max_running = 256,     -- version 2 handlers running at once
 }
 for name, value in pairs(stores.defaults) do
-    if _M.defaults[name] == nil then
-        _M.defaults[name] = value
-    end
+  if _M.defaults[name] == nil then
+    _M.defaults[name] = value
+  end
 end
 
 -- the session of a shell made without opts.session
@@ -65,7 +65,7 @@ local DEFAULT_SESSION = "default"
 
 -- opts[name] (or its default), checked as options.<kind> checks it
 local function limit(opts, name, kind, min)
-    return limits[kind]("shell.new", _M.defaults, opts, name, min)
+  return limits[kind]("shell.new", _M.defaults, opts, name, min)
 end
 
 --- shell.new(opts) -> shell | nil, err
@@ -81,102 +81,102 @@ end
 -- reply is only ever replayed to the session that asked), and the limits in
 -- shell.defaults.
 function _M.new(opts)
-    if type(opts) ~= "table" then
-        error("shell.new: opts must be a table", 2)
-    end
-    local router = opts.router
-    if type(router) ~= "table" or type(router.dispatch) ~= "function" then
-        error("shell.new: opts.router must be a router", 2)
-    end
-    if type(opts.src) ~= "string" or opts.src == "" then
-        return nil, "web-view src must be a non-empty string"
-    end
-    if opts.now ~= nil and type(opts.now) ~= "function" then
-        error("shell.new: opts.now must be a function", 2)
-    end
-    local store = opts.store
-    if store == nil then
-        store = memory_store.new({
-            outbox_max = opts.outbox_max, outbox_ttl = opts.outbox_ttl,
-            store_max = opts.store_max, store_ttl = opts.store_ttl,
-        })
-    elseif type(store) ~= "table" or type(store.claim) ~= "function"
-        or type(store.settle) ~= "function" or type(store.session) ~= "function" then
-        error("shell.new: opts.store must be a store (claim, settle, session)", 2)
-    end
-    local scope = opts.replay_scope
-    if scope ~= nil and scope ~= "global" and scope ~= "session" then
-        error('shell.new: opts.replay_scope must be "global" or "session"', 2)
-    end
-    local session = opts.session
-    if session == nil then
-        session = DEFAULT_SESSION
-    elseif type(session) ~= "string" or session == "" then
-        error("shell.new: opts.session must be a non-empty string", 2)
-    end
-    local self = {
-        router = router,
-        src = opts.src,
-        now = opts.now or limits.clock(),
-        log = errors.logger("shell.new", opts.log, router.log),
-        env = opts.env,
-        max_cmd = limit(opts, "max_cmd", "size"),
-        max_depth = limit(opts, "max_depth", "depth"),
-        max_src = limit(opts, "max_src", "size"),
-        max_hash = limit(opts, "max_hash", "size"),
-        max_running = limit(opts, "max_running", "count"),
-        store = store,
-        session = session,
-        replay_by_session = scope == "session",
-        -- shared with every shell of for_session: the version 2 handlers
-        -- this shell runs now, at most max_running
-        running = { count = 0 },
-        last_stamp = 0,
-    }
-    self.decode_opts = { max_size = self.max_cmd, max_depth = self.max_depth }
-    self.encode_opts = { max_size = self.max_src }
-    return setmetatable(self, mt)
+  if type(opts) ~= "table" then
+    error("shell.new: opts must be a table", 2)
+  end
+  local router = opts.router
+  if type(router) ~= "table" or type(router.dispatch) ~= "function" then
+    error("shell.new: opts.router must be a router", 2)
+  end
+  if type(opts.src) ~= "string" or opts.src == "" then
+    return nil, "web-view src must be a non-empty string"
+  end
+  if opts.now ~= nil and type(opts.now) ~= "function" then
+    error("shell.new: opts.now must be a function", 2)
+  end
+  local store = opts.store
+  if store == nil then
+    store = memory_store.new({
+      outbox_max = opts.outbox_max, outbox_ttl = opts.outbox_ttl,
+      store_max = opts.store_max, store_ttl = opts.store_ttl,
+    })
+  elseif type(store) ~= "table" or type(store.claim) ~= "function"
+    or type(store.settle) ~= "function" or type(store.session) ~= "function" then
+    error("shell.new: opts.store must be a store (claim, settle, session)", 2)
+  end
+  local scope = opts.replay_scope
+  if scope ~= nil and scope ~= "global" and scope ~= "session" then
+    error('shell.new: opts.replay_scope must be "global" or "session"', 2)
+  end
+  local session = opts.session
+  if session == nil then
+    session = DEFAULT_SESSION
+  elseif type(session) ~= "string" or session == "" then
+    error("shell.new: opts.session must be a non-empty string", 2)
+  end
+  local self = {
+    router = router,
+    src = opts.src,
+    now = opts.now or limits.clock(),
+    log = errors.logger("shell.new", opts.log, router.log),
+    env = opts.env,
+    max_cmd = limit(opts, "max_cmd", "size"),
+    max_depth = limit(opts, "max_depth", "depth"),
+    max_src = limit(opts, "max_src", "size"),
+    max_hash = limit(opts, "max_hash", "size"),
+    max_running = limit(opts, "max_running", "count"),
+    store = store,
+    session = session,
+    replay_by_session = scope == "session",
+    -- shared with every shell of for_session: the version 2 handlers
+    -- this shell runs now, at most max_running
+    running = { count = 0 },
+    last_stamp = 0,
+  }
+  self.decode_opts = { max_size = self.max_cmd, max_depth = self.max_depth }
+  self.encode_opts = { max_size = self.max_src }
+  return setmetatable(self, mt)
 end
 
 --- s:get_src() -> the web-view src as last written
 function _M.get_src(self)
-    return self.src
+  return self.src
 end
 
 --- s:set_src(url) -> true | nil, err: the web-view now shows another url
 function _M.set_src(self, url)
-    if type(url) ~= "string" or url == "" then
-        return nil, "web-view src must be a non-empty string"
-    end
-    self.src = url
-    return true
+  if type(url) ~= "string" or url == "" then
+    return nil, "web-view src must be a non-empty string"
+  end
+  self.src = url
+  return true
 end
 
 --- s:stats() -> { outbox =, store =, running = }: what the store reports
 -- for this shell's session (a store may leave out what it cannot count)
 function _M.stats(self)
-    return self.store:stats(self.session)
+  return self.store:stats(self.session)
 end
 
 -- the stamp v=<ms> that ends the fragment of src, or 0 (a byte loop, not
 -- a pattern: LuaJIT compiles it)
 local function stamp_of(src)
-    local i = #src
-    while i > 0 do
-        local b = str_byte(src, i)
-        if b < 48 or b > 57 then
-            break
-        end
-        i = i - 1
+  local i = #src
+  while i > 0 do
+    local b = str_byte(src, i)
+    if b < 48 or b > 57 then
+      break
     end
-    if i == #src or i < 3 or str_byte(src, i) ~= 61 or str_byte(src, i - 1) ~= 118 then -- "v="
-        return 0
-    end
-    local sep = str_byte(src, i - 2)
-    if sep ~= 35 and sep ~= 38 then -- "#" or "&"
-        return 0
-    end
-    return tonumber(str_sub(src, i + 1)) or 0
+    i = i - 1
+  end
+  if i == #src or i < 3 or str_byte(src, i) ~= 61 or str_byte(src, i - 1) ~= 118 then -- "v="
+    return 0
+  end
+  local sep = str_byte(src, i - 2)
+  if sep ~= 35 and sep ~= 38 then -- "#" or "&"
+    return 0
+  end
+  return tonumber(str_sub(src, i + 1)) or 0
 end
 
 --- s:for_session(session, src) -> shell
@@ -185,18 +185,18 @@ end
 -- with the session id and the web-view src the mini-program page sent.
 -- Its stamps stay above the one that ends src. Cheap: one table.
 function _M.for_session(self, session, src)
-    if type(session) ~= "string" or session == "" then
-        error("for_session: session must be a non-empty string", 2)
-    end
-    if type(src) ~= "string" or src == "" then
-        error("for_session: src must be a non-empty string", 2)
-    end
-    local view_mt = self.view_mt
-    if view_mt == nil then
-        view_mt = { __index = self }
-        self.view_mt = view_mt
-    end
-    return setmetatable({ session = session, src = src, last_stamp = stamp_of(src) }, view_mt)
+  if type(session) ~= "string" or session == "" then
+    error("for_session: session must be a non-empty string", 2)
+  end
+  if type(src) ~= "string" or src == "" then
+    error("for_session: src must be a non-empty string", 2)
+  end
+  local view_mt = self.view_mt
+  if view_mt == nil then
+    view_mt = { __index = self }
+    self.view_mt = view_mt
+  end
+  return setmetatable({ session = session, src = src, last_stamp = stamp_of(src) }, view_mt)
 end
 
 -- a stamp is a whole number of ms that a double holds exactly
@@ -206,23 +206,23 @@ local STAMP_MAX = 2 ^ 53
 -- number, NaN, an infinity, a time a stamp cannot hold) reads as the last
 -- stamp written
 local function clock(self)
-    local ok, t = pcall(self.now)
-    t = ok and tonumber(t) or nil
-    if t == nil or not (t > -STAMP_MAX and t < STAMP_MAX) then
-        return self.last_stamp
-    end
-    return t
+  local ok, t = pcall(self.now)
+  t = ok and tonumber(t) or nil
+  if t == nil or not (t > -STAMP_MAX and t < STAMP_MAX) then
+    return self.last_stamp
+  end
+  return t
 end
 
 -- the fragment stamp: the clock in ms, strictly increasing, so that every
 -- fragment written differs from the last one and fires hashchange
 local function next_stamp(self)
-    local t = math_floor(clock(self))
-    if t <= self.last_stamp then
-        t = self.last_stamp + 1
-    end
-    self.last_stamp = t
-    return t
+  local t = math_floor(clock(self))
+  if t <= self.last_stamp then
+    t = self.last_stamp + 1
+  end
+  self.last_stamp = t
+  return t
 end
 
 ---------------------------------------------------------------- replies
@@ -232,118 +232,118 @@ end
 -- error itself cannot be (a message that is not UTF-8, or over max_src):
 -- the client always gets a well-formed version 2 reply
 local function error_envelope(self, err)
-    local opts = self.encode_opts
-    local s, e = json_encode({ error = { code = err.code, message = err.message, data = err.data } }, opts)
-    if not s and err.data ~= nil then
-        s, e = json_encode({ error = { code = err.code, message = err.message } }, opts)
-    end
-    if not s then
-        s = json_encode({ error = { code = "EREPLY", message = "the error of code " .. err.code
-            .. " cannot be sent (" .. to_text(e) .. ")" } })
-    end
-    return s
+  local opts = self.encode_opts
+  local s, e = json_encode({ error = { code = err.code, message = err.message, data = err.data } }, opts)
+  if not s and err.data ~= nil then
+    s, e = json_encode({ error = { code = err.code, message = err.message } }, opts)
+  end
+  if not s then
+    s = json_encode({ error = { code = "EREPLY", message = "the error of code " .. err.code
+      .. " cannot be sent (" .. to_text(e) .. ")" } })
+  end
+  return s
 end
 
 local function ereply(msg)
-    return new_error("EREPLY", msg)
+  return new_error("EREPLY", msg)
 end
 
 -- the value a version 2 reply carries: {"result":...} or {"error":{...}}
 local function envelope(self, err, result)
-    if err then
-        return error_envelope(self, err), err
-    end
-    if result == nil then
-        result = null
-    end
-    local s, e = json_encode({ result = result }, self.encode_opts)
-    if not s then
-        local code, msg = parse_error(e, "EVALUE")
-        local rerr = ereply("result cannot be sent (" .. code .. ": " .. msg .. ")")
-        return error_envelope(self, rerr), rerr
-    end
-    return s
+  if err then
+    return error_envelope(self, err), err
+  end
+  if result == nil then
+    result = null
+  end
+  local s, e = json_encode({ result = result }, self.encode_opts)
+  if not s then
+    local code, msg = parse_error(e, "EVALUE")
+    local rerr = ereply("result cannot be sent (" .. code .. ": " .. msg .. ")")
+    return error_envelope(self, rerr), rerr
+  end
+  return s
 end
 
 -- the value a seed reply carries: "0" for no result, the string itself, a
 -- number or boolean as is (encode_reply writes String(value), NaN and
 -- Infinity too), JSON text for a table, the error code for an error
 local function seed_value(self, err, result)
-    if err then
-        return err.code
-    end
-    local t = type(result)
-    if result == nil or result == null then
-        return "0"
-    elseif t == "string" or t == "number" or t == "boolean" then
-        return result
-    end
-    local s = json_encode(result, self.encode_opts)
-    if not s then
-        return "EREPLY"
-    end
-    return s
+  if err then
+    return err.code
+  end
+  local t = type(result)
+  if result == nil or result == null then
+    return "0"
+  elseif t == "string" or t == "number" or t == "boolean" then
+    return result
+  end
+  local s = json_encode(result, self.encode_opts)
+  if not s then
+    return "EREPLY"
+  end
+  return s
 end
 
 -- req is a usable request id (decode_cmd and the reserved names checked
 -- it), so what the fragment cannot carry is the value: not UTF-8, or over
 -- max_src; it is answered EREPLY under its own req
 local function write_seed(self, req, value)
-    local stamp = next_stamp(self)
-    -- max_src bounds the encoding itself, so a long result costs no more
-    local src, err, code = encode_reply(self.src, { { req, value } }, stamp, self.encode_opts)
-    if not src and code ~= "EURL" then
-        src, err = encode_reply(self.src, { { req, "EREPLY" } }, stamp)
-    end
-    if not src then
-        return nil, err
-    end
-    self.src = src
-    return src
+  local stamp = next_stamp(self)
+  -- max_src bounds the encoding itself, so a long result costs no more
+  local src, err, code = encode_reply(self.src, { { req, value } }, stamp, self.encode_opts)
+  if not src and code ~= "EURL" then
+    src, err = encode_reply(self.src, { { req, "EREPLY" } }, stamp)
+  end
+  if not src then
+    return nil, err
+  end
+  self.src = src
+  return src
 end
 
 -- one step on this shell's session in the store (see mphybrid.store):
 -- returns the session's state, or a state of change alone when the store
 -- fails (logged: the command is still answered)
 local function session_step(self, now, change)
-    local state, dropped = self.store:session(self.session, now, change)
-    if state == nil then
-        self.log("error", "store: session " .. self.session .. ": " .. to_text(dropped))
-        return { hash = change.hash, outbox = change.req and { { change.req, change.value, now } } or {} }
+  local state, dropped = self.store:session(self.session, now, change)
+  if state == nil then
+    self.log("error", "store: session " .. self.session .. ": " .. to_text(dropped))
+    return { hash = change.hash, outbox = change.req and { { change.req, change.value, now } } or {} }
+  end
+  if dropped then
+    for i = 1, #dropped do
+      local d = dropped[i]
+      if d[2] == "full" then
+        self.log("warn", "outbox full: reply to " .. d[1] .. " dropped unacknowledged")
+      else
+        self.log("warn", "outbox: reply to " .. d[1] .. " expired unacknowledged")
+      end
     end
-    if dropped then
-        for i = 1, #dropped do
-            local d = dropped[i]
-            if d[2] == "full" then
-                self.log("warn", "outbox full: reply to " .. d[1] .. " dropped unacknowledged")
-            else
-                self.log("warn", "outbox: reply to " .. d[1] .. " expired unacknowledged")
-            end
-        end
-    end
-    return state
+  end
+  return state
 end
 
 -- the bytes "&<req>=<value>" an outbox entry { req, value, at } adds to a
 -- fragment (the "&" and the pair), measured once per entry; false when a
 -- fragment cannot carry the pair
 local function pair_size(e)
-    local size = e.size
-    if size == nil then
-        local k = encode_uri_component(e[1])
-        local v = k and encode_uri_component(e[2])
-        size = v and #k + #v + 2 or false
-        e.size = size
-    end
-    return size
+  local size = e.size
+  if size == nil then
+    local k = encode_uri_component(e[1])
+    local v = k and encode_uri_component(e[2])
+    size = v and #k + #v + 2 or false
+    e.size = size
+  end
+  return size
 end
 
 -- a reply the fragment cannot carry: drop it, say so where the published
 -- client looks for a reply without an id
 local function unwritable(self, now, req, err)
-    session_step(self, now, { ack = { req } })
-    self.log("error", "reply to " .. req .. " cannot be written: " .. to_text(err))
-    return write_seed(self, SEED_REQ, (parse_error(err, "EREPLY")))
+  session_step(self, now, { ack = { req } })
+  self.log("error", "reply to " .. req .. " cannot be written: " .. to_text(err))
+  return write_seed(self, SEED_REQ, (parse_error(err, "EREPLY")))
 end
 
 -- applies change to the session (see mphybrid.store.change_outbox), then
@@ -354,124 +354,124 @@ end
 -- replaced change.value when that reply alone was over max_src (it became
 -- EREPLY, in the outbox; the caller stores it so).
 local function write_v2(self, now, change)
-    local state = session_step(self, now, change)
-    local outbox = state.outbox
-    local n = #outbox
-    local stamp = next_stamp(self)
-    local hash_pair = state.hash ~= nil and { "hash", state.hash } or nil
-    local base, err = encode_reply(self.src, { MPH_PAIR, hash_pair }, stamp)
-    if not base then
-        return nil, err
-    end
-    local room = self.max_src - #base
-    if room < 0 then
-        return nil, "EREPLY: web-view src over max_src even without replies"
-    end
-    if n == 0 then
-        self.src = base
-        return base
-    end
-    local newest = outbox[n]
-    local replaced
-    if not pair_size(newest) then
-        local _, e = encode_reply(self.src, { newest }, stamp)
-        return unwritable(self, now, newest[1], e)
+  local state = session_step(self, now, change)
+  local outbox = state.outbox
+  local n = #outbox
+  local stamp = next_stamp(self)
+  local hash_pair = state.hash ~= nil and { "hash", state.hash } or nil
+  local base, err = encode_reply(self.src, { MPH_PAIR, hash_pair }, stamp)
+  if not base then
+    return nil, err
+  end
+  local room = self.max_src - #base
+  if room < 0 then
+    return nil, "EREPLY: web-view src over max_src even without replies"
+  end
+  if n == 0 then
+    self.src = base
+    return base
+  end
+  local newest = outbox[n]
+  local replaced
+  if not pair_size(newest) then
+    local _, e = encode_reply(self.src, { newest }, stamp)
+    return unwritable(self, now, newest[1], e)
+  end
+  if pair_size(newest) > room then
+    -- the newest reply does not fit in a fragment on its own: it
+    -- becomes EREPLY
+    local req = newest[1]
+    local rerr = ereply("reply of " .. (#base + pair_size(newest)) .. " bytes over the limit of "
+      .. self.max_src .. " bytes")
+    local value = error_envelope(self, rerr)
+    state = session_step(self, now, { req = req, value = value })
+    outbox = state.outbox
+    n = #outbox
+    newest = outbox[n]
+    if req == change.req then
+      replaced = value
     end
     if pair_size(newest) > room then
-        -- the newest reply does not fit in a fragment on its own: it
-        -- becomes EREPLY
-        local req = newest[1]
-        local rerr = ereply("reply of " .. (#base + pair_size(newest)) .. " bytes over the limit of "
-            .. self.max_src .. " bytes")
-        local value = error_envelope(self, rerr)
-        state = session_step(self, now, { req = req, value = value })
-        outbox = state.outbox
-        n = #outbox
-        newest = outbox[n]
-        if req == change.req then
-            replaced = value
-        end
-        if pair_size(newest) > room then
-            return nil, "EREPLY: web-view src over max_src even with the newest reply as EREPLY"
-        end
+      return nil, "EREPLY: web-view src over max_src even with the newest reply as EREPLY"
     end
-    local first, used = n, pair_size(newest)
-    for i = n - 1, 1, -1 do
-        local size = pair_size(outbox[i])
-        if not size or used + size > room then
-            break
-        end
-        used = used + size
-        first = i
+  end
+  local first, used = n, pair_size(newest)
+  for i = n - 1, 1, -1 do
+    local size = pair_size(outbox[i])
+    if not size or used + size > room then
+      break
     end
-    local list = { MPH_PAIR }
-    for i = first, n do
-        list[#list + 1] = outbox[i]
-    end
-    list[#list + 1] = hash_pair
-    local src
-    src, err = encode_reply(self.src, list, stamp)
-    if not src then
-        return unwritable(self, now, newest[1], err)
-    end
-    self.src = src
-    return src, nil, replaced
+    used = used + size
+    first = i
+  end
+  local list = { MPH_PAIR }
+  for i = first, n do
+    list[#list + 1] = outbox[i]
+  end
+  list[#list + 1] = hash_pair
+  local src
+  src, err = encode_reply(self.src, list, stamp)
+  if not src then
+    return unwritable(self, now, newest[1], err)
+  end
+  self.src = src
+  return src, nil, replaced
 end
 
 -- the request id a command is answered under, and whether it asked for
 -- version 2: nil for no usable id (a reserved name included)
 local function answer_to(cmd)
-    local mph = cmd.mph
-    local v2 = type(mph) == "number" and mph >= 2
-    local req = cmd.req
-    if req ~= nil and (v2 and RESERVED or SEED_RESERVED)[req] then
-        req = nil
-    end
-    return req, v2
+  local mph = cmd.mph
+  local v2 = type(mph) == "number" and mph >= 2
+  local req = cmd.req
+  if req ~= nil and (v2 and RESERVED or SEED_RESERVED)[req] then
+    req = nil
+  end
+  return req, v2
 end
 
 local function finish(src, done, err)
-    if done then
-        done(src, true, err)
-    end
-    return src, true, err
+  if done then
+    done(src, true, err)
+  end
+  return src, true, err
 end
 
 -- what became of the last command, for a gateway's log and metrics: the
 -- outcome (an error code, "replay" or "running"; a dispatched command's is
 -- set by whoever watches the dispatch), its request id and api
 local function note(self, outcome, req, api)
-    self.outcome, self.outcome_req, self.outcome_api = outcome, req, api
+  self.outcome, self.outcome_req, self.outcome_api = outcome, req, api
 end
 
 -- answers a command that never reached a handler
 local function answer_error(self, req, v2, code, msg, done)
-    note(self, code, req)
-    local now = clock(self)
-    local src, err
-    if v2 and req then
-        src, err = write_v2(self, now, { req = req, value = error_envelope(self, new_error(code, msg)) })
-    else
-        src, err = write_seed(self, req or SEED_REQ, code)
-    end
-    return finish(src, done, err)
+  note(self, code, req)
+  local now = clock(self)
+  local src, err
+  if v2 and req then
+    src, err = write_v2(self, now, { req = req, value = error_envelope(self, new_error(code, msg)) })
+  else
+    src, err = write_seed(self, req or SEED_REQ, code)
+  end
+  return finish(src, done, err)
 end
 
 -- ack: absent, or a JSON array of request ids
 local function valid_acks(ack)
-    if ack == nil then
-        return true
-    end
-    if getmetatable(ack) ~= array_mt then
-        return false
-    end
-    for i = 1, #ack do
-        local id = ack[i]
-        if type(id) ~= "string" or id == "" or #id > 128 then
-            return false
-        end
-    end
+  if ack == nil then
     return true
+  end
+  if getmetatable(ack) ~= array_mt then
+    return false
+  end
+  for i = 1, #ack do
+    local id = ack[i]
+    if type(id) ~= "string" or id == "" or #id > 128 then
+      return false
+    end
+  end
+  return true
 end
 
 -- Dispatches cmd; write(err, result) writes the reply into the src and
@@ -482,53 +482,53 @@ end
 -- per command: LuaJIT compiles a synchronous command whole); job.write(job,
 -- e, result) writes the reply and returns src, err.
 local job_mt = {
-    __call = function(job, e, result)
-        local src, werr = job.write(job, e, result)
-        job.written, job.written_err = src or false, werr
-        finish(src, job.done, werr)
-    end,
+  __call = function(job, e, result)
+    local src, werr = job.write(job, e, result)
+    job.written, job.written_err = src or false, werr
+    finish(src, job.done, werr)
+  end,
 }
 
 local function run(self, cmd, ctx, done, job)
-    job.done = done
-    setmetatable(job, job_mt)
-    self.router:dispatch(cmd, ctx, job)
-    local written = job.written
-    if written ~= nil then
-        return written or nil, true, job.written_err
-    end
-    return false
+  job.done = done
+  setmetatable(job, job_mt)
+  self.router:dispatch(cmd, ctx, job)
+  local written = job.written
+  if written ~= nil then
+    return written or nil, true, job.written_err
+  end
+  return false
 end
 
 local function write_seed_reply(job, e, result)
-    local self = job.shell
-    return write_seed(self, job.req, seed_value(self, e, result))
+  local self = job.shell
+  return write_seed(self, job.req, seed_value(self, e, result))
 end
 
 local function write_v2_reply(job, e, result)
-    local self, req, key, api = job.shell, job.req, job.key, job.api
-    local store, running = self.store, self.running
-    -- the router calls this once
-    running.count = running.count - 1
-    local t = clock(self)
-    local value = envelope(self, e, result)
-    local waiting, serr = store:settle(key, api, value, t)
-    if waiting == nil then
-        self.log("error", "store: settle " .. key .. ": " .. to_text(serr))
-        waiting = {}
+  local self, req, key, api = job.shell, job.req, job.key, job.api
+  local store, running = self.store, self.running
+  -- the router calls this once
+  running.count = running.count - 1
+  local t = clock(self)
+  local value = envelope(self, e, result)
+  local waiting, serr = store:settle(key, api, value, t)
+  if waiting == nil then
+    self.log("error", "store: settle " .. key .. ": " .. to_text(serr))
+    waiting = {}
+  end
+  for i = 1, #waiting do
+    -- a session that replayed the command while it ran gets the reply too
+    local ok, werr = store:session(waiting[i], t, { req = req, value = value })
+    if ok == nil then
+      self.log("error", "store: session " .. tostring(waiting[i]) .. ": " .. to_text(werr))
     end
-    for i = 1, #waiting do
-        -- a session that replayed the command while it ran gets the reply too
-        local ok, werr = store:session(waiting[i], t, { req = req, value = value })
-        if ok == nil then
-            self.log("error", "store: session " .. tostring(waiting[i]) .. ": " .. to_text(werr))
-        end
-    end
-    local src, werr, replaced = write_v2(self, t, { req = req, value = value })
-    if replaced then
-        store:settle(key, api, replaced, t)
-    end
-    return src, werr
+  end
+  local src, werr, replaced = write_v2(self, t, { req = req, value = value })
+  if replaced then
+    store:settle(key, api, replaced, t)
+  end
+  return src, werr
 end
 
 --- s:on_load(options [, done]) -> src, back
@@ -539,108 +539,108 @@ end
 -- once, as soon as the reply is written. If no src could be written at all,
 -- src is nil and a third value tells why.
 function _M.on_load(self, options, done)
-    local raw = type(options) == "table" and options.cmd or nil
-    if type(raw) ~= "string" then
-        return answer_error(self, nil, false, "ECMD", "the page options carry no cmd string", done)
+  local raw = type(options) == "table" and options.cmd or nil
+  if type(raw) ~= "string" then
+    return answer_error(self, nil, false, "ECMD", "the page options carry no cmd string", done)
+  end
+  local cmd, err, code, read = decode_cmd(raw, self.decode_opts)
+  if not cmd then
+    -- refused for its shape, the command as far as it was read names
+    -- whoever sent it
+    local req, v2
+    if code == "ECMD" then
+      -- a version 2 batch has no api of its own (mphybrid.batch)
+      local entries, berr = batch.read(read)
+      if entries then
+        return batch.run(self, entries, done)
+      elseif berr then
+        err = "ECMD: " .. berr
+      end
     end
-    local cmd, err, code, read = decode_cmd(raw, self.decode_opts)
-    if not cmd then
-        -- refused for its shape, the command as far as it was read names
-        -- whoever sent it
-        local req, v2
-        if code == "ECMD" then
-            -- a version 2 batch has no api of its own (mphybrid.batch)
-            local entries, berr = batch.read(read)
-            if entries then
-                return batch.run(self, entries, done)
-            elseif berr then
-                err = "ECMD: " .. berr
-            end
-        end
-        if type(read) == "table" then
-            req, v2 = answer_to(read)
-        end
-        local c, msg = parse_error(err, code or "ECMD")
-        return answer_error(self, req, v2, code or c, msg, done)
+    if type(read) == "table" then
+      req, v2 = answer_to(read)
     end
+    local c, msg = parse_error(err, code or "ECMD")
+    return answer_error(self, req, v2, code or c, msg, done)
+  end
 
-    local mph = cmd.mph
-    local req = cmd.req
-    if mph == nil or mph == 1 then
-        -- seed-compatible: the published reply format
-        if req ~= nil and SEED_RESERVED[req] then
-            return answer_error(self, nil, false, "ECMD", "request id " .. req
-                .. " is the fragment's own key", done)
-        end
-        req = req or SEED_REQ
-        local ctx = { req = req, version = 1, shell = self, env = self.env }
-        return run(self, cmd, ctx, done, { shell = self, req = req, write = write_seed_reply })
+  local mph = cmd.mph
+  local req = cmd.req
+  if mph == nil or mph == 1 then
+    -- seed-compatible: the published reply format
+    if req ~= nil and SEED_RESERVED[req] then
+      return answer_error(self, nil, false, "ECMD", "request id " .. req
+        .. " is the fragment's own key", done)
     end
+    req = req or SEED_REQ
+    local ctx = { req = req, version = 1, shell = self, env = self.env }
+    return run(self, cmd, ctx, done, { shell = self, req = req, write = write_seed_reply })
+  end
 
-    if type(mph) ~= "number" or mph < 2 then
-        return answer_error(self, req, false, "ECMD", "mph must be a protocol version number", done)
-    end
-    if req == nil or RESERVED[req] then
-        return answer_error(self, nil, false, "ECMD",
-            "a version 2 command needs a req other than mph, hash and v", done)
-    end
-    local ack, hash = cmd.ack, cmd.hash
-    if not valid_acks(ack) then
-        return answer_error(self, req, true, "ECMD", "ack must be an array of request ids", done)
-    end
-    if hash ~= nil and (type(hash) ~= "string" or #hash > self.max_hash) then
-        return answer_error(self, req, true, "ECMD",
-            "hash must be a string of at most " .. self.max_hash .. " bytes", done)
-    end
+  if type(mph) ~= "number" or mph < 2 then
+    return answer_error(self, req, false, "ECMD", "mph must be a protocol version number", done)
+  end
+  if req == nil or RESERVED[req] then
+    return answer_error(self, nil, false, "ECMD",
+      "a version 2 command needs a req other than mph, hash and v", done)
+  end
+  local ack, hash = cmd.ack, cmd.hash
+  if not valid_acks(ack) then
+    return answer_error(self, req, true, "ECMD", "ack must be an array of request ids", done)
+  end
+  if hash ~= nil and (type(hash) ~= "string" or #hash > self.max_hash) then
+    return answer_error(self, req, true, "ECMD",
+      "hash must be a string of at most " .. self.max_hash .. " bytes", done)
+  end
 
-    local now = clock(self)
-    local store, api = self.store, cmd.api
-    if ack or hash ~= nil then
-        -- acknowledged replies leave the outbox before the command runs
-        session_step(self, now, { ack = ack, hash = hash })
-    end
-    local running = self.running
-    local busy = running.count >= self.max_running
-    if busy and store.release == nil then
-        -- (a store without release: refused before the claim)
-        return answer_error(self, req, true, "EBUSY",
-            "already " .. running.count .. " handlers running (max_running)", done)
-    end
+  local now = clock(self)
+  local store, api = self.store, cmd.api
+  if ack or hash ~= nil then
+    -- acknowledged replies leave the outbox before the command runs
+    session_step(self, now, { ack = ack, hash = hash })
+  end
+  local running = self.running
+  local busy = running.count >= self.max_running
+  if busy and store.release == nil then
+    -- (a store without release: refused before the claim)
+    return answer_error(self, req, true, "EBUSY",
+      "already " .. running.count .. " handlers running (max_running)", done)
+  end
 
-    -- the key of the command in the replay store
-    local key = self.replay_by_session and self.session .. "\t" .. req or req
-    local claimed, stored, scode = store:claim(key, api, self.session, now)
-    if claimed == nil then
-        local c, msg = parse_error(stored, scode or "ESTORE")
-        return answer_error(self, req, true, scode or c, msg, done)
+  -- the key of the command in the replay store
+  local key = self.replay_by_session and self.session .. "\t" .. req or req
+  local claimed, stored, scode = store:claim(key, api, self.session, now)
+  if claimed == nil then
+    local c, msg = parse_error(stored, scode or "ESTORE")
+    return answer_error(self, req, true, scode or c, msg, done)
+  end
+  if not claimed then
+    if stored.api ~= api then
+      return answer_error(self, req, true, "ECMD",
+        "request id " .. req .. " was already used for api " .. tostring(stored.api), done)
     end
-    if not claimed then
-        if stored.api ~= api then
-            return answer_error(self, req, true, "ECMD",
-                "request id " .. req .. " was already used for api " .. tostring(stored.api), done)
-        end
-        if stored.running then
-            -- the first run will write the reply; nothing new to write now
-            note(self, "running", req, api)
-            return finish(self.src, done)
-        end
-        note(self, "replay", req, api)
-        return finish(write_v2(self, now, { req = req, value = stored.value }), done)
+    if stored.running then
+      -- the first run will write the reply; nothing new to write now
+      note(self, "running", req, api)
+      return finish(self.src, done)
     end
-    if busy then
-        -- a new command beyond max_running: not kept, so that the same
-        -- command sent later runs
-        local released, rerr = store:release(key)
-        if released == nil then
-            self.log("error", "store: release " .. key .. ": " .. to_text(rerr))
-        end
-        return answer_error(self, req, true, "EBUSY",
-            "already " .. running.count .. " handlers running (max_running)", done)
+    note(self, "replay", req, api)
+    return finish(write_v2(self, now, { req = req, value = stored.value }), done)
+  end
+  if busy then
+    -- a new command beyond max_running: not kept, so that the same
+    -- command sent later runs
+    local released, rerr = store:release(key)
+    if released == nil then
+      self.log("error", "store: release " .. key .. ": " .. to_text(rerr))
     end
+    return answer_error(self, req, true, "EBUSY",
+      "already " .. running.count .. " handlers running (max_running)", done)
+  end
 
-    running.count = running.count + 1
-    local ctx = { req = req, version = 2, shell = self, env = self.env }
-    return run(self, cmd, ctx, done, { shell = self, req = req, key = key, api = api, write = write_v2_reply })
+  running.count = running.count + 1
+  local ctx = { req = req, version = 2, shell = self, env = self.env }
+  return run(self, cmd, ctx, done, { shell = self, req = req, key = key, api = api, write = write_v2_reply })
 end
 
 return _M

@@ -21,78 +21,78 @@ local table_remove = table.remove
 local _M = { _VERSION = require("mphybrid.core")._VERSION }
 
 _M.defaults = {
-    outbox_max = 32,       -- unacknowledged replies kept per session
-    outbox_ttl = 120000,   -- ms an unacknowledged reply is written again
-    store_max = 256,       -- replies kept for replayed commands (>= 2)
-    store_ttl = 600000,    -- ms a reply is kept for a replayed command
-    sessions_max = 10000,  -- sessions kept (>= 2): memory store only
-    claim_ttl = false,     -- ms a claim is kept unsettled: false = until settled
+  outbox_max = 32,       -- unacknowledged replies kept per session
+  outbox_ttl = 120000,   -- ms an unacknowledged reply is written again
+  store_max = 256,       -- replies kept for replayed commands (>= 2)
+  store_ttl = 600000,    -- ms a reply is kept for a replayed command
+  sessions_max = 10000,  -- sessions kept (>= 2): memory store only
+  claim_ttl = false,     -- ms a claim is kept unsettled: false = until settled
 }
 
 --- store.limits(who, opts) -> the checked limits of opts, defaults filled in;
 -- raises (at the caller of `who`) on a limit of the wrong type or range.
 function _M.limits(who, opts)
-    if opts ~= nil and type(opts) ~= "table" then
-        error(who .. ": opts must be a table", 3)
-    end
-    opts = opts or {}
-    local d = _M.defaults
-    local claim_ttl = opts.claim_ttl
-    if claim_ttl == nil or claim_ttl == false then
-        claim_ttl = false
-    else
-        claim_ttl = limits.number(who, d, opts, "claim_ttl")
-    end
-    return {
-        outbox_max = limits.count(who, d, opts, "outbox_max"),
-        outbox_ttl = limits.number(who, d, opts, "outbox_ttl"),
-        store_max = limits.count(who, d, opts, "store_max", 2),
-        store_ttl = limits.number(who, d, opts, "store_ttl"),
-        sessions_max = limits.count(who, d, opts, "sessions_max", 2),
-        claim_ttl = claim_ttl,
-    }
+  if opts ~= nil and type(opts) ~= "table" then
+    error(who .. ": opts must be a table", 3)
+  end
+  opts = opts or {}
+  local d = _M.defaults
+  local claim_ttl = opts.claim_ttl
+  if claim_ttl == nil or claim_ttl == false then
+    claim_ttl = false
+  else
+    claim_ttl = limits.number(who, d, opts, "claim_ttl")
+  end
+  return {
+    outbox_max = limits.count(who, d, opts, "outbox_max"),
+    outbox_ttl = limits.number(who, d, opts, "outbox_ttl"),
+    store_max = limits.count(who, d, opts, "store_max", 2),
+    store_ttl = limits.number(who, d, opts, "store_ttl"),
+    sessions_max = limits.count(who, d, opts, "sessions_max", 2),
+    claim_ttl = claim_ttl,
+  }
 end
 
 --- store.fail(message) -> nil, "ESTORE: message", "ESTORE": what every
 -- store method returns when its backend fails.
 function _M.fail(message)
-    return nil, "ESTORE: " .. message, "ESTORE"
+  return nil, "ESTORE: " .. message, "ESTORE"
 end
 
 -- removes the acknowledged request ids from outbox (an array of
 -- { req, value, at }), in place
 local function ack(outbox, acks)
-    local n, m = #outbox, #acks
-    if n == 0 or m == 0 then
-        return
+  local n, m = #outbox, #acks
+  if n == 0 or m == 0 then
+    return
+  end
+  local set
+  if m > 4 then
+    set = {}
+    for i = 1, m do
+      set[acks[i]] = true
     end
-    local set
-    if m > 4 then
-        set = {}
-        for i = 1, m do
-            set[acks[i]] = true
+  end
+  local j = 0
+  for i = 1, n do
+    local e = outbox[i]
+    outbox[i] = nil
+    local req, acked = e[1], false
+    if set then
+      acked = set[req] ~= nil
+    else
+      for k = 1, m do
+        if acks[k] == req then
+          acked = true
+          break
         end
+      end
     end
-    local j = 0
-    for i = 1, n do
-        local e = outbox[i]
-        outbox[i] = nil
-        local req, acked = e[1], false
-        if set then
-            acked = set[req] ~= nil
-        else
-            for k = 1, m do
-                if acks[k] == req then
-                    acked = true
-                    break
-                end
-            end
-        end
-        if not acked then
-            j = j + 1
-            outbox[j] = e
-        end
+    if not acked then
+      j = j + 1
+      outbox[j] = e
     end
+  end
 end
 
 --- store.change_outbox(outbox, now, change, lim) -> dropped | nil
@@ -103,51 +103,51 @@ end
 -- lim.outbox_max. Returns the dropped replies as { { req, why }, ... } with
 -- why "expired" or "full", or nil when none was.
 function _M.change_outbox(outbox, now, change, lim)
-    local acks = change.ack
-    if acks then
-        ack(outbox, acks)
+  local acks = change.ack
+  if acks then
+    ack(outbox, acks)
+  end
+  local req = change.req
+  local n = #outbox
+  if req ~= nil then
+    for i = 1, n do
+      if outbox[i][1] == req then
+        table_remove(outbox, i)
+        n = n - 1
+        break
+      end
     end
-    local req = change.req
-    local n = #outbox
-    if req ~= nil then
-        for i = 1, n do
-            if outbox[i][1] == req then
-                table_remove(outbox, i)
-                n = n - 1
-                break
-            end
-        end
-        n = n + 1
-        outbox[n] = { req, change.value, now }
+    n = n + 1
+    outbox[n] = { req, change.value, now }
+  end
+  local dropped
+  if n > 0 and now - outbox[1][3] > lim.outbox_ttl then
+    local ttl, j = lim.outbox_ttl, 0
+    dropped = {}
+    for i = 1, n do
+      local e = outbox[i]
+      outbox[i] = nil
+      if now - e[3] > ttl then
+        dropped[#dropped + 1] = { e[1], "expired" }
+      else
+        j = j + 1
+        outbox[j] = e
+      end
     end
-    local dropped
-    if n > 0 and now - outbox[1][3] > lim.outbox_ttl then
-        local ttl, j = lim.outbox_ttl, 0
-        dropped = {}
-        for i = 1, n do
-            local e = outbox[i]
-            outbox[i] = nil
-            if now - e[3] > ttl then
-                dropped[#dropped + 1] = { e[1], "expired" }
-            else
-                j = j + 1
-                outbox[j] = e
-            end
-        end
-        n = j
+    n = j
+  end
+  local max = lim.outbox_max
+  if n > max then
+    dropped = dropped or {}
+    local extra = n - max
+    for i = 1, extra do
+      dropped[#dropped + 1] = { outbox[i][1], "full" }
     end
-    local max = lim.outbox_max
-    if n > max then
-        dropped = dropped or {}
-        local extra = n - max
-        for i = 1, extra do
-            dropped[#dropped + 1] = { outbox[i][1], "full" }
-        end
-        for i = 1, n do
-            outbox[i] = outbox[i + extra]
-        end
+    for i = 1, n do
+      outbox[i] = outbox[i + extra]
     end
-    return dropped
+  end
+  return dropped
 end
 
 return _M
