@@ -125,7 +125,7 @@ local function rate(step)
 end
 
 local function same(a, b)
-  return core.json_encode(a) == core.json_encode(b)
+  return core.encode_json(a) == core.encode_json(b)
 end
 
 local interpreter = (jit and jit.version) or _VERSION
@@ -133,7 +133,7 @@ print(("round trips per second in process, %s (%.1f s of processor time per figu
 print(("%-8s %8s %14s %14s %7s"):format("payload", "bytes", "mphybrid", "naive Lua", "ratio"))
 for _, name in ipairs({ "small", "medium" }) do
   local text = payloads[name]
-  local cmd = assert(core.json_decode(text))
+  local cmd = assert(core.decode_json(text))
   local a, b = ours(cmd.api, cmd.params), naive(cmd.api, cjson.decode(text).params)
   assert(same(a(), b()), "the two loops disagree on " .. name)
   local ra, rb = rate(a), rate(b)

@@ -17,7 +17,7 @@ typedef struct mph_key {
   int slot;       /* the caller's: where the key is kept */
 } mph_key;
 
-/* The array index s[0..n) spells, or MPH_NOT_INDEX (inline: json_encode
+/* The array index s[0..n) spells, or MPH_NOT_INDEX (inline: encode_json
    asks it of every key). */
 static inline uint64_t mph_key_index(const char *s, size_t n) {
   uint64_t v = 0;

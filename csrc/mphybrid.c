@@ -23,8 +23,8 @@
 
 #include "binding/shared.c"      /* limits, errors, scratch buffers, options */
 #include "binding/uri.c"         /* encode_uri_component, decode_uri_component */
-#include "binding/json_encode.c" /* json_encode */
-#include "binding/json_decode.c" /* json_decode */
+#include "binding/encode_json.c" /* encode_json */
+#include "binding/decode_json.c" /* decode_json */
 #include "binding/query.c"       /* encode_query, decode_query, decode_fragment */
 #include "binding/url.c"         /* trim, set_fragment, get_fragment */
 #include "binding/cmd.c"         /* decode_cmd, encode_reply */
@@ -36,10 +36,10 @@ static const luaL_Reg functions[] = {
   /* binding/uri.c */
   { "encode_uri_component", l_encode_uri_component },
   { "decode_uri_component", l_decode_uri_component },
-  /* binding/json_encode.c */
-  { "json_encode", l_json_encode },
-  /* binding/json_decode.c */
-  { "json_decode", l_json_decode },
+  /* binding/encode_json.c */
+  { "encode_json", l_encode_json },
+  /* binding/decode_json.c */
+  { "decode_json", l_decode_json },
   /* binding/query.c */
   { "encode_query", l_encode_query },
   { "decode_query", l_decode_query },

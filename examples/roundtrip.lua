@@ -132,7 +132,7 @@ local function call(label, api, params, opts)
     if e then
       log("h5", "callback", ("%s: %s"):format(label, tostring(e)))
     else
-      log("h5", "callback", ("%s: %s"):format(label, core.json_encode(result)))
+      log("h5", "callback", ("%s: %s"):format(label, core.encode_json(result)))
     end
   end, opts)
   if not id then log("h5", "not sent", err) end
@@ -198,7 +198,7 @@ print("every call, with how many times its callback ran:")
 local once = true
 for _, label in ipairs(order) do
   local o = outcomes[label]
-  local what = o.err and tostring(o.err) or core.json_encode(o.result)
+  local what = o.err and tostring(o.err) or core.encode_json(o.result)
   print(("  %-22s x%d  %s"):format(label, o.count, what))
   once = once and o.count == 1
 end

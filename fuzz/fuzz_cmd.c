@@ -5,7 +5,7 @@
    Every outcome is compared with the same steps composed from the other
    public functions (the value trimmed as JavaScript trims it;
    decode_uri_component until the value starts with '{',
-   at most twice; json_decode with the command depth limit; the api and req
+   at most twice; decode_json with the command depth limit; the api and req
    rules), for the default depth limit and a small one: the same command
    table, or the same error code. decode_cmd must never raise on a string. */
 
@@ -15,7 +15,7 @@
 #include "host.h"
 
 static const char CHECKER[] = FZ_LUA_PRELUDE
-  "local decode_cmd, dec, json_decode = core.decode_cmd, core.decode_uri_component, core.json_decode\n"
+  "local decode_cmd, dec, decode_json = core.decode_cmd, core.decode_uri_component, core.decode_json\n"
   "local null, tonumber = core.null, tonumber\n"
   "local ID_MAX, CMD_MAX_DEPTH, CMD_MAX_SIZE = 128, 100, 65536\n"
   "local function bad_id(s)\n"
@@ -41,7 +41,7 @@ static const char CHECKER[] = FZ_LUA_PRELUDE
   "  local v = trim(s)\n"
   "  for round = 0, 2 do\n"
   "    if v:find('^[ \\t\\n\\r]*{') then\n"
-  "      local t, _, code = json_decode(v, { max_depth = depth })\n"
+  "      local t, _, code = decode_json(v, { max_depth = depth })\n"
   "      if t == nil then return nil, code end\n"
   "      if type(t) ~= 'table' or getmetatable(t) ~= nil then return nil, 'ECMD' end\n"
   "      if t.req == null then t.req = nil end\n"

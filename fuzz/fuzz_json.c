@@ -6,7 +6,7 @@
      default depth limit and for a small one taken from the input), and, on
      success, the same value count, string bytes and list of strings that
      hold \u0000 with their decoded lengths (the binding trusts all three);
-   - core.json_decode through a Lua state gives the same verdict as the check
+   - core.decode_json through a Lua state gives the same verdict as the check
      and never raises; what it accepts, lua-cjson also reads, to the same
      values (numbers compared as numbers, arrays whatever their marks);
    - with a smaller max_depth, the same value or EDEPTH, as the check says. */
@@ -204,7 +204,7 @@ static mph_status ref_check(ref *r, const uint8_t *data, size_t size, size_t max
 static const char *const names[] = { "OK", "ENOMEM", "EUTF8", "EESCAPE", "EJSON", "EDEPTH" };
 
 static const char CHECKER[] = FZ_LUA_PRELUDE
-  "local json_decode = core.json_decode\n"
+  "local decode_json = core.decode_json\n"
   "local cjson_decode = require('cjson').decode\n"
   "local tonumber, pcall = tonumber, pcall\n"
   /* ours against lua-cjson's: numbers as numbers, arrays whatever their marks */
@@ -216,21 +216,21 @@ static const char CHECKER[] = FZ_LUA_PRELUDE
   "  return true\n"
   "end\n"
   "return function(s, want, depth, want_at_depth)\n"
-  "  local v, msg, code = json_decode(s)\n"
+  "  local v, msg, code = decode_json(s)\n"
   "  if want == 'OK' then\n"
-  "    if v == nil then error('json_decode refuses what the check accepts: ' .. q(msg)) end\n"
+  "    if v == nil then error('decode_json refuses what the check accepts: ' .. q(msg)) end\n"
   "    local ok, cv = pcall(cjson_decode, s)\n"
-  "    if not ok then error('lua-cjson refuses what json_decode accepts: ' .. q(cv)) end\n"
-  "    if not same_json(v, cv) then error('json_decode and lua-cjson read different values') end\n"
+  "    if not ok then error('lua-cjson refuses what decode_json accepts: ' .. q(cv)) end\n"
+  "    if not same_json(v, cv) then error('decode_json and lua-cjson read different values') end\n"
   "  else\n"
-  "    failure('json_decode', { [want] = true }, v, msg, code)\n"
+  "    failure('decode_json', { [want] = true }, v, msg, code)\n"
   "  end\n"
-  "  local v2, msg2, code2 = json_decode(s, { max_depth = tonumber(depth) })\n"
+  "  local v2, msg2, code2 = decode_json(s, { max_depth = tonumber(depth) })\n"
   "  if want_at_depth == 'OK' then\n"
-  "    if v2 == nil then error('json_decode with max_depth ' .. depth .. ': ' .. q(msg2)) end\n"
+  "    if v2 == nil then error('decode_json with max_depth ' .. depth .. ': ' .. q(msg2)) end\n"
   "    if want == 'OK' and not same(v, v2) then error('max_depth changed the value') end\n"
   "  else\n"
-  "    failure('json_decode with max_depth', { [want_at_depth] = true }, v2, msg2, code2)\n"
+  "    failure('decode_json with max_depth', { [want_at_depth] = true }, v2, msg2, code2)\n"
   "  end\n"
   "end\n";
 
@@ -264,7 +264,7 @@ static mph_status check(const uint8_t *data, size_t size, size_t max_depth, ref 
             nuls->len / sizeof(mph_json_nul), r->nuls.len / sizeof(mph_json_nul));
   FZ_ASSERT(chk->nul_strings == nuls->len / sizeof(mph_json_nul), "check: %zu strings with \\u0000 counted, %zu listed",
             chk->nul_strings, nuls->len / sizeof(mph_json_nul));
-  /* what json_decode finds piece by piece: the same, from the checked text */
+  /* what decode_json finds piece by piece: the same, from the checked text */
   nuls->len = 0;
   FZ_ASSERT(mph_json_find_nuls((const char *)data, size, nuls) == MPH_OK, "find_nuls: out of memory");
   FZ_ASSERT(nuls->len == r->nuls.len &&

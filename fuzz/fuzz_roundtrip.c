@@ -3,7 +3,7 @@
    - URI components: encode_uri_component(s) succeeds exactly when s is
      UTF-8, writes only unreserved characters and %XX, and decodes back to s;
      decode(encode(decode(s))) == decode(s).
-   - JSON: for every text json_decode accepts, json_encode of the value
+   - JSON: for every text decode_json accepts, encode_json of the value
      succeeds (unless the value holds a number too large for a double, which
      JSON.stringify cannot write either: EVALUE), decodes back to the same
      value (array marks and integer/float kinds included; -0 reads back as
@@ -14,7 +14,7 @@
      value; encode_reply writes them into a web-view src (or refuses a bad
      request id with ECMD, a value that is not UTF-8 with EUTF8), and
      decode_fragment of that src's fragment gives back exactly the request id
-     with its value and the stamp. A JSON value goes as json_encode writes
+     with its value and the stamp. A JSON value goes as encode_json writes
      it. */
 
 #include <stdint.h>
@@ -23,7 +23,7 @@
 
 static const char CHECKER[] = FZ_LUA_PRELUDE
   "local enc, dec = core.encode_uri_component, core.decode_uri_component\n"
-  "local json_encode, json_decode = core.json_encode, core.json_decode\n"
+  "local encode_json, decode_json = core.encode_json, core.decode_json\n"
   "local encode_query, decode_query = core.encode_query, core.decode_query\n"
   "local encode_reply, get_fragment, decode_fragment = core.encode_reply, core.get_fragment, core.decode_fragment\n"
   "local SRC, SRC_KEPT = ' https://h5.example.com/p?a=1#old ', 'https://h5.example.com/p?a=1#'\n"
@@ -51,15 +51,15 @@ static const char CHECKER[] = FZ_LUA_PRELUDE
   "  return false\n"
   "end\n"
   "local function check_json(s)\n"
-  "  local v = json_decode(s)\n"
+  "  local v = decode_json(s)\n"
   "  if v == nil then return end\n"
-  "  local e, msg, code = json_encode(v)\n"
-  "  if has_huge(v) then failure('json_encode of an infinity', { EVALUE = true }, e, msg, code); return end\n"
-  "  if e == nil then error('json_encode of a decoded value: ' .. q(msg)) end\n"
-  "  local v2, msg2 = json_decode(e)\n"
-  "  if v2 == nil then error('json_decode of json_encode output: ' .. q(msg2) .. ' in ' .. q(e)) end\n"
+  "  local e, msg, code = encode_json(v)\n"
+  "  if has_huge(v) then failure('encode_json of an infinity', { EVALUE = true }, e, msg, code); return end\n"
+  "  if e == nil then error('encode_json of a decoded value: ' .. q(msg)) end\n"
+  "  local v2, msg2 = decode_json(e)\n"
+  "  if v2 == nil then error('decode_json of encode_json output: ' .. q(msg2) .. ' in ' .. q(e)) end\n"
   "  if not same(v, v2) then error('decode(encode(decode(x))) ~= decode(x): ' .. q(e)) end\n"
-  "  if json_encode(v2) ~= e then error('json_encode is not stable: ' .. q(e)) end\n"
+  "  if encode_json(v2) ~= e then error('encode_json is not stable: ' .. q(e)) end\n"
   "  return v, e\n"
   "end\n"
   "local function check_query(s)\n"

@@ -1,4 +1,4 @@
-# json_decode's peak memory (tests/alloc/peak_host.c):
+# decode_json's peak memory (tests/alloc/peak_host.c):
 #
 #   make test-peak   decode texts of 16 MiB (PEAK_MIB) of several shapes in a
 #                    Lua 5.4 state with a counting allocator; print the peak,

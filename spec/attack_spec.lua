@@ -214,7 +214,7 @@ describe("a log function that raises", function()
   end)
 
   it("given to the shell alone, never makes on_load raise", function()
-    local s = shell.new({ router = quiet_router(), src = SRC, log = broken_log, outbox_max = 1 })
+    local s = shell.new({ router = quiet_router(), src = SRC, log = broken_log, max_outbox = 1 })
     for i = 1, 3 do
       local ok, src = pcall(s.on_load, s, v2_cmd("H5Req_o" .. i))
       assert.is_true(ok, src)
@@ -257,7 +257,7 @@ describe("a command whose JSON holds a lone surrogate escape", function()
   it("is answered EJSON under its own req in version 2", function()
     local s = shell.new({ router = quiet_router(), src = SRC, now = function() return 1700000000000 end })
     local src = s:on_load({ cmd = core.encode_uri_component(text:format(',"mph":2')) })
-    local reply = core.json_decode(core.decode_fragment(core.get_fragment(src)).H5Req_ls1)
+    local reply = core.decode_json(core.decode_fragment(core.get_fragment(src)).H5Req_ls1)
     assert.same("EJSON", reply.error.code)
   end)
 
@@ -275,8 +275,8 @@ describe("a command whose JSON holds a lone surrogate escape", function()
   end)
 end)
 
-describe("json_encode's max_depth", function()
-  it("counts core.empty_array as a level of nesting, as json_decode counts []", function()
+describe("encode_json's max_depth", function()
+  it("counts core.empty_array as a level of nesting, as decode_json counts []", function()
     local A = core.array_mt
     for depth = 1, 4 do
       local t = core.empty_array
@@ -284,14 +284,14 @@ describe("json_encode's max_depth", function()
         t = setmetatable({ t }, A)
       end
       local text = ("["):rep(depth) .. ("]"):rep(depth)
-      assert.same(text, core.json_encode(t, { max_depth = depth }))
-      assert.is_table(core.json_decode(text, { max_depth = depth }))
-      local _, _, code = core.json_encode(t, { max_depth = depth - 1 > 0 and depth - 1 or nil })
-      local _, _, dcode = core.json_decode(text, { max_depth = depth - 1 > 0 and depth - 1 or nil })
+      assert.same(text, core.encode_json(t, { max_depth = depth }))
+      assert.is_table(core.decode_json(text, { max_depth = depth }))
+      local _, _, code = core.encode_json(t, { max_depth = depth - 1 > 0 and depth - 1 or nil })
+      local _, _, dcode = core.decode_json(text, { max_depth = depth - 1 > 0 and depth - 1 or nil })
       if depth > 1 then
         assert.same({ "EDEPTH", "EDEPTH" }, { code, dcode })
       end
-      assert.same("EDEPTH", select(3, core.json_encode({ a = t }, { max_depth = depth })))
+      assert.same("EDEPTH", select(3, core.encode_json({ a = t }, { max_depth = depth })))
     end
   end)
 end)

@@ -13,11 +13,11 @@ local fragment, keys, envelope = fragments.fragment, fragments.keys, fragments.e
 local function batch_cmd(entries, extra)
   local parts = {}
   for i, e in ipairs(entries) do
-    parts[i] = type(e) == "string" and e or core.json_encode(e)
+    parts[i] = type(e) == "string" and e or core.encode_json(e)
   end
   local text = '{"mph":2,"batch":[' .. table.concat(parts, ",") .. "]"
   for _, kv in ipairs(extra or {}) do
-    text = text .. "," .. core.json_encode(kv[1]) .. ":" .. kv[2]
+    text = text .. "," .. core.encode_json(kv[1]) .. ":" .. kv[2]
   end
   return { cmd = E(text .. "}") }
 end
@@ -282,7 +282,7 @@ describe("a batch from the Lua client", function()
     assert.same(0, c:pending())
     c.navigate = nav
     c:call("echo", {}, collect("after"))
-    assert.same({ "H5Req_000000001" }, core.json_decode(core.decode_uri_component(urls[#urls]:match("cmd=(.*)$"))).ack)
+    assert.same({ "H5Req_000000001" }, core.decode_json(core.decode_uri_component(urls[#urls]:match("cmd=(.*)$"))).ack)
   end)
 
   it("is refused by a client that speaks the published protocol, and checks its list", function()

@@ -60,24 +60,24 @@ describe("c:call that cannot send its command", function()
     assert.same({}, undocumented)
   end)
 
-  it("never hands json_encode a max_size over max_url", function()
-    local real = core.json_encode
+  it("never hands encode_json a max_size over max_url", function()
+    local real = core.encode_json
     local sizes = {}
-    core.json_encode = function(v, opts)
+    core.encode_json = function(v, opts)
       sizes[#sizes + 1] = opts and opts.max_size or math.huge
       return real(v, opts)
     end
     package.loaded["mphybrid.client"] = nil
     local ok, fresh = pcall(require, "mphybrid.client")
     package.loaded["mphybrid.client"] = client
-    core.json_encode = real
+    core.encode_json = real
     assert(ok, fresh)
     local f = fresh.new({ navigate = function() end, max_url = 300 })
     f:call("save", { text = ("x"):rep(100) }, function() end)
     f:call("other", { text = ("x"):rep(1000) }, function() end)
     assert.is_true(#sizes >= 3)
     for _, size in ipairs(sizes) do
-      assert.is_true(size <= 300, "json_encode given max_size " .. size)
+      assert.is_true(size <= 300, "encode_json given max_size " .. size)
     end
   end)
 end)

@@ -40,7 +40,7 @@ local function run(trigger, plan)
   local function fragment()
     local list = { { "mph", "2" } }
     for i = 1, #ids do
-      list[#list + 1] = { ids[i], core.json_encode({ result = ids[i] }) }
+      list[#list + 1] = { ids[i], core.encode_json({ result = ids[i] }) }
     end
     return assert(core.encode_reply(SRC, list, clock))
   end

@@ -13,7 +13,7 @@ end
 local function v2_src(replies, extra)
   local list = { { "mph", "2" } }
   for _, r in ipairs(replies) do
-    list[#list + 1] = { r[1], core.json_encode(r[2]) }
+    list[#list + 1] = { r[1], core.encode_json(r[2]) }
   end
   for _, p in ipairs(extra or {}) do list[#list + 1] = p end
   return assert(core.encode_reply(SRC, list, 1700000000000))

@@ -7,10 +7,10 @@ local errors = require "mphybrid.errors"
 local failures = {
   EUTF8 = function() return core.encode_uri_component("\255") end,
   EESCAPE = function() return core.decode_uri_component("100%") end,
-  EJSON = function() return core.json_decode("[1,]") end,
-  EDEPTH = function() return core.json_decode("[[1]]", { max_depth = 1 }) end,
-  ESIZE = function() return core.json_encode("abc", { max_size = 2 }) end,
-  EVALUE = function() return core.json_encode(0 / 0) end,
+  EJSON = function() return core.decode_json("[1,]") end,
+  EDEPTH = function() return core.decode_json("[[1]]", { max_depth = 1 }) end,
+  ESIZE = function() return core.encode_json("abc", { max_size = 2 }) end,
+  EVALUE = function() return core.encode_json(0 / 0) end,
   ECMD = function() return core.decode_cmd('{"api":""}') end,
   EURL = function() return core.encode_reply(" ", { r = "0" }) end,
 }

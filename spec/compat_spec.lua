@@ -194,7 +194,7 @@ local function our_shell(src)
     if VALUE == NONE then return nil end
     return VALUE
   end)
-  r:register("echo", function(params) return assert(core.json_encode(params)) end)
+  r:register("echo", function(params) return assert(core.encode_json(params)) end)
   r:register("throws", function() error("handler failed") end)
   r:register("never", function() end, { async = true })
   r:register("twice", function(_, _, reply)

@@ -164,10 +164,10 @@ describe("decode_cmd", function()
       -- x on both sides: an api the driver's trim leaves as it is
       local api = "x" .. gen.string(r, 10):gsub("[%c]", "") .. "x"
       local cmd = { req = new_req_id(), api = api, params = params }
-      local value = enc(assert(core.json_encode(cmd)))
+      local value = enc(assert(core.encode_json(cmd)))
       local got, err = decode_cmd(value)
       assert.is_table(got, err)
-      assert.are.equal(core.json_encode(cmd), core.json_encode(got))
+      assert.are.equal(core.encode_json(cmd), core.encode_json(got))
     end
   end)
 end)
@@ -232,7 +232,7 @@ describe("encode_reply", function()
       encode_reply("u", { { "a", math.huge }, { "b", -math.huge }, { "c", 1e21 }, { "d", -0.0 }, { "e", true } }, 1))
   end)
 
-  it("passes on the errors of json_encode", function()
+  it("passes on the errors of encode_json", function()
     expect.failure("EVALUE", encode_reply("u", { r = function() end }, 1))
     expect.failure({ "EUTF8", "EVALUE" }, encode_reply("u", { r = "\255" }, 1))
   end)

@@ -4,7 +4,7 @@ local paths = require "helpers.paths"
 local prng = require "helpers.prng"
 local gen = require "helpers.gen"
 
-local json_decode, json_encode = core.json_decode, core.json_encode
+local decode_json, encode_json = core.decode_json, core.encode_json
 local null, array_mt, empty_array = core.null, core.array_mt, core.empty_array
 
 local has_integers = math.type ~= nil
@@ -34,28 +34,28 @@ describe("null, array_mt, empty_array", function()
   end)
 end)
 
-describe("json_decode", function()
+describe("decode_json", function()
   it("reads the README example", function()
-    local v = json_decode('{"a":[1,2.5,null]}')
+    local v = decode_json('{"a":[1,2.5,null]}')
     assert.are.same({ a = { 1, 2.5, null } }, v)
     assert.are.equal(array_mt, getmetatable(v.a))
   end)
 
   it("reads null as core.null, so nil always means an error", function()
-    assert.are.equal(null, json_decode("null"))
-    assert.are.equal(null, json_decode(" null "))
-    assert.are.equal(null, json_decode("[null]")[1])
+    assert.are.equal(null, decode_json("null"))
+    assert.are.equal(null, decode_json(" null "))
+    assert.are.equal(null, decode_json("[null]")[1])
   end)
 
   it("reads scalars at the top level", function()
-    assert.are.equal(true, json_decode("true"))
-    assert.are.equal(false, json_decode("false"))
-    assert.are.equal(12, json_decode("12"))
-    assert.are.equal("s", json_decode('"s"'))
+    assert.are.equal(true, decode_json("true"))
+    assert.are.equal(false, decode_json("false"))
+    assert.are.equal(12, decode_json("12"))
+    assert.are.equal("s", decode_json('"s"'))
   end)
 
   it("marks every array with array_mt, empty ones too", function()
-    local v = json_decode('[[],{"a":[]},[[1]]]')
+    local v = decode_json('[[],{"a":[]},[[1]]]')
     assert.are.equal(array_mt, getmetatable(v))
     assert.are.equal(array_mt, getmetatable(v[1]))
     assert.is_nil(getmetatable(v[2]))
@@ -65,53 +65,53 @@ describe("json_decode", function()
 
   it("keeps [] and {} apart through a round trip", function()
     local s = '{"a":[],"b":{},"c":[{}],"d":[[]]}'
-    assert.are.equal(s, json_encode(json_decode(s)))
+    assert.are.equal(s, encode_json(decode_json(s)))
   end)
 
   if has_integers then
     it("reads integral numbers within 2^53 as Lua integers", function()
       for _, s in ipairs({ "0", "1", "-1", "100", "1e2", "1.0", "9007199254740992", "-9007199254740992" }) do
-        assert.are.equal("integer", math.type(json_decode(s)), s)
+        assert.are.equal("integer", math.type(decode_json(s)), s)
       end
-      assert.are.equal(100, json_decode("1e2"))
-      assert.are.equal(9007199254740992, json_decode("9007199254740992"))
+      assert.are.equal(100, decode_json("1e2"))
+      assert.are.equal(9007199254740992, decode_json("9007199254740992"))
     end)
 
     it("reads other numbers as floats", function()
       for _, s in ipairs({ "1.5", "-0.25", "1e-7", "9007199254740994", "1e300", "12345678901234567890" }) do
-        assert.are.equal("float", math.type(json_decode(s)), s)
+        assert.are.equal("float", math.type(decode_json(s)), s)
       end
     end)
   end
 
   it("reads numbers as the nearest double", function()
-    assert.are.equal(0.1, json_decode("0.1"))
-    assert.are.equal(5e-324, json_decode("5e-324"))
-    assert.are.equal(1.7976931348623157e308, json_decode("1.7976931348623157e308"))
-    assert.are.equal(2 ^ 53, json_decode("9007199254740993"))
-    assert.are.equal(1e21, json_decode("1E+21"))
+    assert.are.equal(0.1, decode_json("0.1"))
+    assert.are.equal(5e-324, decode_json("5e-324"))
+    assert.are.equal(1.7976931348623157e308, decode_json("1.7976931348623157e308"))
+    assert.are.equal(2 ^ 53, decode_json("9007199254740993"))
+    assert.are.equal(1e21, decode_json("1E+21"))
   end)
 
   it("keeps \\u0000 and everything after it", function()
-    assert.are.equal("a\0b", json_decode('"a\\u0000b"'))
-    local t = json_decode('{"k\\u0000x":"\\u0000\\u0000"}')
+    assert.are.equal("a\0b", decode_json('"a\\u0000b"'))
+    local t = decode_json('{"k\\u0000x":"\\u0000\\u0000"}')
     assert.are.equal("\0\0", t["k\0x"])
     assert.are.equal(2, #t["k\0x"])
   end)
 
   it("decodes escapes", function()
-    assert.are.equal('"\\/\b\f\n\r\t', json_decode('"\\"\\\\\\/\\b\\f\\n\\r\\t"'))
-    assert.are.equal("é中", json_decode('"\\u00e9\\u4E2D"'))
-    assert.are.equal("😀", json_decode('"\\ud83d\\ude00"'))
-    assert.are.equal("\244\143\191\191", json_decode('"\\uDBFF\\uDFFF"'))
+    assert.are.equal('"\\/\b\f\n\r\t', decode_json('"\\"\\\\\\/\\b\\f\\n\\r\\t"'))
+    assert.are.equal("é中", decode_json('"\\u00e9\\u4E2D"'))
+    assert.are.equal("😀", decode_json('"\\ud83d\\ude00"'))
+    assert.are.equal("\244\143\191\191", decode_json('"\\uDBFF\\uDFFF"'))
   end)
 
   it("passes raw UTF-8 through", function()
-    assert.are.equal("中文 😀 \226\128\168", json_decode('"中文 😀 \226\128\168"'))
+    assert.are.equal("中文 😀 \226\128\168", decode_json('"中文 😀 \226\128\168"'))
   end)
 
   it("keeps the last value of a repeated key, as JSON.parse", function()
-    assert.are.same({ a = "c" }, json_decode('{"a":"b","a":"c"}'))
+    assert.are.same({ a = "c" }, decode_json('{"a":"b","a":"c"}'))
   end)
 
   local refused = {
@@ -161,7 +161,7 @@ describe("json_decode", function()
   }
   for _, case in ipairs(refused) do
     it("refuses " .. case[1] .. " with EJSON", function()
-      expect.failure("EJSON", json_decode(case[2]))
+      expect.failure("EJSON", decode_json(case[2]))
     end)
   end
 
@@ -176,88 +176,88 @@ describe("json_decode", function()
   }
   for _, case in ipairs(not_utf8) do
     it("refuses " .. case[1], function()
-      expect.failure({ "EJSON", "EUTF8" }, json_decode(case[2]))
+      expect.failure({ "EJSON", "EUTF8" }, decode_json(case[2]))
     end)
   end
 
   it("gives the byte offset in EJSON messages", function()
-    local _, err = json_decode("[1,2,x]")
+    local _, err = decode_json("[1,2,x]")
     assert.is_truthy(err:find("%d"), err)
   end)
 
   it("takes 1000 levels of nesting by default and refuses 1001 with EDEPTH", function()
-    assert.is_table(json_decode(nested("[", "]", 1000)))
-    expect.failure("EDEPTH", json_decode(nested("[", "]", 1001)))
-    assert.is_table(json_decode(('{"a":'):rep(1000) .. "1" .. ("}"):rep(1000)))
-    expect.failure("EDEPTH", json_decode(('{"a":'):rep(1001) .. "1" .. ("}"):rep(1001)))
+    assert.is_table(decode_json(nested("[", "]", 1000)))
+    expect.failure("EDEPTH", decode_json(nested("[", "]", 1001)))
+    assert.is_table(decode_json(('{"a":'):rep(1000) .. "1" .. ("}"):rep(1000)))
+    expect.failure("EDEPTH", decode_json(('{"a":'):rep(1001) .. "1" .. ("}"):rep(1001)))
   end)
 
   it("takes max_depth per call", function()
-    assert.is_table(json_decode("[[[1]]]", { max_depth = 3 }))
-    expect.failure("EDEPTH", json_decode("[[[[1]]]]", { max_depth = 3 }))
-    expect.failure("EDEPTH", json_decode('{"a":{"b":{"c":{}}}}', { max_depth = 3 }))
-    assert.are.equal(1, json_decode("1", { max_depth = 1 }))
+    assert.is_table(decode_json("[[[1]]]", { max_depth = 3 }))
+    expect.failure("EDEPTH", decode_json("[[[[1]]]]", { max_depth = 3 }))
+    expect.failure("EDEPTH", decode_json('{"a":{"b":{"c":{}}}}', { max_depth = 3 }))
+    assert.are.equal(1, decode_json("1", { max_depth = 1 }))
   end)
 
   it("refuses 100,000 open brackets without crashing", function()
-    expect.failure({ "EDEPTH", "EJSON" }, json_decode(("["):rep(100000)))
-    expect.failure({ "EDEPTH", "EJSON" }, json_decode(('{"a":['):rep(50000)))
+    expect.failure({ "EDEPTH", "EJSON" }, decode_json(("["):rep(100000)))
+    expect.failure({ "EDEPTH", "EJSON" }, decode_json(('{"a":['):rep(50000)))
   end)
 
   it("takes texts of up to 16 MiB by default and refuses longer ones with ESIZE", function()
     local fill = ("a"):rep(16 * 1024 * 1024 - 2)
-    assert.are.equal(#fill, #json_decode('"' .. fill .. '"'))
-    expect.failure("ESIZE", json_decode('"' .. fill .. 'a"'))
+    assert.are.equal(#fill, #decode_json('"' .. fill .. '"'))
+    expect.failure("ESIZE", decode_json('"' .. fill .. 'a"'))
   end)
 
   it("takes max_size per call and refuses longer texts with ESIZE", function()
-    assert.are.equal("abc", json_decode('"abc"', { max_size = 5 }))
-    expect.failure("ESIZE", json_decode('"abcd"', { max_size = 5 }))
+    assert.are.equal("abc", decode_json('"abc"', { max_size = 5 }))
+    expect.failure("ESIZE", decode_json('"abcd"', { max_size = 5 }))
   end)
 
   it("reads number literals of any length exactly", function()
     local n64 = "1." .. ("0"):rep(62)
     assert.are.equal(64, #n64)
-    assert.are.equal(1, json_decode(n64))
-    assert.are.same({ 1 }, json_decode("[" .. n64 .. "]"))
-    assert.are.equal(1e-81, json_decode("0." .. ("0"):rep(80) .. "1"))
-    assert.are.equal(-1e-81, json_decode("-0." .. ("0"):rep(80) .. "1"))
-    assert.are.equal(math.pi, json_decode("3.14159265358979323846264338327950288419716939937510582097494459230781"))
+    assert.are.equal(1, decode_json(n64))
+    assert.are.same({ 1 }, decode_json("[" .. n64 .. "]"))
+    assert.are.equal(1e-81, decode_json("0." .. ("0"):rep(80) .. "1"))
+    assert.are.equal(-1e-81, decode_json("-0." .. ("0"):rep(80) .. "1"))
+    assert.are.equal(math.pi, decode_json("3.14159265358979323846264338327950288419716939937510582097494459230781"))
     local big = "1234567890123456789012345678901234567890123456789012345678901234567890"
-    assert.are.equal(tonumber(big), json_decode(big))
-    assert.are.equal(tonumber(big .. "e-60"), json_decode(big .. "e-60"))
+    assert.are.equal(tonumber(big), decode_json(big))
+    assert.are.equal(tonumber(big .. "e-60"), decode_json(big .. "e-60"))
     -- just above the midpoint between 2^53 and 2^53 + 2: rounds up, which a
     -- literal cut to 63 characters (exactly the midpoint) would not
-    assert.are.equal(9007199254740994, json_decode("9007199254740993." .. ("0"):rep(60) .. "1"))
-    assert.are.equal(9007199254740992, json_decode("9007199254740993." .. ("0"):rep(61)))
+    assert.are.equal(9007199254740994, decode_json("9007199254740993." .. ("0"):rep(60) .. "1"))
+    assert.are.equal(9007199254740992, decode_json("9007199254740993." .. ("0"):rep(61)))
   end)
 
   it("reads numbers beyond the double range as +-math.huge and underflow as 0", function()
-    assert.are.equal(math.huge, json_decode("1e400"))
-    assert.are.equal(-math.huge, json_decode("-1e400"))
-    assert.are.same({ math.huge }, json_decode("[1e309]"))
-    assert.are.equal(math.huge, json_decode("1" .. ("0"):rep(400)))
-    assert.are.equal(0, json_decode("1e-400"))
-    assert.are.equal(0, json_decode("-1e-400"))
+    assert.are.equal(math.huge, decode_json("1e400"))
+    assert.are.equal(-math.huge, decode_json("-1e400"))
+    assert.are.same({ math.huge }, decode_json("[1e309]"))
+    assert.are.equal(math.huge, decode_json("1" .. ("0"):rep(400)))
+    assert.are.equal(0, decode_json("1e-400"))
+    assert.are.equal(0, decode_json("-1e-400"))
   end)
 
   it("raises on a wrong argument type", function()
-    expect.raises(json_decode)
-    expect.raises(json_decode, {})
+    expect.raises(decode_json)
+    expect.raises(decode_json, {})
   end)
 end)
 
-describe("json_encode", function()
+describe("encode_json", function()
   it("writes the README example", function()
-    assert.are.equal('{"a":[1,"x"],"b":1e+21}', json_encode({ b = 1e21, a = { 1, "x" } }))
+    assert.are.equal('{"a":[1,"x"],"b":1e+21}', encode_json({ b = 1e21, a = { 1, "x" } }))
   end)
 
   it("writes scalars at the top level", function()
-    assert.are.equal("null", json_encode(null))
-    assert.are.equal("true", json_encode(true))
-    assert.are.equal("false", json_encode(false))
-    assert.are.equal("1", json_encode(1))
-    assert.are.equal('"s"', json_encode("s"))
+    assert.are.equal("null", encode_json(null))
+    assert.are.equal("true", encode_json(true))
+    assert.are.equal("false", encode_json(false))
+    assert.are.equal("1", encode_json(1))
+    assert.are.equal('"s"', encode_json("s"))
   end)
 
   it("writes numbers as JavaScript does", function()
@@ -270,18 +270,18 @@ describe("json_encode", function()
       { 100, "100" }, { 1e100, "1e+100" }, { 2.5e-5, "0.000025" }, { 4.35, "4.35" },
     }
     for _, c in ipairs(cases) do
-      assert.are.equal("[" .. c[2] .. "]", json_encode(array({ c[1] })), ("%.17g"):format(c[1]))
+      assert.are.equal("[" .. c[2] .. "]", encode_json(array({ c[1] })), ("%.17g"):format(c[1]))
     end
   end)
 
   if has_integers then
     it("writes integers beyond 2^53 as the double they round to", function()
-      assert.are.equal("[9223372036854776000]", json_encode({ math.maxinteger }))
-      assert.are.equal("[-9223372036854776000]", json_encode({ math.mininteger }))
-      assert.are.equal("[9007199254740992]", json_encode({ 9007199254740993 }))
-      assert.are.equal("[9007199254740991]", json_encode({ 9007199254740991 }))
-      assert.are.equal("[3]", json_encode({ 3 }))
-      assert.are.equal("[3]", json_encode({ 3.0 }))
+      assert.are.equal("[9223372036854776000]", encode_json({ math.maxinteger }))
+      assert.are.equal("[-9223372036854776000]", encode_json({ math.mininteger }))
+      assert.are.equal("[9007199254740992]", encode_json({ 9007199254740993 }))
+      assert.are.equal("[9007199254740991]", encode_json({ 9007199254740991 }))
+      assert.are.equal("[3]", encode_json({ 3 }))
+      assert.are.equal("[3]", encode_json({ 3.0 }))
     end)
   end
 
@@ -293,43 +293,43 @@ describe("json_encode", function()
       "\\u001a", "\\u001b", "\\u001c", "\\u001d", "\\u001e", "\\u001f",
     }
     for b = 0, 31 do
-      assert.are.equal('"' .. want[b] .. '"', json_encode(string.char(b)), ("byte %d"):format(b))
+      assert.are.equal('"' .. want[b] .. '"', encode_json(string.char(b)), ("byte %d"):format(b))
     end
-    assert.are.equal('"\\"\\\\/\127"', json_encode('"\\/\127'))
-    assert.are.equal('"中文😀\226\128\168\226\128\169"', json_encode("中文😀\226\128\168\226\128\169"))
-    assert.are.equal('"a\\u0000b"', json_encode("a\0b"))
+    assert.are.equal('"\\"\\\\/\127"', encode_json('"\\/\127'))
+    assert.are.equal('"中文😀\226\128\168\226\128\169"', encode_json("中文😀\226\128\168\226\128\169"))
+    assert.are.equal('"a\\u0000b"', encode_json("a\0b"))
   end)
 
   it("writes array-index keys first in numeric order, then the others bytewise", function()
     assert.are.equal('{"9":1,"10":2,"01":3,"a":4,"b":5}',
-      json_encode({ b = 5, a = 4, ["01"] = 3, ["10"] = 2, ["9"] = 1 }))
+      encode_json({ b = 5, a = 4, ["01"] = 3, ["10"] = 2, ["9"] = 1 }))
     assert.are.equal('{"0":0,"4294967294":1,"-1":2,"0x":3,"1.5":4,"4294967295":5}',
-      json_encode({ ["4294967295"] = 5, ["0x"] = 3, ["4294967294"] = 1, ["-1"] = 2, ["1.5"] = 4, ["0"] = 0 }))
+      encode_json({ ["4294967295"] = 5, ["0x"] = 3, ["4294967294"] = 1, ["-1"] = 2, ["1.5"] = 4, ["0"] = 0 }))
     assert.are.equal('{"":1,"B":2,"_":3,"a":4,"\195\169":5}',
-      json_encode({ a = 4, [""] = 1, _ = 3, B = 2, ["é"] = 5 }))
+      encode_json({ a = 4, [""] = 1, _ = 3, B = 2, ["é"] = 5 }))
   end)
 
   it("gives equal text for equal tables", function()
     local a, b = {}, {}
     for i = 1, 50 do a["k" .. i] = i end
     for i = 50, 1, -1 do b["k" .. i] = i end
-    assert.are.equal(json_encode(a), json_encode(b))
+    assert.are.equal(encode_json(a), encode_json(b))
   end)
 
   it("tells arrays from objects", function()
-    assert.are.equal("[1,2,3]", json_encode({ 1, 2, 3 }))
-    assert.are.equal("[]", json_encode(empty_array))
-    assert.are.equal("[]", json_encode(setmetatable({}, array_mt)))
-    assert.are.equal("{}", json_encode({}))
-    assert.are.equal("[null,1]", json_encode({ null, 1 }))
-    assert.are.equal('{"1":1}', json_encode({ ["1"] = 1 }))
-    assert.are.equal('[[],{}]', json_encode({ empty_array, {} }))
+    assert.are.equal("[1,2,3]", encode_json({ 1, 2, 3 }))
+    assert.are.equal("[]", encode_json(empty_array))
+    assert.are.equal("[]", encode_json(setmetatable({}, array_mt)))
+    assert.are.equal("{}", encode_json({}))
+    assert.are.equal("[null,1]", encode_json({ null, 1 }))
+    assert.are.equal('{"1":1}', encode_json({ ["1"] = 1 }))
+    assert.are.equal('[[],{}]', encode_json({ empty_array, {} }))
   end)
 
   it("writes the holes of a table marked with array_mt as null, up to its highest index", function()
-    assert.are.equal("[1,null,3]", json_encode(setmetatable({ 1, nil, 3 }, array_mt)))
-    assert.are.equal("[1,2,null,4]", json_encode(setmetatable({ [1] = 1, [2] = 2, [4] = 4 }, array_mt)))
-    assert.are.equal("[null,null,1]", json_encode(setmetatable({ [3] = 1 }, array_mt)))
+    assert.are.equal("[1,null,3]", encode_json(setmetatable({ 1, nil, 3 }, array_mt)))
+    assert.are.equal("[1,2,null,4]", encode_json(setmetatable({ [1] = 1, [2] = 2, [4] = 4 }, array_mt)))
+    assert.are.equal("[null,null,1]", encode_json(setmetatable({ [3] = 1 }, array_mt)))
   end)
 
   local refused = {
@@ -359,17 +359,17 @@ describe("json_encode", function()
   }
   for _, case in ipairs(refused) do
     it("refuses " .. case[1] .. " with EVALUE", function()
-      expect.failure("EVALUE", json_encode(case[2]))
+      expect.failure("EVALUE", encode_json(case[2]))
     end)
   end
 
   it("reports a cycle as EDEPTH", function()
     local t = {}
     t.self = t
-    expect.failure("EDEPTH", json_encode(t))
+    expect.failure("EDEPTH", encode_json(t))
     local a = {}
     a[1] = a
-    expect.failure("EDEPTH", json_encode(a))
+    expect.failure("EDEPTH", encode_json(a))
   end)
 
   it("takes 1000 levels of nesting by default and refuses 1001 with EDEPTH", function()
@@ -378,30 +378,30 @@ describe("json_encode", function()
       for _ = 1, n - 1 do t = { t } end
       return t
     end
-    assert.are.equal(nested("[", "]", 1000), json_encode(deep(1000)))
-    expect.failure("EDEPTH", json_encode(deep(1001)))
-    assert.is_string(json_encode(deep(3), { max_depth = 3 }))
-    expect.failure("EDEPTH", json_encode(deep(4), { max_depth = 3 }))
+    assert.are.equal(nested("[", "]", 1000), encode_json(deep(1000)))
+    expect.failure("EDEPTH", encode_json(deep(1001)))
+    assert.is_string(encode_json(deep(3), { max_depth = 3 }))
+    expect.failure("EDEPTH", encode_json(deep(4), { max_depth = 3 }))
   end)
 
   it("writes up to 16 MiB by default and refuses longer output with ESIZE", function()
     local fill = ("a"):rep(16 * 1024 * 1024 - 2)
-    assert.are.equal(16 * 1024 * 1024, #json_encode(fill))
-    expect.failure("ESIZE", json_encode(fill .. "a"))
+    assert.are.equal(16 * 1024 * 1024, #encode_json(fill))
+    expect.failure("ESIZE", encode_json(fill .. "a"))
   end)
 
   it("takes max_size per call and refuses longer output with ESIZE", function()
-    assert.are.equal('"abc"', json_encode("abc", { max_size = 5 }))
-    expect.failure("ESIZE", json_encode("abcd", { max_size = 5 }))
-    expect.failure("ESIZE", json_encode({ ("x"):rep(1000) }, { max_size = 100 }))
+    assert.are.equal('"abc"', encode_json("abc", { max_size = 5 }))
+    expect.failure("ESIZE", encode_json("abcd", { max_size = 5 }))
+    expect.failure("ESIZE", encode_json({ ("x"):rep(1000) }, { max_size = 100 }))
   end)
 
   it("raises on a missing argument", function()
-    expect.raises(json_encode)
+    expect.raises(encode_json)
   end)
 end)
 
-describe("json_encode and json_decode", function()
+describe("encode_json and decode_json", function()
   -- What a value reads back as: integers beyond 2^53 come back as doubles,
   -- empty_array as an empty table marked with array_mt.
   local function as_read_back(v)
@@ -422,11 +422,11 @@ describe("json_encode and json_decode", function()
     local r = prng.new(3)
     for _ = 1, 3000 do
       local v = gen.json_value(r, core, 4)
-      local s, err = json_encode(v)
+      local s, err = encode_json(v)
       assert.is_string(s, err)
-      local back, err2 = json_decode(s)
+      local back, err2 = decode_json(s)
       assert.is_not_nil(back, err2)
-      assert.are.equal(s, json_encode(back))
+      assert.are.equal(s, encode_json(back))
       local want = as_read_back(v)
       assert.are.same(want, back)
       if type(want) == "table" then
@@ -436,7 +436,7 @@ describe("json_encode and json_decode", function()
   end)
 end)
 
-describe("json_decode of texts longer than a piece (64 KiB)", function()
+describe("decode_json of texts longer than a piece (64 KiB)", function()
   -- A long text is converted a piece at a time (csrc/mphybrid.c, walk):
   -- each item must read exactly as the same text read on its own.
   local r = prng.new(17)
@@ -444,11 +444,11 @@ describe("json_decode of texts longer than a piece (64 KiB)", function()
     '"a\\u0000b"', '{"k\\u0000":"\\u0000"}', ('1'):rep(70), '-0.' .. ('0'):rep(70) .. '1',
     '{"d":1,"d":2}', '[ ]', '{ }', '"\\ud83d\\ude00"', '  {"a" : [ 1 , 2 ] }  ',
   }
-  while #items < 4000 do items[#items + 1] = assert(json_encode((gen.json_value(r, core, 4)))) end
+  while #items < 4000 do items[#items + 1] = assert(encode_json((gen.json_value(r, core, 4)))) end
 
   local function each_reads_alone(got, keys)
     for i, item in ipairs(items) do
-      local want = json_decode(item)
+      local want = decode_json(item)
       assert.are.same(want, got[keys and keys[i] or i], item)
       if type(want) == "table" then
         assert.are.equal(getmetatable(want), getmetatable(got[keys and keys[i] or i]), item)
@@ -459,7 +459,7 @@ describe("json_decode of texts longer than a piece (64 KiB)", function()
   it("reads a long array item by item as each item alone", function()
     local text = "[ \n" .. table.concat(items, " ,\t") .. "\r ]"
     assert.is_true(#text > 65536)
-    local got, err = json_decode(text)
+    local got, err = decode_json(text)
     assert.is_table(got, err)
     assert.are.equal(#items, #got)
     assert.are.equal(array_mt, getmetatable(got))
@@ -470,20 +470,20 @@ describe("json_decode of texts longer than a piece (64 KiB)", function()
     local members, keys = {}, {}
     for i, item in ipairs(items) do
       keys[i] = "k" .. i .. (i % 7 == 0 and "\0x" or "")
-      members[i] = json_encode(keys[i]) .. " : " .. item
+      members[i] = encode_json(keys[i]) .. " : " .. item
     end
     local text = "{" .. table.concat(members, ",\n") .. ',"k1":"last"}'
-    local got, err = json_decode(text)
+    local got, err = decode_json(text)
     assert.is_table(got, err)
     assert.are.equal("last", got.k1)
-    got.k1 = json_decode(items[1])
+    got.k1 = decode_json(items[1])
     each_reads_alone(got, keys)
   end)
 
   it("reads long containers nested in long containers", function()
     local long = "[" .. table.concat(items, ",") .. "]"
     local text = '{"a":[' .. long .. ',{"b":' .. long .. '},[]],"c":' .. long .. '}'
-    local got, err = json_decode(text)
+    local got, err = decode_json(text)
     assert.is_table(got, err)
     each_reads_alone(got.a[1])
     each_reads_alone(got.a[2].b)
@@ -492,21 +492,21 @@ describe("json_decode of texts longer than a piece (64 KiB)", function()
   end)
 
   it("reads a long empty container and a long string", function()
-    assert.are.same(setmetatable({}, array_mt), json_decode("[" .. (" "):rep(70000) .. "]"))
-    assert.are.same({}, json_decode("{" .. ("\n"):rep(70000) .. "}"))
+    assert.are.same(setmetatable({}, array_mt), decode_json("[" .. (" "):rep(70000) .. "]"))
+    assert.are.same({}, decode_json("{" .. ("\n"):rep(70000) .. "}"))
     local s = ("é\0"):rep(30000)
-    assert.are.equal(s, json_decode(json_encode(s)))
-    assert.are.same({ s, { s } }, json_decode(json_encode({ s, { s } })))
+    assert.are.equal(s, decode_json(encode_json(s)))
+    assert.are.same({ s, { s } }, decode_json(encode_json({ s, { s } })))
   end)
 
   it("refuses a long text past max_depth with EDEPTH", function()
     local text = "[" .. table.concat(items, ",") .. "," .. nested("[", "]", 999) .. "]"
-    assert.is_table(json_decode(text))
-    expect.failure("EDEPTH", json_decode("[" .. text .. "]"))
+    assert.is_table(decode_json(text))
+    expect.failure("EDEPTH", decode_json("[" .. text .. "]"))
   end)
 end)
 
-describe("json_decode on JSONTestSuite", function()
+describe("decode_json on JSONTestSuite", function()
   local dir = paths.shared_dir() .. "/conformance/JSONTestSuite/test_parsing"
   local names = paths.list_dir(dir)
   if not names then
@@ -531,20 +531,20 @@ describe("json_decode on JSONTestSuite", function()
       local s = assert(paths.read_file(dir .. "/" .. name))
       if kind == "y" then
         it("parses " .. name, function()
-          local v, err = json_decode(s)
+          local v, err = decode_json(s)
           assert.is_not_nil(v, err)
         end)
       elseif kind == "n" then
         it("refuses " .. name, function()
-          expect.failure({ "EJSON", "EDEPTH", "EUTF8" }, json_decode(s))
+          expect.failure({ "EJSON", "EDEPTH", "EUTF8" }, decode_json(s))
         end)
       elseif refused_by_readme(name) then
         it("refuses " .. name .. " (README: strict UTF-8, no lone surrogates, no BOM)", function()
-          expect.failure({ "EJSON", "EUTF8" }, json_decode(s))
+          expect.failure({ "EJSON", "EUTF8" }, decode_json(s))
         end)
       else
         it("parses or refuses " .. name .. " without crashing", function()
-          local ok, v, err, code = pcall(json_decode, s)
+          local ok, v, err, code = pcall(decode_json, s)
           assert.is_true(ok, tostring(v))
           if v == nil then
             expect.failure({ "EJSON", "EDEPTH", "EUTF8", "ESIZE" }, v, err, code)
@@ -560,6 +560,6 @@ describe("json_decode on JSONTestSuite", function()
 
   it("parses i_structure_500_nested_arrays.json (within the default depth)", function()
     local s = paths.read_file(dir .. "/i_structure_500_nested_arrays.json")
-    assert.is_table(json_decode(s))
+    assert.is_table(decode_json(s))
   end)
 end)

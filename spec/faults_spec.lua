@@ -273,9 +273,9 @@ describe("faults", function()
   end)
 
   describe("floods", function()
-    it("past outbox_max: the newest replies are written, the dropped ones time out, or come back on a replay", function()
+    it("past max_outbox: the newest replies are written, the dropped ones time out, or come back on a replay", function()
       local w = wire()
-      local max = shell.defaults.outbox_max
+      local max = shell.defaults.max_outbox
       local replies, recs = {}, {}
       w.router:register("slow", function(p, _, reply) replies[p.n] = reply end, { async = true })
       for n = 1, max + 8 do recs[n] = w:call("slow", { n = n }, { timeout = 10000 }) end
@@ -297,26 +297,26 @@ describe("faults", function()
       all_answered_once(w, recs)
     end)
 
-    it("past store_max: a recent command replayed is answered from the store, an old one runs again", function()
+    it("past max_store: a recent command replayed is answered from the store, an old one runs again", function()
       local w = wire()
       local runs = {}
       w.router:register("count", function(p)
         runs[p.n] = (runs[p.n] or 0) + 1
         return { n = p.n, run = runs[p.n] }
       end)
-      local total = shell.defaults.store_max + 44
+      local total = shell.defaults.max_store + 44
       local recs = {}
       for n = 1, total do
         recs[n] = w:call("count", { n = n })
         w:see()
       end
       all_answered_once(w, recs)
-      assert.truthy(w.shell:stats().store <= shell.defaults.store_max)
+      assert.truthy(w.shell:stats().store <= shell.defaults.max_store)
 
       local function replay(n)
         w:reload(n)
         local t = core.decode_fragment(core.get_fragment(w.shell:get_src()))
-        return core.json_decode(t[recs[n].id])
+        return core.decode_json(t[recs[n].id])
       end
       assert.are.same({ result = { n = total, run = 1 } }, replay(total))
       assert.are.equal(1, runs[total])

@@ -7,7 +7,7 @@ local core = require "mphybrid.core"
 local nginx = require "helpers.nginx"
 local servers = require "helpers.servers"
 
-local json = core.json_encode
+local json = core.encode_json
 local SRC = "https://h5.example.com/shop/index.html"
 
 local available, why = nginx.available()
@@ -55,9 +55,9 @@ end
 -- the answer's JSON, and the reply to req its src carries (decoded), if any
 local function reply(status, body, req)
   assert.are.equal(200, status, body)
-  local answer = assert(core.json_decode(body), body)
+  local answer = assert(core.decode_json(body), body)
   local fields = core.decode_fragment(core.get_fragment(answer.src) or "") or {}
-  return fields[req] and core.json_decode(fields[req]), answer
+  return fields[req] and core.decode_json(fields[req]), answer
 end
 
 local function send(node, req, api, params, session, extra)
@@ -72,7 +72,7 @@ local function runs(nodes, key)
   for _, node in ipairs(nodes) do
     local status, body = node:request("GET", "/runs")
     assert.are.equal(200, status, body)
-    total = total + (core.json_decode(body)[key] or 0)
+    total = total + (core.decode_json(body)[key] or 0)
   end
   return total
 end
@@ -188,7 +188,7 @@ describe("two gateway nodes on one Redis", function()
         src = SRC, session = page("outage") }) }
     local status, body = b:request(seed.method, seed.path, seed.body, seed.headers)
     assert.are.equal(200, status, body)
-    local answer = core.json_decode(body)
+    local answer = core.decode_json(body)
     assert.are.equal('{"n":1}', core.decode_fragment(core.get_fragment(answer.src)).H5Req_seed)
     assert.are.equal(1, runs({ a, b }, key))
 

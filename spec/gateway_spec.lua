@@ -5,7 +5,7 @@ local core = require "mphybrid.core"
 local nginx = require "helpers.nginx"
 
 local E = core.encode_uri_component
-local json = core.json_encode
+local json = core.encode_json
 local SRC = "https://h5.example.com/shop/index.html?from=mp"
 local SESSION = "sess-0123456789abcdef"
 
@@ -58,16 +58,16 @@ end
 
 local function reply_of(src, req)
   local v = fragment(src)[req]
-  return v and core.json_decode(v)
+  return v and core.decode_json(v)
 end
 
 local function answer(status, text)
   assert.same(200, status, text)
-  return core.json_decode(text)
+  return core.decode_json(text)
 end
 
 local function refusal(status, text)
-  local t = core.json_decode(text)
+  local t = core.decode_json(text)
   return status, t and t.error and t.error.code
 end
 
@@ -100,7 +100,7 @@ describe("the OpenResty gateway", function()
   local function runs()
     local status, text = srv:get("/runs")
     assert.same(200, status)
-    return core.json_decode(text)
+    return core.decode_json(text)
   end
 
   setup(function()
@@ -231,7 +231,7 @@ describe("the OpenResty gateway", function()
         assert.same(200, status)
         local r = job.wait()[1]
         assert.same(200, r.status)
-        assert.same("released", fragment(core.json_decode(r.body).src).H5Req_b1)
+        assert.same("released", fragment(core.decode_json(r.body).src).H5Req_b1)
       end)
       one:stop()
       assert(ok, err)
@@ -261,7 +261,7 @@ describe("the OpenResty gateway", function()
       h:close()
       local out = nginx.capture("curl -sS -w '\\n' --data-binary @" .. f .. " " .. srv:url("/mphybrid")
         .. " --next -sS " .. srv:url("/runs"))
-      local runs_then = core.json_decode(out:match("\n(.-)\n$"))
+      local runs_then = core.decode_json(out:match("\n(.-)\n$"))
       assert.same(1, runs_then[key])
       assert.is_nil(runs_then[key .. ":done"])
     end)
@@ -306,7 +306,7 @@ describe("the OpenResty gateway", function()
     local function gruns()
       local status, text = g:get("/runs")
       assert.same(200, status)
-      return core.json_decode(text)
+      return core.decode_json(text)
     end
 
     it("replays a reply by request id alone, to a new session too, and runs the command once", function()
@@ -352,7 +352,7 @@ describe("the OpenResty gateway", function()
         assert.same({ result = 1 }, send("H5Req_a3", "let-me-in"))
         local status, text = guarded:get("/runs")
         assert.same(200, status)
-        assert.same(1, core.json_decode(text)[key])
+        assert.same(1, core.decode_json(text)[key])
       end)
       guarded:stop()
       assert(ok, err)
@@ -504,7 +504,7 @@ describe("the OpenResty gateway", function()
 
     setup(function()
       lim = assert(nginx.start(gateway_conf([[{ direct = { "echo", "big" }, max_body = 3000, max_cmd = 600, max_depth = 5,
-        max_src = 700, max_hash = 20, outbox_max = 2, outbox_ttl = 1000, store_ttl = 1000 }]])))
+        max_src = 700, max_hash = 20, max_outbox = 2, outbox_ttl = 1000, store_ttl = 1000 }]])))
     end)
 
     teardown(function()
@@ -540,7 +540,7 @@ describe("the OpenResty gateway", function()
       assert.same("ECMD", reply_of(a.src, "H5Req_l4").error.code)
     end)
 
-    it("outbox_max and outbox_ttl: older unacknowledged replies are no longer written", function()
+    it("max_outbox and outbox_ttl: older unacknowledged replies are no longer written", function()
       local session = "sess-outbox-" .. unique("s")
       send(v2_cmd("H5Req_o1", "echo", {}), session)
       send(v2_cmd("H5Req_o2", "echo", {}), session)
@@ -624,7 +624,7 @@ describe("the OpenResty gateway", function()
           "sess-running-0123456789"))
         local s, text = small:get("/runs")
         assert.same(200, s)
-        assert.same(1, core.json_decode(text)[key])
+        assert.same(1, core.decode_json(text)[key])
         small:request("POST", "/mphybrid", body(seed_cmd("H5Req_rel", "release")))
       end)
       small:stop()

@@ -38,7 +38,7 @@ describe("a value that cannot be turned into text", function()
       local src, back = s:on_load(v2_cmd("H5Req_a", "pay"))
       assert.is_true(back)
       local map = core.decode_fragment(src:match("#(.*)$"))
-      assert.same("EPARAMS", core.json_decode(map.H5Req_a).error.code)
+      assert.same("EPARAMS", core.decode_json(map.H5Req_a).error.code)
     end)
 
     it("raised by a handler without ctx.req still finishes the dispatch", function()

@@ -5,7 +5,7 @@
 local core = require "mphybrid.core"
 local expect = require "helpers.expect"
 
-local json_encode, json_decode, encode_reply = core.json_encode, core.json_decode, core.encode_reply
+local encode_json, decode_json, encode_reply = core.encode_json, core.decode_json, core.encode_reply
 local array_mt = core.array_mt
 
 local function array(t) return setmetatable(t, array_mt) end
@@ -23,55 +23,55 @@ local function deep_and_wide(levels)
   return top
 end
 
-describe("json_encode holds max_size as it writes", function()
+describe("encode_json holds max_size as it writes", function()
   it("stops writing the holes of an array_mt array at max_size", function()
     -- 40 items fit in 100 bytes at the least (2n + 1), but 40 nulls do not:
     -- the limit is reached before the function at index 40 is
-    expect.failure("ESIZE", json_encode(array({ [40] = bad }), { max_size = 100 }))
+    expect.failure("ESIZE", encode_json(array({ [40] = bad }), { max_size = 100 }))
   end)
 
   it("refuses an array_mt array whose highest index alone cannot fit, before writing", function()
-    expect.failure("ESIZE", json_encode(array({ [1e6] = bad }), { max_size = 100 }))
-    expect.failure("ESIZE", json_encode(array({ [1e9] = true }), { max_size = 100 }))
-    expect.failure("ESIZE", json_encode(array({ [2 ^ 53] = true })))
-    expect.failure("ESIZE", json_encode({ a = { array({ [2 ^ 53] = true }) } }))
+    expect.failure("ESIZE", encode_json(array({ [1e6] = bad }), { max_size = 100 }))
+    expect.failure("ESIZE", encode_json(array({ [1e9] = true }), { max_size = 100 }))
+    expect.failure("ESIZE", encode_json(array({ [2 ^ 53] = true })))
+    expect.failure("ESIZE", encode_json({ a = { array({ [2 ^ 53] = true }) } }))
   end)
 
   it("still writes an array_mt array that fits, holes as null", function()
-    assert.are.equal("[null,null,null,1]", json_encode(array({ [4] = 1 }), { max_size = 18 }))
-    expect.failure("ESIZE", json_encode(array({ [4] = 1 }), { max_size = 17 }))
-    assert.are.equal(("null,"):rep(999) .. "1", json_encode(array({ [1000] = 1 })):sub(2, -2))
+    assert.are.equal("[null,null,null,1]", encode_json(array({ [4] = 1 }), { max_size = 18 }))
+    expect.failure("ESIZE", encode_json(array({ [4] = 1 }), { max_size = 17 }))
+    assert.are.equal(("null,"):rep(999) .. "1", encode_json(array({ [1000] = 1 })):sub(2, -2))
   end)
 
   it("checks max_size after every value, not only after strings and tables", function()
     local items = {}
     for i = 1, 1000 do items[i] = true end
     items[1001] = bad
-    expect.failure("ESIZE", json_encode(items, { max_size = 100 }))
+    expect.failure("ESIZE", encode_json(items, { max_size = 100 }))
     local numbers = {}
     for i = 1, 1000 do numbers[i] = i end
     numbers[1001] = bad
-    expect.failure("ESIZE", json_encode(numbers, { max_size = 100 }))
+    expect.failure("ESIZE", encode_json(numbers, { max_size = 100 }))
     local object = { zzz = bad }
     for i = 1, 100 do object[("k%03d"):format(i)] = false end
-    expect.failure("ESIZE", json_encode(object, { max_size = 100 }))
+    expect.failure("ESIZE", encode_json(object, { max_size = 100 }))
   end)
 
   it("refuses a string longer than max_size before escaping it", function()
-    expect.failure("ESIZE", json_encode(("\1"):rep(1000), { max_size = 100 }))
-    assert.are.equal(('"' .. ("\\u0001"):rep(16) .. '"'), json_encode(("\1"):rep(16), { max_size = 98 }))
-    expect.failure("ESIZE", json_encode(("\1"):rep(16), { max_size = 97 }))
+    expect.failure("ESIZE", encode_json(("\1"):rep(1000), { max_size = 100 }))
+    assert.are.equal(('"' .. ("\\u0001"):rep(16) .. '"'), encode_json(("\1"):rep(16), { max_size = 98 }))
+    expect.failure("ESIZE", encode_json(("\1"):rep(16), { max_size = 97 }))
   end)
 end)
 
 describe("values within max_depth on every Lua", function()
-  it("json_encode writes 999 levels of 8 keys each", function()
-    local s, err = json_encode(deep_and_wide(999))
+  it("encode_json writes 999 levels of 8 keys each", function()
+    local s, err = encode_json(deep_and_wide(999))
     assert.is_string(s, err)
     assert.are.equal(999, select(2, s:gsub("{", "")))
   end)
 
-  it("json_encode writes 999 levels of 300 keys each", function()
+  it("encode_json writes 999 levels of 300 keys each", function()
     local top = {}
     local t = top
     for _ = 1, 998 do
@@ -79,21 +79,21 @@ describe("values within max_depth on every Lua", function()
       t.next = {}
       t = t.next
     end
-    local s, err = json_encode(top)
+    local s, err = encode_json(top)
     assert.is_string(s, err)
     assert.are.equal(999, select(2, s:gsub("{", "")))
   end)
 
-  it("json_encode refuses 1000 levels of 8 keys past max_depth with EDEPTH, not a raise", function()
+  it("encode_json refuses 1000 levels of 8 keys past max_depth with EDEPTH, not a raise", function()
     local v = deep_and_wide(1000)
-    assert.is_string(json_encode(v))
-    expect.failure("EDEPTH", json_encode({ v }))
+    assert.is_string(encode_json(v))
+    expect.failure("EDEPTH", encode_json({ v }))
   end)
 
-  it("json_decode reads 999 levels of 8 keys each", function()
+  it("decode_json reads 999 levels of 8 keys each", function()
     local level = '"k1":1,"k2":2,"k3":3,"k4":4,"k5":5,"k6":6,"k7":7,"next":'
     local s = ("{" .. level):rep(998) .. "{}" .. ("}"):rep(998)
-    local v, err = json_decode(s)
+    local v, err = decode_json(s)
     assert.is_table(v, err)
     for _ = 1, 998 do
       assert.are.equal(7, v.k7)

@@ -127,7 +127,7 @@ describe("mphybrid.loopback", function()
     local src = lb:reload(1)
     assert.are.equal(1, runs)
     local t = core.decode_fragment(core.get_fragment(src))
-    assert.are.same({ result = 1 }, core.json_decode(t[call.id]))
+    assert.are.same({ result = 1 }, core.decode_json(t[call.id]))
   end)
 
   it("makes another page on the same shell, whose replies reach it", function()

@@ -42,7 +42,7 @@ describe("limits given to shell.new", function()
     -- shell option, what the core calls it, the core function it reaches
     { "max_cmd", "max_size", decode_cmd },
     { "max_depth", "max_depth", decode_cmd },
-    { "max_src", "max_size", core.json_encode },
+    { "max_src", "max_size", core.encode_json },
   }
   for _, h in ipairs(handed) do
     it("are taken exactly when the core takes them: " .. h[1], function()
@@ -74,13 +74,13 @@ describe("limits given to shell.new", function()
   end)
 
   it("of things kept are whole numbers", function()
-    for _, name in ipairs({ "outbox_max", "store_max", "max_hash" }) do
+    for _, name in ipairs({ "max_outbox", "max_store", "max_hash" }) do
       assert.is_false(shell_takes(name, 2.5), name)
       assert.is_false(shell_takes(name, math.huge), name)
       assert.is_false(shell_takes(name, 0 / 0), name)
       assert.is_true(shell_takes(name, 2), name)
     end
-    assert.is_false(shell_takes("store_max", 1))
+    assert.is_false(shell_takes("max_store", 1))
   end)
 
   it("of time may be never (math.huge), not NaN", function()
@@ -102,10 +102,10 @@ describe("limits given to shell.new", function()
 end)
 
 describe("limits given to client.new", function()
-  it("take max_url exactly when the core's json_encode takes it as max_size (16 or more)", function()
+  it("take max_url exactly when the core's encode_json takes it as max_size (16 or more)", function()
     local differ = {}
     for _, v in ipairs(CANDIDATES) do
-      local want = core_takes(core.json_encode, "max_size", v) and type(v) == "number" and v >= 16
+      local want = core_takes(core.encode_json, "max_size", v) and type(v) == "number" and v >= 16
       if client_takes("max_url", v) ~= want then
         differ[#differ + 1] = show(v)
       end
@@ -125,10 +125,10 @@ end)
 
 describe("core.limits", function()
   it("are the bounds the core checks its options against", function()
-    assert.is_true(core_takes(core.json_encode, "max_size", core.limits.max_size))
-    assert.is_false(core_takes(core.json_encode, "max_size", core.limits.max_size + 1))
-    assert.is_true(core_takes(core.json_decode, "max_depth", core.limits.max_depth))
-    assert.is_false(core_takes(core.json_decode, "max_depth", core.limits.max_depth + 1))
+    assert.is_true(core_takes(core.encode_json, "max_size", core.limits.max_size))
+    assert.is_false(core_takes(core.encode_json, "max_size", core.limits.max_size + 1))
+    assert.is_true(core_takes(core.decode_json, "max_depth", core.limits.max_depth))
+    assert.is_false(core_takes(core.decode_json, "max_depth", core.limits.max_depth + 1))
     assert.is_true(core_takes(decode_cmd, "max_size", core.limits.max_size))
     assert.is_false(core_takes(decode_cmd, "max_depth", core.limits.max_depth + 1))
   end)

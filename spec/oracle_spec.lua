@@ -123,14 +123,14 @@ do
       if not json_hex then return "unreadable answer: " .. answer end
       local want_json, want_string = unhex(json_hex), unhex(string_hex)
       local label = repr(v)
-      local got, err, code = core.json_encode(setmetatable({ v }, core.array_mt))
+      local got, err, code = core.encode_json(setmetatable({ v }, core.array_mt))
       if want_json == "-" then
         if got ~= nil or code ~= "EVALUE" then
-          return format("json_encode({%s}): JavaScript cannot write it, expected nil, EVALUE; got %s, %s",
+          return format("encode_json({%s}): JavaScript cannot write it, expected nil, EVALUE; got %s, %s",
             label, show(got), show(err))
         end
       elseif got ~= want_json then
-        return format("json_encode({%s})\n  Node: %s\n  got:  %s %s", label, show(want_json), show(got), show(err))
+        return format("encode_json({%s})\n  Node: %s\n  got:  %s %s", label, show(want_json), show(got), show(err))
       end
       local want_query = "n=" .. want_string:gsub("%+", "%%2B")
       local q, qerr = core.encode_query({ { "n", v } })
@@ -146,16 +146,16 @@ end
 for _ = 1, N.jenc do
   local v, desc = gen.json_value(r, core, 4)
   batch:add("jenc", { desc }, function(answer)
-    local got, err, code = core.json_encode(v)
-    return compare("json_encode(" .. repr(v) .. ")", answer, got, err, code, EVALUE)
+    local got, err, code = core.encode_json(v)
+    return compare("encode_json(" .. repr(v) .. ")", answer, got, err, code, EVALUE)
   end)
 end
 
 -- JSON.parse, strict: the same texts accepted, the same values --------------
-local function add_json_decode_case(s, group, must_parse, may_refuse)
+local function add_decode_json_case(s, group, must_parse, may_refuse)
   batch:add("jdec", { text.bytes_field(s) }, function(answer)
-    local call = "json_decode(" .. show(s, 200) .. ")"
-    local v, err, code = core.json_decode(s)
+    local call = "decode_json(" .. show(s, 200) .. ")"
+    local v, err, code = core.decode_json(s)
     if answer == "ERR non-finite" then
       -- JSON.parse gives Infinity; README: read as +-math.huge
       if v ~= nil then return nil end
@@ -170,13 +170,13 @@ local function add_json_decode_case(s, group, must_parse, may_refuse)
       if may_refuse then return nil end
       return format("%s\n  Node parses it: %s\n  got: nil, %s", call, show(answer_bytes(answer)), show(err))
     end
-    local again, err2 = core.json_encode(v)
+    local again, err2 = core.encode_json(v)
     return compare(call .. " re-encoded", answer, again, err2, nil, {})
   end, group)
 end
 
 for _ = 1, N.jdec do
-  add_json_decode_case(gen.json_document(r, 0.35), "jdec")
+  add_decode_json_case(gen.json_document(r, 0.35), "jdec")
 end
 
 local suite_dir = paths.shared_dir() .. "/conformance/JSONTestSuite/test_parsing"
@@ -186,7 +186,7 @@ if suite_files then
     local kind = name:match("^([yni])_.*%.json$")
     if kind then
       local s = assert(paths.read_file(suite_dir .. "/" .. name))
-      add_json_decode_case(s, "suite", kind == "y", kind == "i")
+      add_decode_json_case(s, "suite", kind == "y", kind == "i")
     end
   end
 end
@@ -443,15 +443,15 @@ describe("mphybrid.core against Node.js", function()
     check("num", N.num)
   end)
 
-  it("json_encode writes what JSON.stringify writes", function()
+  it("encode_json writes what JSON.stringify writes", function()
     check("jenc", N.jenc)
   end)
 
-  it("json_decode accepts what JSON.parse accepts (strictly) and reads the same values", function()
+  it("decode_json accepts what JSON.parse accepts (strictly) and reads the same values", function()
     check("jdec", N.jdec)
   end)
 
-  it("json_decode on the JSONTestSuite files agrees with JSON.parse", function()
+  it("decode_json on the JSONTestSuite files agrees with JSON.parse", function()
     if not suite_files then
       pending("JSONTestSuite not found at " .. suite_dir)
       return

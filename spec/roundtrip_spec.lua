@@ -24,7 +24,7 @@ local function world(opts)
     src = SRC,
     protocol = opts.protocol,
     decoded = opts.decoded_options, -- onLoad: some devices hand options already decoded
-    shell = { outbox_max = opts.outbox_max },
+    shell = { max_outbox = opts.max_outbox },
     client = { new_req_id = opts.new_req_id, max_url = opts.max_url },
   })
   return w:defer("later")

@@ -195,11 +195,11 @@ describe("mphybrid.router", function()
       r:register("types", function() return true end, {
         params = { n = "integer", a = "array", o = "object", z = "null", any = "any" },
       })
-      local good = core.json_decode('{"n":3,"a":[],"o":{},"z":null,"any":"x"}')
+      local good = core.decode_json('{"n":3,"a":[],"o":{},"z":null,"any":"x"}')
       assert.same({ { result = true } }, dispatch(r, "types", good))
-      local bad = core.json_decode('{"n":3.5,"a":[],"o":{},"z":null,"any":"x"}')
+      local bad = core.decode_json('{"n":3.5,"a":[],"o":{},"z":null,"any":"x"}')
       assert.same("params.n: expected integer, got number", dispatch(r, "types", bad)[1].err.message)
-      bad = core.json_decode('{"n":3,"a":{},"o":{},"z":null,"any":"x"}')
+      bad = core.decode_json('{"n":3,"a":{},"o":{},"z":null,"any":"x"}')
       assert.same("params.a: expected array, got object", dispatch(r, "types", bad)[1].err.message)
     end)
 

@@ -130,7 +130,7 @@ describe("seed mode", function()
     it("writes a request id of other characters percent-encoded, one pair our client reads", function()
       local s = new_shell({ echo = function() return "ran" end })
       for _, req in ipairs({ "a b", "a&b", "a=b", "a#b", "a%b", "请求" }) do
-        local src = s:on_load({ cmd = enc(assert(core.json_encode({ req = req, api = "echo" }))) })
+        local src = s:on_load({ cmd = enc(assert(core.encode_json({ req = req, api = "echo" }))) })
         assert.are.equal(SRC .. "#" .. enc(req) .. "=ran", src:match("^(.-)&v=%d+$"))
       end
     end)

@@ -12,11 +12,11 @@ local fragment, keys, envelope = fragments.fragment, fragments.keys, fragments.e
 local function v2(req, api, params, extra)
   local cmd = { req = req, api = api, params = params, mph = 2 }
   for k, v in pairs(extra or {}) do cmd[k] = v end
-  return { cmd = E(core.json_encode(cmd)) }
+  return { cmd = E(core.encode_json(cmd)) }
 end
 
 local function seed(req, api, params)
-  return { cmd = E(core.json_encode({ req = req, api = api, params = params })) }
+  return { cmd = E(core.encode_json({ req = req, api = api, params = params })) }
 end
 
 describe("mphybrid.shell", function()
@@ -44,7 +44,7 @@ describe("mphybrid.shell", function()
 
     it("refuses a limit that is not a positive number", function()
       assert.has_error(function() shell.new({ router = r, src = SRC, max_src = 0 }) end)
-      assert.has_error(function() shell.new({ router = r, src = SRC, outbox_max = "3" }) end)
+      assert.has_error(function() shell.new({ router = r, src = SRC, max_outbox = "3" }) end)
     end)
 
     it("keeps the src, and takes a new one", function()
@@ -256,10 +256,10 @@ describe("mphybrid.shell", function()
       assert.same({ "mph", "H5Req_r1", "v" }, keys(src))
     end)
 
-    it("stores at most store_max replies: the oldest is forgotten and runs again", function()
+    it("stores at most max_store replies: the oldest is forgotten and runs again", function()
       local runs = 0
       r:register("once", function() runs = runs + 1 return runs end)
-      s = shell.new({ router = r, src = SRC, now = function() return clock end, store_max = 2 })
+      s = shell.new({ router = r, src = SRC, now = function() return clock end, max_store = 2 })
       s:on_load(v2("H5Req_1", "once"))
       s:on_load(v2("H5Req_2", "once"))
       s:on_load(v2("H5Req_3", "once"))
@@ -293,8 +293,8 @@ describe("mphybrid.shell", function()
   end)
 
   describe("limits", function()
-    it("keeps at most outbox_max unacknowledged replies, dropping the oldest with a warning", function()
-      s = shell.new({ router = r, src = SRC, now = function() return clock end, outbox_max = 2 })
+    it("keeps at most max_outbox unacknowledged replies, dropping the oldest with a warning", function()
+      s = shell.new({ router = r, src = SRC, now = function() return clock end, max_outbox = 2 })
       s:on_load(v2("H5Req_1", "nothing"))
       s:on_load(v2("H5Req_2", "nothing"))
       local src = s:on_load(v2("H5Req_3", "nothing"))
@@ -396,10 +396,10 @@ describe("mphybrid.shell", function()
     end)
 
     it("answers an oversized cmd with ESIZE", function()
-      local big = E(core.json_encode({ api = "echo", params = { s = ("a"):rep(70000) } }))
+      local big = E(core.encode_json({ api = "echo", params = { s = ("a"):rep(70000) } }))
       assert.same("ESIZE", seed_error({ cmd = big }))
       s = shell.new({ router = r, src = SRC, max_cmd = 100 })
-      assert.same("ESIZE", seed_error({ cmd = E(core.json_encode({ api = "echo", params = ("a"):rep(100) })) }))
+      assert.same("ESIZE", seed_error({ cmd = E(core.encode_json({ api = "echo", params = ("a"):rep(100) })) }))
     end)
 
     it("answers deep nesting with EDEPTH (max_depth, default 100)", function()

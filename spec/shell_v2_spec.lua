@@ -20,7 +20,7 @@ local function replies(src)
   local out = {}
   for k, v in pairs(map) do
     if k ~= "mph" and k ~= "v" and k ~= "hash" then
-      out[k] = core.json_decode(v)
+      out[k] = core.decode_json(v)
     end
   end
   return out
@@ -77,8 +77,8 @@ describe("the version 2 shell", function()
       end, { async = true })
     end)
 
-    it("when its command is replayed after store_max other commands went through the store", function()
-      local s = new_shell({ store_max = 4 })
+    it("when its command is replayed after max_store other commands went through the store", function()
+      local s = new_shell({ max_store = 4 })
       s:on_load(v2("H5Req_slow", "slow"))
       for i = 1, 20 do
         clock = clock + 1
@@ -113,7 +113,7 @@ describe("the version 2 shell", function()
     end)
 
     it("however many commands go by while max_running handlers run", function()
-      local s = new_shell({ store_max = 2, max_running = 8 })
+      local s = new_shell({ max_store = 2, max_running = 8 })
       for i = 1, 8 do
         s:on_load(v2("H5Req_s" .. i, "slow"))
       end
@@ -134,12 +134,12 @@ describe("the version 2 shell", function()
   end)
 
   describe("holds every reply to max_src", function()
-    -- the longest JSON text the shell's json_encode calls gave
+    -- the longest JSON text the shell's encode_json calls gave
     local longest, spy_shell
     before_each(function()
       longest = 0
       spy_shell = spied_shell({
-        json_encode = function(real)
+        encode_json = function(real)
           return function(...)
             local s, e, c = real(...)
             if s and #s > longest then longest = #s end
@@ -195,7 +195,7 @@ describe("the version 2 shell", function()
     end)
 
     it("with the newest replies that fit together, the older ones waiting", function()
-      local s = new_shell({ max_src = 4096, outbox_max = 64 })
+      local s = new_shell({ max_src = 4096, max_outbox = 64 })
       local blob = ("x"):rep(1000)
       for i = 1, 10 do
         s:on_load(v2("H5Req_" .. i, "echo", ',"params":"' .. blob .. '"'))
@@ -220,14 +220,14 @@ describe("the version 2 shell", function()
       r:register("text", function(p) return p.t end)
       for _ = 1, 60 do
         local max_src = rng:int(300, 3000)
-        local s = new_shell({ max_src = max_src, outbox_max = 16 })
+        local s = new_shell({ max_src = max_src, max_outbox = 16 })
         for i = 1, rng:int(1, 24) do
           local t = {}
           for k = 1, rng:int(0, 120) do t[k] = rng:pick(pieces) end
-          local hash = rng:chance(0.3) and (',"hash":' .. core.json_encode(("/r"):rep(rng:int(0, 40)))) or ""
+          local hash = rng:chance(0.3) and (',"hash":' .. core.encode_json(("/r"):rep(rng:int(0, 40)))) or ""
           local req = "H5Req_" .. i
           clock = clock + 1
-          local src = s:on_load(v2(req, "text", ',"params":{"t":' .. core.json_encode(table.concat(t)) .. '}' .. hash))
+          local src = s:on_load(v2(req, "text", ',"params":{"t":' .. core.encode_json(table.concat(t)) .. '}' .. hash))
           assert.is_true(#src <= max_src)
           local map = core.decode_fragment(src:match("#(.*)$"))
           -- the session's outbox as the store holds it: { req, value, at }
@@ -250,7 +250,7 @@ describe("the version 2 shell", function()
 
     it("filling max_src to the byte", function()
       local blob = ("x"):rep(300)
-      local value = core.json_encode({ result = blob })
+      local value = core.encode_json({ result = blob })
       local base = #core.encode_reply(SRC, { { "mph", "2" } }, clock)
       local pair = #E("H5Req_1") + 1 + #E(value) + 1
       for _, extra in ipairs({ 0, -1 }) do

@@ -63,15 +63,15 @@ describe("mphybrid.store.redis options", function()
   it("raises on options of the wrong type or range, before any connection", function()
     for _, opts in ipairs({ "redis://h", { url = "nope" }, { port = 0 }, { port = 1.5 }, { db = -1 },
                             { host = "" }, { prefix = "a\nb" }, { read_timeout = "1" }, { pool_size = 0 },
-                            { outbox_max = "3" }, { password = 7 } }) do
+                            { max_outbox = "3" }, { password = 7 } }) do
       assert.has_error(function() redis.new(opts) end)
     end
   end)
 
   it("takes the server from a URL and every limit from its options", function()
-    local st = redis.new({ url = "redis://:pw@127.0.0.1:6390/3", prefix = "app:", store_max = 10,
+    local st = redis.new({ url = "redis://:pw@127.0.0.1:6390/3", prefix = "app:", max_store = 10,
       read_timeout = 500 })
     assert.same({ "127.0.0.1", 6390, 3, "pw", "app:", 10, 500 },
-      { st.host, st.port, st.db, st.password, st.prefix, st.limits.store_max, st.read_timeout })
+      { st.host, st.port, st.db, st.password, st.prefix, st.limits.max_store, st.read_timeout })
   end)
 end)

@@ -5,8 +5,8 @@ local contract = require "helpers.store_contract"
 describe("mphybrid.store.memory", function()
   contract(it, memory.new)
 
-  it("keeps at most sessions_max sessions, forgetting the oldest generation", function()
-    local st = memory.new({ sessions_max = 2 })
+  it("keeps at most max_sessions sessions, forgetting the oldest generation", function()
+    local st = memory.new({ max_sessions = 2 })
     st:session("s1", 0, { req = "a", value = "1" })
     st:session("s2", 0, {})
     st:session("s3", 0, {})
@@ -32,7 +32,7 @@ describe("shells that share a store", function()
   end
 
   local function reply(src, req)
-    return core.json_decode(core.decode_fragment(core.get_fragment(src))[req])
+    return core.decode_json(core.decode_fragment(core.get_fragment(src))[req])
   end
 
   it("run a request id once across sessions, by default (replay_scope global)", function()

@@ -4,7 +4,7 @@
 --   builtin: written with OpenResty's built-ins (ngx.unescape_uri,
 --            cjson.decode, cjson.encode, ngx.escape_uri), no state, no checks
 --   core:    written on mphybrid.core alone (decode_cmd, encode_reply,
---            json_encode), no state
+--            encode_json), no state
 --
 -- Both read GET ?cmd=<options.cmd as the page received it>&src=<web-view
 -- src>, run the api's handler (echo: its params) and answer
@@ -50,7 +50,7 @@ function _M.builtin()
   answer(cjson.encode({ src = src, back = true }))
 end
 
-local decode_cmd, encode_reply, json_encode = core.decode_cmd, core.encode_reply, core.json_encode
+local decode_cmd, encode_reply, encode_json = core.decode_cmd, core.encode_reply, core.encode_json
 
 function _M.core()
   local args = ngx.req.get_uri_args()
@@ -58,7 +58,7 @@ function _M.core()
   local req = cmd.req or "miniProgramResult"
   local result = handlers[cmd.api](cmd.params or {})
   local src = encode_reply(args.src, { { req, result } }, floor(ngx.now() * 1000))
-  answer(json_encode({ src = src, back = true }))
+  answer(encode_json({ src = src, back = true }))
 end
 
 return _M

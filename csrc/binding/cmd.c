@@ -1,6 +1,6 @@
 /* decode_cmd and encode_reply: a whole command from its cmd value, a whole
-   web-view src from a set of replies. They build on uri.c, json_decode.c,
-   json_encode.c and query.c. */
+   web-view src from a set of replies. They build on uri.c, decode_json.c,
+   encode_json.c and query.c. */
 
 #include "../url.h"
 

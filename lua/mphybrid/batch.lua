@@ -54,7 +54,7 @@ function _M.read(cmd)
       end
     end
     -- an entry that is not an object is answered as such a command would be
-    entries[i] = core.json_encode(one) or "null"
+    entries[i] = core.encode_json(one) or "null"
   end
   return entries
 end

@@ -21,8 +21,8 @@ local tbl_concat = table.concat
 local tbl_remove = table.remove
 local tbl_insert = table.insert
 
-local json_encode = core.json_encode
-local json_decode = core.json_decode
+local encode_json = core.encode_json
+local decode_json = core.decode_json
 local encode_uri_component = core.encode_uri_component
 local decode_uri_component = core.decode_uri_component
 local decode_fragment = core.decode_fragment
@@ -352,7 +352,7 @@ local function v2_parts(parts, n, acks, hash_json)
   return n
 end
 
--- api or params that json_encode refused: over max_url on its own (ESIZE),
+-- api or params that encode_json refused: over max_url on its own (ESIZE),
 -- the command URL would be too; any other reason fails the call as it is
 local function encode_failure(self, callback, what, err, code)
   local c, msg = parse_error(err, "EVALUE")
@@ -413,7 +413,7 @@ local function hash_json_of(self)
       h = text(h, false)
       -- a longer one would be refused by the shell (its max_hash)
       if h and #h <= 512 then
-        return json_encode(h)
+        return encode_json(h)
       end
     end
   end
@@ -426,7 +426,7 @@ local function prepare(self, api, params, callback, timeout, encode_opts)
   local api_json = self.api_json[api]
   local err, code
   if api_json == nil then
-    api_json, err, code = json_encode(api, self.encode_opts)
+    api_json, err, code = encode_json(api, self.encode_opts)
     if not api_json then
       return encode_failure(self, callback, "api", err, code)
     end
@@ -438,7 +438,7 @@ local function prepare(self, api, params, callback, timeout, encode_opts)
   end
   local params_json
   if params ~= nil then
-    params_json, err, code = json_encode(params, encode_opts)
+    params_json, err, code = encode_json(params, encode_opts)
     if not params_json then
       return encode_failure(self, callback, "params", err, code)
     end
@@ -694,7 +694,7 @@ function _M.batch(self, list)
 end
 
 local function decode_envelope(value)
-  local t = json_decode(value)
+  local t = decode_json(value)
   if type(t) == "table" then
     local e = t.error
     if e ~= nil then

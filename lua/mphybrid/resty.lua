@@ -29,8 +29,8 @@ local str_byte = string.byte
 local str_format = string.format
 
 local array_mt = core.array_mt
-local json_decode = core.json_decode
-local json_encode = core.json_encode
+local decode_json = core.decode_json
+local encode_json = core.encode_json
 local decode_query = core.decode_query
 local new_error = errors.new
 local from_value = errors.from_value
@@ -52,7 +52,7 @@ local SESSION_MIN, SESSION_MAX = 16, 128
 
 -- the shell's own limits and its store's, passed through when given
 local SHELL_LIMITS = { "max_cmd", "max_depth", "max_src", "max_hash" }
-local STORE_LIMITS = { "outbox_max", "outbox_ttl", "store_max", "store_ttl", "sessions_max" }
+local STORE_LIMITS = { "max_outbox", "outbox_ttl", "max_store", "store_ttl", "max_sessions" }
 
 -- opts[name] (or its default), checked as options.<kind> checks it
 local function limit(opts, name, kind)
@@ -204,7 +204,7 @@ end
 -- opts.log(level, message): default ngx.log.
 -- Limits: max_body, response_wait, handler_timeout (resty.defaults), the
 -- shell's (max_cmd, max_depth, max_src, max_hash) and, for the default
--- store, the store's (outbox_max, outbox_ttl, store_ttl, ...).
+-- store, the store's (max_outbox, outbox_ttl, store_ttl, ...).
 function _M.new(opts)
   if type(opts) ~= "table" then
     error("resty.new: opts must be a table", 2)
@@ -332,7 +332,7 @@ end
 
 -- a transport fault: 4xx {"error":{"code":..., "message":...}}
 local function refuse_request(self, status, code, message)
-  send(status, json_encode({ error = { code = code, message = message } }))
+  send(status, encode_json({ error = { code = code, message = message } }))
   if self.counters then
     self.counters:transport(code)
   end
@@ -363,7 +363,7 @@ local function read_fields(self)
         .. self.max_body .. " bytes"
     end
     local err
-    fields, err = json_decode(body, self.body_opts)
+    fields, err = decode_json(body, self.body_opts)
     if fields == nil then
       return nil, 400, "EBODY", "the body is not JSON (" .. tostring(err) .. ")"
     end
@@ -437,7 +437,7 @@ local function observe(self, view, src)
 end
 
 local function answer(src, back)
-  send(200, '{"src":' .. (json_encode(src) or '""') .. ',"back":' .. (back and "true" or "false") .. "}")
+  send(200, '{"src":' .. (encode_json(src) or '""') .. ',"back":' .. (back and "true" or "false") .. "}")
 end
 
 -- the answer of a command whose handler has not finished: wait for it, up

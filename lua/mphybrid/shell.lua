@@ -23,7 +23,7 @@ local str_sub = string.sub
 
 local decode_cmd = core.decode_cmd
 local encode_reply = core.encode_reply
-local json_encode = core.json_encode
+local encode_json = core.encode_json
 local encode_uri_component = core.encode_uri_component
 local null = core.null
 local array_mt = core.array_mt
@@ -45,8 +45,8 @@ local RESERVED = { mph = true, hash = true, v = true }
 local SEED_RESERVED = { v = true }
 local MPH_PAIR = { "mph", "2" }
 
--- the shell's own limits; the limits of its default store (outbox_max,
--- outbox_ttl, store_max, store_ttl) are mphybrid.store.defaults
+-- the shell's own limits; the limits of its default store (max_outbox,
+-- outbox_ttl, max_store, store_ttl) are mphybrid.store.defaults
 _M.defaults = {
   max_cmd = 65536,       -- bytes of the cmd option, as received
   max_depth = 100,       -- nesting of the command's JSON
@@ -97,8 +97,8 @@ function _M.new(opts)
   local store = opts.store
   if store == nil then
     store = memory_store.new({
-      outbox_max = opts.outbox_max, outbox_ttl = opts.outbox_ttl,
-      store_max = opts.store_max, store_ttl = opts.store_ttl,
+      max_outbox = opts.max_outbox, outbox_ttl = opts.outbox_ttl,
+      max_store = opts.max_store, store_ttl = opts.store_ttl,
     })
   elseif type(store) ~= "table" or type(store.claim) ~= "function"
     or type(store.settle) ~= "function" or type(store.session) ~= "function" then
@@ -233,12 +233,12 @@ end
 -- the client always gets a well-formed version 2 reply
 local function error_envelope(self, err)
   local opts = self.encode_opts
-  local s, e = json_encode({ error = { code = err.code, message = err.message, data = err.data } }, opts)
+  local s, e = encode_json({ error = { code = err.code, message = err.message, data = err.data } }, opts)
   if not s and err.data ~= nil then
-    s, e = json_encode({ error = { code = err.code, message = err.message } }, opts)
+    s, e = encode_json({ error = { code = err.code, message = err.message } }, opts)
   end
   if not s then
-    s = json_encode({ error = { code = "EREPLY", message = "the error of code " .. err.code
+    s = encode_json({ error = { code = "EREPLY", message = "the error of code " .. err.code
       .. " cannot be sent (" .. to_text(e) .. ")" } })
   end
   return s
@@ -256,7 +256,7 @@ local function envelope(self, err, result)
   if result == nil then
     result = null
   end
-  local s, e = json_encode({ result = result }, self.encode_opts)
+  local s, e = encode_json({ result = result }, self.encode_opts)
   if not s then
     local code, msg = parse_error(e, "EVALUE")
     local rerr = ereply("result cannot be sent (" .. code .. ": " .. msg .. ")")
@@ -278,7 +278,7 @@ local function seed_value(self, err, result)
   elseif t == "string" or t == "number" or t == "boolean" then
     return result
   end
-  local s = json_encode(result, self.encode_opts)
+  local s = encode_json(result, self.encode_opts)
   if not s then
     return "EREPLY"
   end

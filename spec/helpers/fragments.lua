@@ -21,7 +21,7 @@ end
 -- the version 2 reply to req in src, decoded
 function fragments.envelope(src, req)
   local value = fragments.fragment(src)[req]
-  return value and core.json_decode(value)
+  return value and core.decode_json(value)
 end
 
 return fragments

@@ -213,7 +213,7 @@ function gen.key(r)
   return gen.string(r, 6)
 end
 
--- A Lua value for json_encode and its description for oracle.js.
+-- A Lua value for encode_json and its description for oracle.js.
 function gen.json_value(r, core, depth)
   local c = r:int(1, depth > 0 and 12 or 7)
   if c == 1 then

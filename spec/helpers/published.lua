@@ -40,7 +40,7 @@ local shell_quote = paths.shell_quote
 local write_file = paths.write_file
 
 local function json(v)
-  return assert(core.json_encode(v))
+  return assert(core.encode_json(v))
 end
 
 -- cases: an array of case tables (see published.js); deliver(answers) ->
@@ -66,7 +66,7 @@ function published.run(cases, deliver)
     cleanup()
     error("published.js failed (Node.js is needed for the published code): " .. why, 0)
   end
-  local answers = assert(core.json_decode(first))
+  local answers = assert(core.decode_json(first))
   local ok, deliveries = pcall(deliver, answers)
   write_file(second, ok and json(setmetatable(deliveries, core.array_mt)) or "[]")
   -- the fifo is opened only while node waits on it; a node that died
@@ -82,7 +82,7 @@ function published.run(cases, deliver)
   if not rest then
     error("published.js failed in its second phase: " .. why, 0)
   end
-  return answers, assert(core.json_decode(rest))
+  return answers, assert(core.decode_json(rest))
 end
 
 return published

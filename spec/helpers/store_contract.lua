@@ -56,8 +56,8 @@ return function(it, new_store)
     assert.same("a", entry.api)
   end)
 
-  it("never drops a running claim for store_max other replies", function()
-    local st = new_store({ store_max = 2 })
+  it("never drops a running claim for max_store other replies", function()
+    local st = new_store({ max_store = 2 })
     assert.is_true(ok(st:claim("running", "slow", "s1", T0)))
     for i = 1, 10 do
       local req = "r" .. i
@@ -120,8 +120,8 @@ return function(it, new_store)
     assert.same({}, reqs(state))
   end)
 
-  it("drops the oldest replies beyond outbox_max and those older than outbox_ttl, and says which", function()
-    local st = new_store({ outbox_max = 2, outbox_ttl = 500 })
+  it("drops the oldest replies beyond max_outbox and those older than outbox_ttl, and says which", function()
+    local st = new_store({ max_outbox = 2, outbox_ttl = 500 })
     st:session("s1", T0, { req = "a", value = "1" })
     st:session("s1", T0 + 100, { req = "b", value = "2" })
     local state, dropped = st:session("s1", T0 + 200, { req = "c", value = "3" })
@@ -133,8 +133,8 @@ return function(it, new_store)
   end)
 
   it("refuses limits of the wrong type or range", function()
-    assert.has_error(function() new_store({ outbox_max = "3" }) end)
-    assert.has_error(function() new_store({ store_max = 1 }) end)
+    assert.has_error(function() new_store({ max_outbox = "3" }) end)
+    assert.has_error(function() new_store({ max_store = 1 }) end)
     assert.has_error(function() new_store({ store_ttl = 0 / 0 }) end)
   end)
 end

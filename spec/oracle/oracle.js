@@ -80,7 +80,7 @@ function byteOrder(a, b) {
 
 // Objects are rebuilt with their keys inserted in bytewise order; JavaScript
 // itself then moves array-index keys ("0" .. "4294967294") to the front in
-// numeric order. That is the key order the README documents for json_encode.
+// numeric order. That is the key order the README documents for encode_json.
 function ordered(v) {
   if (Array.isArray(v)) return v.map(ordered);
   if (v !== null && typeof v === 'object') {

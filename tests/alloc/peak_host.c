@@ -1,4 +1,4 @@
-/* Peak memory of json_decode, measured by the Lua state's allocator.
+/* Peak memory of decode_json, measured by the Lua state's allocator.
 
    Every byte mphybrid.core uses (Lua's own objects, the codecs' buffers,
    cJSON's parse tree in the arena) comes from the lua_Alloc of the state,
@@ -95,7 +95,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   ncases = (int)lua_rawlen(L, -1);
-  printf("json_decode peak memory, as multiples of the text's length (Lua %s)\n",
+  printf("decode_json peak memory, as multiples of the text's length (Lua %s)\n",
          LUA_VERSION_MAJOR "." LUA_VERSION_MINOR);
   printf("  %-24s %10s %8s %8s %8s\n", "text", "bytes", "peak", "result", "ours");
   for (i = 1; i <= ncases; i++) {
@@ -115,7 +115,7 @@ int main(int argc, char **argv) {
     luaL_openlibs(S);
     luaL_requiref(S, "mphybrid.core", luaopen_mphybrid_core, 0);
     lua_pushlstring(S, text, n); /* kept: it is not part of the cost */
-    lua_getfield(S, -2, "json_decode");
+    lua_getfield(S, -2, "decode_json");
     lua_pushvalue(S, -2);
     lua_createtable(S, 0, 1);
     lua_pushinteger(S, (lua_Integer)n);

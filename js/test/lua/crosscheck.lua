@@ -16,7 +16,7 @@ local null = core.null
 local array_mt = core.array_mt
 
 local function json(v)
-  return assert(core.json_encode(v))
+  return assert(core.encode_json(v))
 end
 
 -- the handlers every scenario's shell runs
@@ -71,7 +71,7 @@ local function run(sc)
     local step = { kind = kind, outcomes = outcomes }
     if kind == "call" then
       local id, api, params_json, timeout = st[2], st[3], st[4], st[5]
-      local params = params_json and assert(core.json_decode(params_json)) or nil
+      local params = params_json and assert(core.decode_json(params_json)) or nil
       next_id = id
       local sent_before = src_written
       local url_seen
@@ -92,7 +92,7 @@ local function run(sc)
       for i, e in ipairs(st[2]) do
         local id = e[1]
         ids[i] = id
-        list[i] = { e[2], e[3] and assert(core.json_decode(e[3])) or nil,
+        list[i] = { e[2], e[3] and assert(core.decode_json(e[3])) or nil,
           function(err, result) outcomes[#outcomes + 1] = outcome_of(id, err, result) end }
       end
       local k = 0
@@ -106,7 +106,7 @@ local function run(sc)
       c.navigate, c.new_req_id = nav, gen
       step.calls = setmetatable({}, array_mt)
       for i, e in ipairs(st[2]) do
-        step.calls[i] = { id = e[1], api = e[2], params = e[3] and json(assert(core.json_decode(e[3]))) or nil }
+        step.calls[i] = { id = e[1], api = e[2], params = e[3] and json(assert(core.decode_json(e[3]))) or nil }
       end
       step.urls = urls
       if src_written and src_written ~= sent_before then
@@ -115,7 +115,7 @@ local function run(sc)
     elseif kind == "answer" then
       local reply = assert(pending[st[2]])
       pending[st[2]] = nil
-      reply(st[3] and assert(core.json_decode(st[3])) or nil)
+      reply(st[3] and assert(core.decode_json(st[3])) or nil)
       receive(step, assert(src_written))
     elseif kind == "fragment" then
       receive(step, SRC .. "#" .. st[2])

@@ -21,11 +21,11 @@ local table_remove = table.remove
 local _M = { _VERSION = require("mphybrid.core")._VERSION }
 
 _M.defaults = {
-  outbox_max = 32,       -- unacknowledged replies kept per session
+  max_outbox = 32,       -- unacknowledged replies kept per session
   outbox_ttl = 120000,   -- ms an unacknowledged reply is written again
-  store_max = 256,       -- replies kept for replayed commands (>= 2)
+  max_store = 256,       -- replies kept for replayed commands (>= 2)
   store_ttl = 600000,    -- ms a reply is kept for a replayed command
-  sessions_max = 10000,  -- sessions kept (>= 2): memory store only
+  max_sessions = 10000,  -- sessions kept (>= 2): memory store only
   claim_ttl = false,     -- ms a claim is kept unsettled: false = until settled
 }
 
@@ -44,11 +44,11 @@ function _M.limits(who, opts)
     claim_ttl = limits.number(who, d, opts, "claim_ttl")
   end
   return {
-    outbox_max = limits.count(who, d, opts, "outbox_max"),
+    max_outbox = limits.count(who, d, opts, "max_outbox"),
     outbox_ttl = limits.number(who, d, opts, "outbox_ttl"),
-    store_max = limits.count(who, d, opts, "store_max", 2),
+    max_store = limits.count(who, d, opts, "max_store", 2),
     store_ttl = limits.number(who, d, opts, "store_ttl"),
-    sessions_max = limits.count(who, d, opts, "sessions_max", 2),
+    max_sessions = limits.count(who, d, opts, "max_sessions", 2),
     claim_ttl = claim_ttl,
   }
 end
@@ -100,7 +100,7 @@ end
 -- oldest first: remove the ids of change.ack; append { change.req,
 -- change.value, now } (an older reply to the same req is removed first);
 -- drop the replies older than lim.outbox_ttl, then the oldest beyond
--- lim.outbox_max. Returns the dropped replies as { { req, why }, ... } with
+-- lim.max_outbox. Returns the dropped replies as { { req, why }, ... } with
 -- why "expired" or "full", or nil when none was.
 function _M.change_outbox(outbox, now, change, lim)
   local acks = change.ack
@@ -136,7 +136,7 @@ function _M.change_outbox(outbox, now, change, lim)
     end
     n = j
   end
-  local max = lim.outbox_max
+  local max = lim.max_outbox
   if n > max then
     dropped = dropped or {}
     local extra = n - max

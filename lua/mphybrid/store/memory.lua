@@ -55,8 +55,8 @@ function _M.new(opts)
   local lim = base.limits("memory.new", opts)
   local self = {
     limits = lim,
-    replies = generations(math_floor(lim.store_max / 2)),   -- req -> { api, value, at }
-    sessions = generations(math_floor(lim.sessions_max / 2)), -- id -> { hash =, outbox = }
+    replies = generations(math_floor(lim.max_store / 2)),   -- req -> { api, value, at }
+    sessions = generations(math_floor(lim.max_sessions / 2)), -- id -> { hash =, outbox = }
     claims = {},         -- req -> { api =, at =, waiting = { id = true } }
     claim_count = 0,
   }

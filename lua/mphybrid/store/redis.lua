@@ -10,7 +10,7 @@
 --                while it runs (SET NX PX: the atomic claim), "D<api>\n<value>"
 --                once settled, kept store_ttl ms
 --   w:<req>      the sessions that asked for req while it ran (a set)
---   replies      settled request ids by time (a sorted set), at most store_max
+--   replies      settled request ids by time (a sorted set), at most max_store
 --   running      claimed request ids by the time their claim lapses
 --   s:<session>  the session: its outbox and hash as JSON, kept session_ttl ms
 --                after its last change
@@ -38,8 +38,8 @@ local str_format = string.format
 local str_match = string.match
 local math_floor = math.floor
 
-local json_encode = core.json_encode
-local json_decode = core.json_decode
+local encode_json = core.encode_json
+local decode_json = core.decode_json
 local new_req_id = core.new_req_id
 local change_outbox = base.change_outbox
 local fail = base.fail
@@ -107,8 +107,8 @@ return claim("XX")
 ]]
 
 -- KEYS: claim, waiting, running, replies. ARGV: "D<now>\n<api>\n<value>",
--- store_ttl, now, store_max. Returns the sessions that waited for the
--- reply. Forgets the oldest settled replies beyond store_max.
+-- store_ttl, now, max_store. Returns the sessions that waited for the
+-- reply. Forgets the oldest settled replies beyond max_store.
 local SETTLE = [[
 local ttl, now, max = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 redis.call("SET", KEYS[1], ARGV[1], "PX", ttl)
@@ -208,7 +208,7 @@ end
 --- redis.new([opts]) -> store
 -- opts.url ("redis://host:port/db") or opts.host, opts.port, opts.db,
 -- opts.password; opts.prefix of every key; the timeouts and pool in
--- redis.defaults; the limits of mphybrid.store.defaults (sessions_max is
+-- redis.defaults; the limits of mphybrid.store.defaults (max_sessions is
 -- not used: sessions expire session_ttl ms after their last change).
 function _M.new(opts)
   if opts ~= nil and type(opts) ~= "table" then
@@ -364,7 +364,7 @@ local function do_settle(self, red, req, api, value, now)
   local lim = self.limits
   local res, err = run_script(red, "settle", 4, claim_key(self, req), self.prefix .. "w:" .. req,
     self.k_running, self.k_replies, "D" .. now .. "\n" .. api .. "\n" .. value,
-    math_floor(lim.store_ttl), now, math_floor(lim.store_max))
+    math_floor(lim.store_ttl), now, math_floor(lim.max_store))
   if not res then
     return nil, err
   end
@@ -515,7 +515,7 @@ local function decode_session(text)
   if text == nil or text == ngx.null then
     return { outbox = {} }
   end
-  local s = json_decode(text)
+  local s = decode_json(text)
   if type(s) ~= "table" or type(s.outbox) ~= "table" then
     return nil
   end
@@ -548,7 +548,7 @@ local function try_session(self, red, key, now, change)
     s.hash = change.hash
   end
   local dropped = change_outbox(s.outbox, now, change, self.limits)
-  local new_text = json_encode({ hash = s.hash, outbox = s.outbox })
+  local new_text = encode_json({ hash = s.hash, outbox = s.outbox })
   if new_text == text then
     red:unwatch()
     return s, dropped

@@ -39,7 +39,7 @@ local LOCK_WAIT = 1000      -- tries, 1 ms apart, before a session step fails
 --- shdict.new([opts]) -> store
 -- opts.dict, opts.claims: names of lua_shared_dict zones (defaults
 -- "mphybrid", "mphybrid_claims"); the limits of mphybrid.store.defaults
--- (store_max and sessions_max are not used: the zone's size bounds them).
+-- (max_store and max_sessions are not used: the zone's size bounds them).
 -- Raises when a zone is not declared.
 function _M.new(opts)
   local lim = base.limits("shdict.new", opts)

@@ -1,4 +1,4 @@
-/* json_encode: walks a Lua value and writes what JSON.stringify writes,
+/* encode_json: walks a Lua value and writes what JSON.stringify writes,
    through csrc/jsonstr.c (strings) and csrc/jsonnum.c (numbers). Also used
    by encode_reply (cmd.c) for replies that are tables. */
 
@@ -306,7 +306,7 @@ static mph_status encode_json(lua_State *L, scratch *S, mph_buf *out, int idx,
   return st;
 }
 
-static int l_json_encode(lua_State *L) {
+static int l_encode_json(lua_State *L) {
   size_t max_depth, max_size;
   scratch *S;
   int sidx;

@@ -1,4 +1,4 @@
-/* json_decode: turns a checked JSON text (csrc/jsoncheck.c) parsed by cJSON
+/* decode_json: turns a checked JSON text (csrc/jsoncheck.c) parsed by cJSON
    into Lua values, a piece at a time for long texts. Also used by
    decode_cmd (cmd.c). */
 
@@ -321,7 +321,7 @@ static int decode_limits(lua_State *L, size_t n, const char *what, size_t depth_
   return 0;
 }
 
-static int l_json_decode(lua_State *L) {
+static int l_decode_json(lua_State *L) {
   size_t n, max_depth;
   const char *s = luaL_checklstring(L, 1, &n);
   scratch *S;
