@@ -10,7 +10,7 @@
 #   make fuzz       every libFuzzer target for FUZZ_SECONDS (default 60) each
 #   make lint       luacheck over every Lua file (.luacheckrc)
 #   make demo       one whole exchange, every wire message printed
-#   make bench      benchmarks against pure Lua and lua-cjson
+#   make bench      benchmarks against pure Lua and lua-cjson (mk/bench.mk)
 #   make setup      install the Debian packages all of the above need
 #   make dist, rock, test-rock   the release tarball and the rock (mk/rock.mk)
 #
@@ -114,15 +114,6 @@ test:
 
 demo: build/5.4/mphybrid/core.so
 	LUA_PATH='$(LUA_PATH_)' LUA_CPATH='build/5.4/?.so;;' $(LUA54) examples/roundtrip.lua
-
-bench: build/5.4/mphybrid/core.so build/jit/mphybrid/core.so
-	@set -e; for v in 5.4 jit; do \
-	  run=$(LUA54); [ $$v = jit ] && run=$(LUAJIT); \
-	  for b in bench/*_bench.lua; do \
-	    echo "== $$b on $$run"; \
-	    LUA_PATH='$(LUA_PATH_)' LUA_CPATH="build/$$v/?.so;;" $$run $$b; \
-	  done; \
-	done
 
 # the standards each part may use are in .luacheckrc
 lint:
