@@ -40,4 +40,4 @@ bench-jv: build/jit/mphybrid/core.so
 	@LUA_PATH='$(BENCH_PATH)' LUA_CPATH='build/jit/?.so;;' $(LUAJIT) bench/nginx.lua --jv
 
 bench-smoke: $(foreach v,$(BENCH_LUAS),build/$(v)/mphybrid/core.so)
-	@LUA_PATH='$(BENCH_PATH)' $(LUAJIT) bench/smoke.lua '$(MAKE)' $(BENCH_LUAS)
+	@LUA_PATH='$(BENCH_PATH)' LUA_CPATH='build/jit/?.so;;' $(LUAJIT) bench/smoke.lua '$(MAKE)' $(BENCH_LUAS)
