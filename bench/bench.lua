@@ -9,14 +9,12 @@
 -- BENCH_QUICK=1: a few calls per run, to see that everything runs (the
 -- figures mean nothing). bench/report.lua says how to read the table.
 
-local core = require "mphybrid.core"
 local cjson = require "cjson"
 local codecs = require "bench.codecs"
 local ops = require "bench.ops"
 local suite = require "bench.suite"
 local report = require "bench.report"
 local measure = require "bench.measure"
-local payloads = require "bench.payloads"
 
 local format = string.format
 
@@ -30,36 +28,15 @@ local LIST = ops.primitives({
 })
 LIST[#LIST + 1] = require "bench.round_trip"
 
-local function find(name)
-  for _, op in ipairs(LIST) do
-    if op.name == name then return op end
-  end
-  error("bench.lua: no operation " .. tostring(name), 0)
-end
-
--- C functions by name, for the trace summaries
-local function c_names()
-  local names = {}
-  for prefix, lib in pairs({ core = core, cjson = cjson }) do
-    for k, v in pairs(lib) do
-      if type(v) == "function" then names[v] = prefix .. "." .. k end
-    end
-  end
-  return names
-end
-
 local function one(name, payload, jv)
-  local op = find(name)
+  local op = ops.find(LIST, name)
   if not jv then
     print(report.row(suite.row(op, payload, runtime, settings)))
     return
   end
-  local t = suite.traces(op, payload, settings, c_names())
-  for _, side in ipairs({ "ours", "peer" }) do
-    local lines = require("bench.jv").lines(t[side])
-    print(format("%-21s %-6s %-8s %s", op.name, payload, side == "ours" and "mphybrid" or "peer", lines[1]))
-    for i = 2, #lines do print(format("%37s%s", "", lines[i])) end
-  end
+  local lines = require("bench.jv").lines
+  local t = suite.traces(op, payload, settings, ops.c_names())
+  print(report.traces(op.name, payload, { ours = lines(t.ours), peer = lines(t.peer) }))
 end
 
 local function quote(s)
@@ -77,12 +54,9 @@ local function all(jv)
     error("bench.lua --jv: traces are LuaJIT's; run it with luajit", 0)
   end
   local interp = arg[-1]
-  print(format("%s on %s (lua-cjson %s); payload small %d bytes, medium %d bytes; %d runs of %.3f s a side%s",
-    jv and "LuaJIT traces" or "mphybrid benchmarks", jit and jit.version or _VERSION, cjson._VERSION or "?",
-    #payloads.small, #payloads.medium, settings.runs, settings.seconds,
-    quick and " (BENCH_QUICK: figures mean nothing)" or ""))
-  print(jv and format("%-21s %-6s %-8s %s", "operation", "data", "side", "what the compiler did")
-    or report.header())
+  print(report.title(jv, format("%s (lua-cjson %s)", jit and jit.version or _VERSION, cjson._VERSION or "?"),
+    settings, quick, "process"))
+  print(report.header(jv))
   local failed = {}
   for _, op in ipairs(LIST) do
     for _, payload in ipairs(suite.PAYLOADS) do

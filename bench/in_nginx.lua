@@ -10,7 +10,6 @@
 -- A failure (unknown op, results that differ) is a 500 with its message.
 
 -- luacheck: globals ngx
-local core = require "mphybrid.core"
 local cjson = require "cjson"
 local ops = require "bench.ops"
 local suite = require "bench.suite"
@@ -20,30 +19,17 @@ local ngx = ngx
 
 local _M = {}
 
-local function find(name)
-  local list = ops.primitives({
-    escape_name = "ngx.escape_uri", escape = ngx.escape_uri,
-    unescape_name = "ngx.unescape_uri", unescape = ngx.unescape_uri,
-  })
-  for _, op in ipairs(list) do
-    if op.name == name then return op end
-  end
-  error("no operation " .. tostring(name), 0)
-end
-
 local function names()
-  local n = {}
-  for prefix, lib in pairs({ core = core, cjson = cjson }) do
-    for k, v in pairs(lib) do
-      if type(v) == "function" then n[v] = prefix .. "." .. k end
-    end
-  end
+  local n = ops.c_names()
   n[ngx.escape_uri], n[ngx.unescape_uri] = "ngx.escape_uri", "ngx.unescape_uri"
   return n
 end
 
 local function answer(args)
-  local op = find(args.op)
+  local op = ops.find(ops.primitives({
+    escape_name = "ngx.escape_uri", escape = ngx.escape_uri,
+    unescape_name = "ngx.unescape_uri", unescape = ngx.unescape_uri,
+  }), args.op)
   local settings = measure.settings(args.quick == "1")
   if args.jv ~= "1" then
     local row = suite.row(op, args.payload, "nginx", settings)

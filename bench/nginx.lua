@@ -21,7 +21,6 @@ local ops = require "bench.ops"
 local suite = require "bench.suite"
 local report = require "bench.report"
 local measure = require "bench.measure"
-local payloads = require "bench.payloads"
 
 local format = string.format
 
@@ -83,15 +82,9 @@ local function measure_row(op, payload)
 end
 
 local settings = measure.settings(quick)
-print(format("%s inside nginx (%s, one worker, LuaJIT); payload small %d bytes, medium %d bytes; %s%s",
-  jv and "LuaJIT traces" or "mphybrid benchmarks",
-  (nginx.capture("/usr/sbin/nginx -v 2>&1"):gsub("%s+$", ""):gsub("^nginx version: ", "")),
-  #payloads.small, #payloads.medium,
-  jv and "each row in a fresh worker" or format("%d runs of %.3f s a side, each row in a fresh worker",
-    settings.runs, settings.seconds),
-  quick and " (BENCH_QUICK: figures mean nothing)" or ""))
-print(jv and format("%-21s %-6s %-8s %s", "operation", "data", "side", "what the compiler did")
-  or report.header())
+local version = nginx.capture("/usr/sbin/nginx -v 2>&1"):gsub("%s+$", ""):gsub("^nginx version: ", "")
+print(report.title(jv, version .. ", one worker (its LuaJIT)", settings, quick, "worker"))
+print(report.header(jv))
 
 local failed = {}
 for _, name in ipairs(ops.NAMES) do
@@ -102,11 +95,7 @@ for _, name in ipairs(ops.NAMES) do
       failed[#failed + 1] = name .. " " .. payload
       print(format("%-8s %-21s %-6s FAILED: %s", "nginx", name, payload, err))
     elseif jv then
-      for _, side in ipairs({ "ours", "peer" }) do
-        local lines = r[side]
-        print(format("%-21s %-6s %-8s %s", name, payload, side == "ours" and "mphybrid" or "peer", lines[1]))
-        for i = 2, #lines do print(format("%37s%s", "", lines[i])) end
-      end
+      print(report.traces(name, payload, r))
     else
       print(report.row(r))
     end

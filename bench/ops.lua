@@ -4,6 +4,9 @@
 --
 --   ops.NAMES: the primitives, in the order of the table
 --   ops.primitives(codec) -> { op, ... } in that order
+--   ops.find(list, name) -> the op of that name (an error if none)
+--   ops.c_names() -> { [function] = "core.decode_json", ... }: the
+--     functions of mphybrid.core and cjson by name, for bench/jv.lua
 --   codec = { escape_name =, escape = function(s),
 --             unescape_name =, unescape = function(s) }
 --   op = { name =, peer =, prepare = function(text) -> ours, peer, x,
@@ -51,6 +54,23 @@ end
 -- its own order
 local function same_json(a, b)
   return type(a) == "string" and type(b) == "string" and equal(cjson.decode(a), cjson.decode(b))
+end
+
+function _M.find(list, name)
+  for _, op in ipairs(list) do
+    if op.name == name then return op end
+  end
+  error("no operation " .. tostring(name), 0)
+end
+
+function _M.c_names()
+  local names = {}
+  for prefix, lib in pairs({ core = core, cjson = cjson }) do
+    for k, v in pairs(lib) do
+      if type(v) == "function" then names[v] = prefix .. "." .. k end
+    end
+  end
+  return names
 end
 
 function _M.primitives(codec)

@@ -9,6 +9,8 @@
 --                (noise only ever adds time); "(median: ...)" follows
 --                when the medians say otherwise
 
+local payloads = require "bench.payloads"
+
 local format = string.format
 
 local _M = {}
@@ -22,7 +24,21 @@ end
 
 local COLUMNS = "%-8s %-21s %-6s %19s %19s %15s %7s  %-22s %s"
 
-function _M.header()
+local TRACE_COLUMNS = "%-21s %-6s %-8s %s"
+
+--- report.title(jv, where, settings, quick, fresh) -> the first line
+function _M.title(jv, where, settings, quick, fresh)
+  return format("%s on %s; payload small %d bytes, medium %d bytes; %s, each row in a fresh %s%s",
+    jv and "LuaJIT traces" or "mphybrid benchmarks", where, #payloads.small, #payloads.medium,
+    jv and "nothing timed" or format("%d runs of %.3f s a side", settings.runs, settings.seconds),
+    fresh, quick and " (BENCH_QUICK: figures mean nothing)" or "")
+end
+
+--- report.header([jv]) -> the line above the rows
+function _M.header(jv)
+  if jv then
+    return format(TRACE_COLUMNS, "operation", "data", "side", "what the compiler did")
+  end
   return format(COLUMNS, "runtime", "operation", "data", "mphybrid best/med", "peer best/med",
     "ratio best/med", "target", "verdict", "peer")
 end
@@ -50,6 +66,20 @@ function _M.row(r)
     format("%6.2fx/%.2fx", best, median),
     r.target and format("%.1fx", r.target) or "-",
     _M.verdict(best, median, r.target), r.peer)
+end
+
+--- report.traces(op, payload, t) -> the lines of a row of make bench-jv;
+-- t = { ours = jv lines, peer = jv lines } (bench/jv.lua)
+function _M.traces(op, payload, t)
+  local out = {}
+  for _, side in ipairs({ "ours", "peer" }) do
+    local lines = t[side]
+    out[#out + 1] = format(TRACE_COLUMNS, op, payload, side == "ours" and "mphybrid" or "peer", lines[1])
+    for i = 2, #lines do
+      out[#out + 1] = format("%37s%s", "", lines[i])
+    end
+  end
+  return table.concat(out, "\n")
 end
 
 _M.LEGEND = "ratio = peer time / mphybrid time (above 1: mphybrid faster); verdict on the best runs"
