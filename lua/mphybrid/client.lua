@@ -60,7 +60,7 @@ end
 -- opts.navigate(url) sends a command (wx.miniProgram.navigateTo); it may
 -- return false or nil, err when the command could not be sent.
 -- opts.page, opts.timeout (ms, false for none), opts.max_url, opts.now() -> ms,
--- opts.protocol (2, or 1: version 1, the published format), opts.prefix,
+-- opts.protocol (2, or 1: version 1, the format of the published code), opts.prefix,
 -- opts.hash() -> the page's own fragment to keep across replies,
 -- opts.log(level, message), opts.max_acks, opts.max_done, opts.max_batch,
 -- opts.new_req_id(prefix) -> a request id (default core.new_req_id).

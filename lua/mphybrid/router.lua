@@ -334,7 +334,7 @@ local function run_before(self, hook, params, ctx, what)
 end
 
 -- what JavaScript's `||` reads as false, among JSON values: the published
--- driver hands a handler `cmd.params || {}` (seed mode does the same)
+-- driver hands a handler `cmd.params || {}` (version 1 does the same)
 local function js_falsy(v)
   return v == false or v == 0 or v == ""
 end

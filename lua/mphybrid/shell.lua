@@ -475,7 +475,7 @@ function _M.on_load(self, options, done)
   version = err
   req = cmd.req
   if version == 1 then
-    -- version 1: the published reply format
+    -- version 1: the reply format of the published code
     if req ~= nil and not reply_id(req, 1) then
       return answer_error(self, nil, 1, "ECMD", "request id " .. req
         .. " is the fragment's own key", done)
