@@ -113,6 +113,7 @@ end)
 
 describe("decode_cmd's answer to a refused command", function()
   it("is the req and version it read, so that no caller reads the command again", function()
+    local _
     local cmd, err, code, read, req, version = core.decode_cmd(E('  {"req":" H5Req_1 ","api":7,"mph":2}'))
     assert.is_nil(cmd)
     assert.are.same({ "ECMD", "H5Req_1", 2 }, { code, req, version })

@@ -6,7 +6,7 @@ local loopback = require "mphybrid.loopback"
 local SRC = "https://h5.example.com/app/index.html"
 
 -- Park-Miller: the same sequence on every Lua
-local function prng(version 1)
+local function prng(seed)
   local x = seed
   return function(n)
     x = (x * 16807) % 2147483647
@@ -201,7 +201,7 @@ describe("round trips", function()
     end
   end)
 
-  it("works with the version 1 protocol too, several calls in flight", function()
+  it("works with version 1 too, several calls in flight", function()
     local w = world({ protocol = 1 })
     local results = {}
     local a = w.client:call("later", nil, collect(results, "a"))

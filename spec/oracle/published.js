@@ -28,7 +28,7 @@ const dir = path.resolve(folder);
 const cases = JSON.parse(fs.readFileSync(casesPath, 'utf8'));
 
 // a seeded Math.random, so that a run can be repeated
-function seeded(version 1) {
+function seeded(seed) {
   let x = seed >>> 0;
   return function () {
     x = (x + 0x6D2B79F5) >>> 0;
