@@ -28,7 +28,7 @@
 #include "binding/query.c"       /* encode_query, decode_query, decode_fragment */
 #include "binding/url.c"         /* trim, set_fragment, get_fragment */
 #include "binding/cmd.c"         /* decode_cmd, encode_reply */
-#include "binding/reqid.c"       /* new_req_id */
+#include "binding/reqid.c"       /* new_req_id, valid_id */
 
 /* ------------------------------------------------------------------ open */
 
@@ -53,6 +53,7 @@ static const luaL_Reg functions[] = {
   { "encode_reply", l_encode_reply },
   /* binding/reqid.c */
   { "new_req_id", l_new_req_id },
+  { "valid_id", l_valid_id },
   { NULL, NULL },
 };
 
@@ -86,16 +87,24 @@ int luaopen_mphybrid_core(lua_State *L) {
   lua_setfield(L, -2, "empty_array");
   lua_pushliteral(L, MPH_VERSION);
   lua_setfield(L, -2, "_VERSION");
+  lua_pushliteral(L, MPH_REQID_PREFIX);
+  lua_setfield(L, -2, "req_id_prefix");
 
   /* the bounds the options are checked against, for the Lua layer to check
-     its own options by: max_size and max_depth are whole numbers from 1 */
-  lua_createtable(L, 0, 3);
+     its own options by: max_size and max_depth are whole numbers from 1;
+     and the limits of commands both ends keep: max_id (bytes of a request
+     id or an api name), max_cmd and max_cmd_depth (decode_cmd's defaults) */
+  lua_createtable(L, 0, 5);
   lua_pushnumber(L, (lua_Number)MAX_SIZE_LIMIT);
   lua_setfield(L, -2, "max_size");
   lua_pushinteger(L, MPH_JSON_MAX_DEPTH);
   lua_setfield(L, -2, "max_depth");
-  lua_pushinteger(L, ID_MAX);
+  lua_pushinteger(L, MPH_ID_MAX);
   lua_setfield(L, -2, "max_id");
+  lua_pushinteger(L, CMD_MAX_SIZE);
+  lua_setfield(L, -2, "max_cmd");
+  lua_pushinteger(L, CMD_MAX_DEPTH);
+  lua_setfield(L, -2, "max_cmd_depth");
   lua_setfield(L, -2, "limits");
 
   push_codes(L);

@@ -1,4 +1,5 @@
 #include "reqid.h"
+#include "url.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -104,4 +105,13 @@ size_t mph_reqid_next(char *out) {
   out[8] = base36[tail / 36];
   out[9] = base36[tail % 36];
   return 10;
+}
+
+int mph_id_valid(const char *s, size_t n) {
+  size_t i, a, b;
+  if (n == 0 || n > MPH_ID_MAX) return 0;
+  for (i = 0; i < n; i++)
+    if ((unsigned char)s[i] < 0x20 || s[i] == 0x7F) return 0;
+  mph_js_trim(s, n, &a, &b);
+  return a == 0 && b == n;
 }

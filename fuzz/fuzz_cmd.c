@@ -5,8 +5,8 @@
    Every outcome is compared with the same steps composed from the other
    public functions (the value trimmed as JavaScript trims it;
    decode_uri_component until the value starts with '{',
-   at most twice; decode_json with the command depth limit; the api and req
-   rules), for the default depth limit and a small one: the same command
+   at most twice; decode_json with the command depth limit; the api, req
+   and mph rules), for the default depth limit and a small one: the same command
    table, or the same error code. decode_cmd must never raise on a string. */
 
 #include <stdint.h>
@@ -17,7 +17,7 @@
 static const char CHECKER[] = FZ_LUA_PRELUDE
   "local decode_cmd, dec, decode_json = core.decode_cmd, core.decode_uri_component, core.decode_json\n"
   "local null, tonumber = core.null, tonumber\n"
-  "local ID_MAX, CMD_MAX_DEPTH, CMD_MAX_SIZE = 128, 100, 65536\n"
+  "local ID_MAX, CMD_MAX_DEPTH, CMD_MAX_SIZE = core.limits.max_id, core.limits.max_cmd_depth, core.limits.max_cmd\n"
   "local function bad_id(s)\n"
   "  return type(s) ~= 'string' or #s == 0 or #s > ID_MAX or s:find('[%z\\1-\\31\\127]') ~= nil\n"
   "end\n"
@@ -49,6 +49,7 @@ static const char CHECKER[] = FZ_LUA_PRELUDE
   "      if t.req ~= nil and bad_id(t.req) then return nil, 'ECMD' end\n"
   "      if type(t.api) == 'string' then t.api = trim(t.api) end\n"
   "      if bad_id(t.api) then return nil, 'ECMD' end\n"
+  "      if t.mph ~= nil and t.mph ~= 1 and not (type(t.mph) == 'number' and t.mph >= 2) then return nil, 'ECMD' end\n"
   "      return t\n"
   "    end\n"
   "    if round == 2 or not v:find('%', 1, true) then return nil, 'ECMD' end\n"

@@ -70,7 +70,7 @@ declare namespace mphybrid {
     maxAcks?: number;
     /** finished request ids remembered to acknowledge again (256) */
     maxDone?: number;
-    /** 2 (default) or 1, the published wire format */
+    /** 2 (default) or 1: version 1, the format of the published code */
     protocol?: 1 | 2;
     /** request id prefix: "H5Req_" */
     prefix?: string;

@@ -50,7 +50,7 @@ function (root, classic) {
     EESCAPE: "a reply pair with a malformed percent escape"
   };
 
-  var SEED_REQ = "miniProgramResult";
+  var DEFAULT_REQ = "miniProgramResult";
   var hasOwn = Object.prototype.hasOwnProperty;
 
   // ------------------------------------------------------------ errors
@@ -227,7 +227,7 @@ function (root, classic) {
 
   // a fragment the shell wrote (rather than the page's own route)
   function isReplyFragment(map) {
-    if (map.has("mph") || map.has(SEED_REQ)) return true;
+    if (map.has("mph") || map.has(DEFAULT_REQ)) return true;
     var last;
     map.forEach(function (v, k) { last = k; });
     return map.size > 1 && last === "v" && /^[0-9]+$/.test(map.get("v"));
@@ -907,7 +907,7 @@ function (root, classic) {
   }
 
   // the published library's API, on the default client: the published
-  // wire format (protocol 1), callback(result) with the string the shell
+  // wire format (version 1), callback(result) with the string the shell
   // wrote, or with our error code ("ETIMEOUT", "ETOOLONG", ...) where the
   // published library would never call back
   var miniProgramHybrid = {

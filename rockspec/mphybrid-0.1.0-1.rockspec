@@ -55,7 +55,8 @@ build = {
       libdirs = { "$(CJSON_LIBDIR)" },
       libraries = { "cjson", "pthread", "m" },
     },
-    -- the public modules, and mphybrid.options, which client and shell load
+    -- the public modules, and mphybrid.options and mphybrid.protocol, which
+    -- client and shell load
     ["mphybrid"] = "lua/mphybrid/init.lua",
     ["mphybrid.router"] = "lua/mphybrid/router.lua",
     ["mphybrid.shell"] = "lua/mphybrid/shell.lua",
@@ -63,6 +64,7 @@ build = {
     ["mphybrid.client"] = "lua/mphybrid/client.lua",
     ["mphybrid.errors"] = "lua/mphybrid/errors.lua",
     ["mphybrid.options"] = "lua/mphybrid/options.lua",
+    ["mphybrid.protocol"] = "lua/mphybrid/protocol.lua",
     ["mphybrid.loopback"] = "lua/mphybrid/loopback.lua",
     -- the OpenResty gateway and its stores (docs/GATEWAY.md)
     ["mphybrid.store"] = "lua/mphybrid/store/init.lua",

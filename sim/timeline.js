@@ -258,7 +258,7 @@
     line.appendChild(el("span", "req", row.req));
     var api = el("span", "api", row.api);
     if (row.batch) api.appendChild(el("span", "tag", "batch of " + row.batch));
-    if (row.v2 === false) api.appendChild(el("span", "tag seed", "seed"));
+    if (row.v2 === false) api.appendChild(el("span", "tag v1", "v1"));
     line.appendChild(api);
     var label = row.status === "pending" ? "pending" : row.status === "ok" ? "ok" : row.code;
     line.appendChild(el("span", "status", label));
@@ -284,7 +284,7 @@
         d.appendChild(box);
       });
       var facts = el("dl", "facts");
-      [["protocol", row.v2 ? "version 2" : "seed-compatible"],
+      [["protocol", row.v2 ? "version 2" : "version 1"],
        ["command URL", row.bytes + " bytes"],
        ["gateway", row.http === undefined ? "-" : row.http + (row.gatewayMs !== undefined ? " in " + Math.round(row.gatewayMs) + " ms" : "")],
        ["fragment", row.fragment ? row.fragment.length + " characters" : "-"]].forEach(function (f) {

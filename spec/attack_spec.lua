@@ -13,7 +13,7 @@ local function quiet_router()
   return r
 end
 
-local function seed_cmd(req)
+local function v1_cmd(req)
   return { cmd = core.encode_uri_component('{"req":"' .. req .. '","api":"echo","params":{"x":"hi"}}') }
 end
 
@@ -37,7 +37,7 @@ describe("the shell's fragment stamp", function()
       local s = shell.new({ router = quiet_router(), src = SRC, now = case[3] or function() return case[2] end })
       local seen = {}
       for i = 1, 3 do
-        for _, cmd in ipairs({ seed_cmd("H5Req_s" .. i), v2_cmd("H5Req_t" .. i) }) do
+        for _, cmd in ipairs({ v1_cmd("H5Req_s" .. i), v2_cmd("H5Req_t" .. i) }) do
           local ok, src = pcall(s.on_load, s, cmd)
           assert.is_true(ok, src)
           assert.is_string(src)
@@ -73,13 +73,13 @@ describe("the shell's fragment stamp", function()
   it("keeps to the clock when it is good, and never goes back with it", function()
     local t = 1700000000000
     local s = shell.new({ router = quiet_router(), src = SRC, now = function() return t end })
-    assert.is_truthy(s:on_load(seed_cmd("H5Req_a")):find("&v=1700000000000$"))
+    assert.is_truthy(s:on_load(v1_cmd("H5Req_a")):find("&v=1700000000000$"))
     t = 0 / 0
-    assert.is_truthy(s:on_load(seed_cmd("H5Req_b")):find("&v=1700000000001$"))
+    assert.is_truthy(s:on_load(v1_cmd("H5Req_b")):find("&v=1700000000001$"))
     t = 1600000000000
-    assert.is_truthy(s:on_load(seed_cmd("H5Req_c")):find("&v=1700000000002$"))
+    assert.is_truthy(s:on_load(v1_cmd("H5Req_c")):find("&v=1700000000002$"))
     t = 1800000000000.7
-    assert.is_truthy(s:on_load(seed_cmd("H5Req_d")):find("&v=1800000000000$"))
+    assert.is_truthy(s:on_load(v1_cmd("H5Req_d")):find("&v=1800000000000$"))
   end)
 end)
 
@@ -246,7 +246,7 @@ describe("a command whose JSON holds a lone surrogate escape", function()
   -- pair: JSON.stringify writes "\ud83d", JSON.parse reads it back
   local text = '{"req":"H5Req_ls1","api":"echo","params":{"s":"\\ud83d","t":"\\udc00\\\\ud800"}%s}'
 
-  it("is answered EJSON under its own req in seed mode, percent-encoded or not", function()
+  it("is answered EJSON under its own req in version 1, percent-encoded or not", function()
     local s = shell.new({ router = quiet_router(), src = SRC, now = function() return 1700000000000 end })
     for _, cmd in ipairs({ core.encode_uri_component(text:format("")), text:format("") }) do
       local src = s:on_load({ cmd = cmd })

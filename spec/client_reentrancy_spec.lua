@@ -17,7 +17,7 @@ local T0 = 1700000000000
 --   6 make a new call whose navigate receives a fragment answering every
 --     call made so far, itself included
 --   7 make a new call that stays in flight
---   8 receive a seed-compatible fragment answering the newest call
+--   8 receive a version 1 fragment answering the newest call
 --   9 receive a fragment with a malformed reply pair for every call
 --  10 make a new call whose navigate fails (ENAVIGATE, at once)
 local ACTIONS = 10

@@ -1,4 +1,4 @@
--- Seed compatibility: our shell and client against the published
+-- Version 1 compatibility: our shell and client against the published
 -- WxMiniProgramHybrid code itself (../shared/conformance/WxMiniProgramHybrid,
 -- read where it lies and run unmodified by Node.js, see spec/oracle/
 -- published.js). For each case the published H5 library sends a command;
@@ -22,7 +22,7 @@ local STAMP = 1700000000000
 local SRC = "https://h5.example.com/app/index.html?from=mp"
 
 -- a shell whose handlers answer with fixed values, at a fixed time
-local function seed_shell()
+local function v1_shell()
   local r = router.new({ log = function() end })
   r:register("getUserInfo", function() return '{"nickName":"小明","gender":1}' end)
   r:register("setTitle", function() return nil end)
@@ -212,7 +212,7 @@ local function our_src(case, options)
   return src or nil
 end
 
--- our client in protocol 1, whose next request id is req
+-- our client in version 1, whose next request id is req
 local function our_client(req, navigate)
   return client.new({ protocol = 1, timeout = false, log = function() end,
                       navigate = navigate or function() end, new_req_id = function() return req end })
@@ -254,8 +254,8 @@ end
 -- the ids of PROTOCOL.md's table of deliberate differences
 local function documented()
   local doc = assert(paths.read_file(paths.repo_root() .. "/docs/PROTOCOL.md"))
-  local section = doc:match("\n## Seed mode and the published code\n(.-)\n## ")
-  assert(section, "docs/PROTOCOL.md has no section \"Seed mode and the published code\"")
+  local section = doc:match("\n## Version 1 and the published code\n(.-)\n## ")
+  assert(section, "docs/PROTOCOL.md has no section \"Version 1 and the published code\"")
   local ids = {}
   for id in section:gmatch("\n| `([%w-]+)` |") do
     ids[id] = true
@@ -390,25 +390,25 @@ local function differential(it)
   end)
 end
 
-describe("seed compatibility", function()
+describe("version 1 compatibility", function()
   describe("literal", function()
     it("our shell answers the published request for getUserInfo with the published fragment", function()
       local url = "/pages/hybrid-page/hybrid?cmd=%7B%22req%22%3A%22H5Req_k3j2h1g0a%22%2C%22api%22%3A%22getUserInfo%22"
         .. "%2C%22params%22%3A%7B%22lang%22%3A%22zh_CN%22%2C%22withCredentials%22%3Atrue%7D%7D"
-      local src = seed_shell():on_load({ cmd = url:match("%?cmd=(.*)$") })
+      local src = v1_shell():on_load({ cmd = url:match("%?cmd=(.*)$") })
       assert.same("https://h5.example.com/app/index.html?from=mp#H5Req_k3j2h1g0a="
         .. "%7B%22nickName%22%3A%22%E5%B0%8F%E6%98%8E%22%2C%22gender%22%3A1%7D&v=1700000000000", src)
     end)
 
     it("answers a null result with 0 and a command without req under miniProgramResult", function()
-      local s = seed_shell()
+      local s = v1_shell()
       assert.same(SRC .. "#H5Req_a=0&v=1700000000000",
         s:on_load({ cmd = "%7B%22req%22%3A%22H5Req_a%22%2C%22api%22%3A%22setTitle%22%7D" }))
       assert.same(SRC .. "#miniProgramResult=0&v=1700000000001",
         s:on_load({ cmd = "%7B%22api%22%3A%22setTitle%22%7D" }))
     end)
 
-    it("our client (protocol 1) sends the published request", function()
+    it("our client (version 1) sends the published request", function()
       local sent
       local c = client.new({ protocol = 1, navigate = function(url) sent = url end,
                              new_req_id = function() return "H5Req_k3j2h1g0a" end })
@@ -418,7 +418,7 @@ describe("seed compatibility", function()
         sent)
     end)
 
-    it("our client takes the published reply fragment, for either protocol", function()
+    it("our client takes the published reply fragment, for either version", function()
       for _, protocol in ipairs({ 1, 2 }) do
         local got
         local c = client.new({ protocol = protocol, navigate = function() end,

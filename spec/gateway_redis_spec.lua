@@ -182,14 +182,14 @@ describe("two gateway nodes on one Redis", function()
       assert.is_true(os.time() - t0 <= 5, "an answer waited past the store's timeouts")
       assert.are.equal("ESTORE", r and r.error and r.error.code, json(r))
     end
-    -- seed mode needs no state: answered as usual
-    local seed = { method = "POST", path = "/mphybrid", headers = { "Content-Type: application/json" },
-      body = json({ cmd = core.encode_uri_component(json({ req = "H5Req_seed", api = "echo", params = { n = 1 } })),
+    -- version 1 needs no state: answered as usual
+    local v1_request = { method = "POST", path = "/mphybrid", headers = { "Content-Type: application/json" },
+      body = json({ cmd = core.encode_uri_component(json({ req = "H5Req_v1", api = "echo", params = { n = 1 } })),
         src = SRC, session = page("outage") }) }
-    local status, body = b:request(seed.method, seed.path, seed.body, seed.headers)
+    local status, body = b:request(v1_request.method, v1_request.path, v1_request.body, v1_request.headers)
     assert.are.equal(200, status, body)
     local answer = core.decode_json(body)
-    assert.are.equal('{"n":1}', core.decode_fragment(core.get_fragment(answer.src)).H5Req_seed)
+    assert.are.equal('{"n":1}', core.decode_fragment(core.get_fragment(answer.src)).H5Req_v1)
     assert.are.equal(1, runs({ a, b }, key))
 
     redis = assert(servers.redis("build/spec-gateway-redis/redis", redis.port))

@@ -40,7 +40,7 @@ local function body(cmd, src, session)
   return json({ cmd = cmd, src = src or SRC, session = session or SESSION })
 end
 
-local function seed_cmd(req, api, params)
+local function v1_cmd(req, api, params)
   return E(json({ req = req, api = api, params = params }))
 end
 
@@ -118,7 +118,7 @@ describe("the OpenResty gateway", function()
 
   describe("the HTTP contract", function()
     it("answers a POST with the new src and back: true", function()
-      local a = answer(post(seed_cmd("H5Req_p1", "echo", { a = 1 })))
+      local a = answer(post(v1_cmd("H5Req_p1", "echo", { a = 1 })))
       assert.is_true(a.back)
       assert.same('{"a":1}', fragment(a.src).H5Req_p1)
       assert.same(SRC, a.src:sub(1, #SRC))
@@ -130,21 +130,21 @@ describe("the OpenResty gateway", function()
     end)
 
     it("answers a GET with the same three fields as query arguments", function()
-      local q = "cmd=" .. E(seed_cmd("H5Req_g1", "echo", { q = "中 &" })) .. "&src=" .. E(SRC) .. "&session=" .. SESSION
+      local q = "cmd=" .. E(v1_cmd("H5Req_g1", "echo", { q = "中 &" })) .. "&src=" .. E(SRC) .. "&session=" .. SESSION
       local a = answer(srv:request("GET", "/mphybrid?" .. q))
       assert.same('{"q":"中 &"}', fragment(a.src).H5Req_g1)
     end)
 
-    it("answers seed-compatible commands exactly as the shell does in-process", function()
+    it("answers version 1 commands exactly as the shell does in-process", function()
       local shell = require "mphybrid.shell"
       local router = require "mphybrid.router"
       local r = router.new({ log = function() end })
       r:register("echo", function(p) return p end)
       r:register("fail", function() return nil, { code = "EPAY", message = "declined" } end)
       local cmds = {
-        seed_cmd("H5Req_s1", "echo", { x = { 1, 2 }, s = "é" }),
-        seed_cmd("H5Req_s2", "fail"),
-        seed_cmd("H5Req_s3", "nothing"),
+        v1_cmd("H5Req_s1", "echo", { x = { 1, 2 }, s = "é" }),
+        v1_cmd("H5Req_s2", "fail"),
+        v1_cmd("H5Req_s3", "nothing"),
         E('{"api":"echo","params":"plain"}'),
         '{"req":"H5Req_s4","api":',
         "%ZZ",
@@ -169,7 +169,7 @@ describe("the OpenResty gateway", function()
 
     it("writes stamps that keep increasing above the one of the src it was sent", function()
       local far = SRC .. "#x=1&v=99999999999999"
-      local a = answer(post(seed_cmd("H5Req_t1", "echo"), far))
+      local a = answer(post(v1_cmd("H5Req_t1", "echo"), far))
       assert.same("100000000000000", fragment(a.src).v)
     end)
   end)
@@ -182,7 +182,7 @@ describe("the OpenResty gateway", function()
       for i = 1, 12 do
         local a = answer(post(cmd, SRC, "sess-replay-" .. key))
         assert.same({ result = 1 }, reply_of(a.src, "H5Req_" .. key))
-        local p = answer(post(seed_cmd("H5Req_pid" .. i, "pid"))).src
+        local p = answer(post(v1_cmd("H5Req_pid" .. i, "pid"))).src
         pids[fragment(p)["H5Req_pid" .. i]] = true
       end
       assert.same(1, runs()[key])
@@ -225,9 +225,9 @@ describe("the OpenResty gateway", function()
     it("serves other commands while a handler waits: one worker, released by a later command", function()
       local one = assert(nginx.start(gateway_conf("{}")))
       local ok, err = pcall(function()
-        local job = one:background({ { path = "/mphybrid", body = body(seed_cmd("H5Req_b1", "block")) } })
+        local job = one:background({ { path = "/mphybrid", body = body(v1_cmd("H5Req_b1", "block")) } })
         nginx.sleep(0.2)
-        local status = one:request("POST", "/mphybrid", body(seed_cmd("H5Req_r1", "release")))
+        local status = one:request("POST", "/mphybrid", body(v1_cmd("H5Req_r1", "release")))
         assert.same(200, status)
         local r = job.wait()[1]
         assert.same(200, r.status)
@@ -266,15 +266,15 @@ describe("the OpenResty gateway", function()
       assert.is_nil(runs_then[key .. ":done"])
     end)
 
-    it("answers a seed-compatible handler slower than response_wait in the same answer", function()
+    it("answers a version 1 handler slower than response_wait in the same answer", function()
       local key = unique("k")
-      local a = answer(post(seed_cmd("H5Req_sslow", "slow", { key = key, ms = 500 })))
+      local a = answer(post(v1_cmd("H5Req_sslow", "slow", { key = key, ms = 500 })))
       assert.same('{"slept":500}', fragment(a.src).H5Req_sslow)
     end)
 
     it("answers ETIMEOUT for a handler over handler_timeout, and ignores its late reply", function()
       local key = unique("k")
-      local a = answer(post(seed_cmd("H5Req_late", "slow", { key = key, ms = 3000 })))
+      local a = answer(post(v1_cmd("H5Req_late", "slow", { key = key, ms = 3000 })))
       assert.same("ETIMEOUT", fragment(a.src).H5Req_late)
       local session = "sess-late-" .. key
       answer(post(v2_cmd("H5Req_late2", "slow", { key = key .. "b", ms = 3000 }), SRC, session))
@@ -333,7 +333,7 @@ describe("the OpenResty gateway", function()
     it("answers an api left out of the allowlist as unknown, and runs nothing", function()
       local a = answer(post(v2_cmd("H5Req_sec", "secret")))
       assert.same("ENOAPI", reply_of(a.src, "H5Req_sec").error.code)
-      a = answer(post(seed_cmd("H5Req_sec2", "secret")))
+      a = answer(post(v1_cmd("H5Req_sec2", "secret")))
       assert.same("ENOAPI", fragment(a.src).H5Req_sec2)
       assert.is_nil(runs().secret)
     end)
@@ -418,7 +418,7 @@ describe("the OpenResty gateway", function()
       for i = 1, 200 do
         local req = "H5Req_c" .. i
         local cmd = i % 2 == 0 and v2_cmd(req, "count", { key = "conc" .. i, ms = 20 })
-          or seed_cmd(req, "echo", { i = i })
+          or v1_cmd(req, "echo", { i = i })
         list[i] = { path = "/mphybrid", body = body(cmd, SRC, "sess-conc-" .. i .. "-0123456789") }
       end
       local results = srv:parallel(list, 200)
@@ -484,7 +484,7 @@ describe("the OpenResty gateway", function()
     it("counts commands, latencies, replays and refusals in the Prometheus text format", function()
       answer(post(v2_cmd("H5Req_m1", "echo", {})))
       answer(post(v2_cmd("H5Req_m1", "echo", {})))
-      answer(post(seed_cmd("H5Req_m2", "no such api")))
+      answer(post(v1_cmd("H5Req_m2", "no such api")))
       srv:request("POST", "/mphybrid", "not json")
       local status, text = srv:get("/metrics")
       assert.same(200, status)
@@ -521,7 +521,7 @@ describe("the OpenResty gateway", function()
     end)
 
     it("max_cmd: a longer cmd is answered ESIZE", function()
-      local a = send(seed_cmd("H5Req_l1", "echo", { s = ("y"):rep(700) }))
+      local a = send(v1_cmd("H5Req_l1", "echo", { s = ("y"):rep(700) }))
       assert.same("ESIZE", fragment(a.src).miniProgramResult)
     end)
 
@@ -625,7 +625,7 @@ describe("the OpenResty gateway", function()
         local s, text = small:get("/runs")
         assert.same(200, s)
         assert.same(1, core.decode_json(text)[key])
-        small:request("POST", "/mphybrid", body(seed_cmd("H5Req_rel", "release")))
+        small:request("POST", "/mphybrid", body(v1_cmd("H5Req_rel", "release")))
       end)
       small:stop()
       assert(ok, err)

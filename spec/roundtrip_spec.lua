@@ -201,7 +201,7 @@ describe("round trips", function()
     end
   end)
 
-  it("works with the seed-compatible protocol too, several calls in flight", function()
+  it("works with version 1 too, several calls in flight", function()
     local w = world({ protocol = 1 })
     local results = {}
     local a = w.client:call("later", nil, collect(results, "a"))
@@ -212,7 +212,7 @@ describe("round trips", function()
     assert.same(0, w.client:pending())
   end)
 
-  it("loses the first of two seed replies written before one hashchange (version 2 does not)", function()
+  it("loses the first of two version 1 replies written before one hashchange (version 2 does not)", function()
     local w = world({ protocol = 1 })
     local results = {}
     w.hashchange = false

@@ -8,16 +8,7 @@ local paths = require "helpers.paths"
 local root = paths.repo_root()
 local version = core._VERSION
 
--- every file under dir (relative to the root) whose name matches pattern
-local function files_under(dir, pattern)
-  local found = {}
-  local p = assert(io.popen('cd "' .. root .. '" && find ' .. dir .. ' -type f | sort'))
-  for name in p:lines() do
-    if name:match(pattern) then found[#found + 1] = name end
-  end
-  p:close()
-  return found
-end
+local files_under = paths.files_under
 
 -- a rockspec's fields, read as the Lua it is, with nothing else in reach
 local function load_rockspec(path)

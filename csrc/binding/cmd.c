@@ -1,18 +1,28 @@
 /* decode_cmd and encode_reply: a whole command from its cmd value, a whole
    web-view src from a set of replies. They build on uri.c, decode_json.c,
-   encode_json.c and query.c. */
+   encode_json.c and query.c; request ids and api names keep the rule of
+   reqid.h. */
 
+#include "../reqid.h"
 #include "../url.h"
 
 #define CMD_MAX_SIZE (64u << 10)
 #define CMD_MAX_DEPTH 100
+#define ID_RULE "must be a string of 1 to %d bytes without control characters"
 
-static int bad_id(const char *s, size_t n) {
-  size_t i;
-  if (n == 0 || n > ID_MAX) return 1;
-  for (i = 0; i < n; i++)
-    if ((unsigned char)s[i] < 0x20 || s[i] == 0x7F) return 1;
-  return 0;
+/* The version a command asks for: absent or 1 is version 1, a number of 2
+   or more version 2 (answered in version 2); 0 for any other mph. */
+static int cmd_version(lua_State *L, int cmd) {
+  int v = 0;
+  lua_getfield(L, cmd, "mph");
+  if (lua_isnil(L, -1)) {
+    v = 1;
+  } else if (lua_type(L, -1) == LUA_TNUMBER) {
+    lua_Number m = lua_tonumber(L, -1);
+    v = m == 1 ? 1 : m >= 2 ? 2 : 0;
+  }
+  lua_pop(L, 1);
+  return v;
 }
 
 static void skip_json_ws(const char **s, size_t *n) {
@@ -22,19 +32,31 @@ static void skip_json_ws(const char **s, size_t *n) {
   }
 }
 
-/* nil, "ECMD: ...", "ECMD", and the command as far as it was read (its req
-   usable or absent), so that the caller can answer whoever sent it; the
-   JSON error lone, when there is one, comes first (as EJSON). */
+/* nil, "ECMD: ...", "ECMD", then what was read of the command, so that the
+   caller answers whoever sent it without reading it again: the command
+   table as far as it was read (its req usable or absent), its req (or nil)
+   and the version to answer in (1 for an mph that is no version); for an
+   array, nil and nil. The JSON error lone, when there is one, comes first
+   (as EJSON). */
 static int refuse_cmd(lua_State *L, int cmd, const char *lone, const char *fmt, ...) {
   char msg[200];
   va_list ap;
+  int array = lua_getmetatable(L, cmd);
+  if (array) lua_pop(L, 1);
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
   if (lone) push_error(L, MPH_EJSON, "%s", lone);
   else push_error(L, MPH_ECMD, "%s", msg);
   lua_pushvalue(L, cmd);
-  return 4;
+  if (array) {
+    lua_pushnil(L);
+    lua_pushnil(L);
+  } else {
+    lua_getfield(L, cmd, "req");
+    lua_pushinteger(L, cmd_version(L, cmd) == 2 ? 2 : 1);
+  }
+  return 6;
 }
 
 static int l_decode_cmd(lua_State *L) {
@@ -42,7 +64,7 @@ static int l_decode_cmd(lua_State *L) {
   const char *s = luaL_checklstring(L, 1, &n);
   mph_buf *from = NULL, *to;
   scratch *S;
-  int sidx, round, cmd, r, has_lone = 0;
+  int sidx, round, cmd, r, version, has_lone = 0;
   char msg[200], lone[200];
   mph_status st;
   if ((r = decode_limits(L, n, "cmd", CMD_MAX_DEPTH, CMD_MAX_SIZE, &max_depth)) != 0) return r;
@@ -118,11 +140,10 @@ static int l_decode_cmd(lua_State *L) {
     mph_js_trim(req, rn, &a, &b);
     if (a == b) {
       lua_pushnil(L);
-    } else if (bad_id(req + a, b - a)) {
+    } else if (!mph_id_valid(req + a, b - a)) {
       lua_pushnil(L);
       lua_setfield(L, cmd, "req");
-      return refuse_cmd(L, cmd, has_lone ? lone : NULL, "req must be a string of 1 to %d bytes without control characters",
-                        ID_MAX);
+      return refuse_cmd(L, cmd, has_lone ? lone : NULL, "req " ID_RULE, MPH_ID_MAX);
     } else {
       lua_pushlstring(L, req + a, b - a);
     }
@@ -133,8 +154,7 @@ static int l_decode_cmd(lua_State *L) {
   } else if (!lua_isnil(L, -1)) {
     lua_pushnil(L);
     lua_setfield(L, cmd, "req");
-    return refuse_cmd(L, cmd, has_lone ? lone : NULL, "req must be a string of 1 to %d bytes without control characters",
-                      ID_MAX);
+    return refuse_cmd(L, cmd, has_lone ? lone : NULL, "req " ID_RULE, MPH_ID_MAX);
   }
   lua_settop(L, cmd);
   /* api: trimmed as the published driver trims it */
@@ -143,10 +163,9 @@ static int l_decode_cmd(lua_State *L) {
     size_t an, a = 0, b = 0;
     const char *api = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &an) : NULL;
     if (api != NULL) mph_js_trim(api, an, &a, &b);
-    if (api == NULL || bad_id(api + a, b - a)) {
+    if (api == NULL || !mph_id_valid(api + a, b - a)) {
       lua_settop(L, cmd);
-      return refuse_cmd(L, cmd, has_lone ? lone : NULL, "api must be a string of 1 to %d bytes without control characters",
-                        ID_MAX);
+      return refuse_cmd(L, cmd, has_lone ? lone : NULL, "api " ID_RULE, MPH_ID_MAX);
     }
     if (b - a != an) {
       lua_pushlstring(L, api + a, b - a);
@@ -154,8 +173,11 @@ static int l_decode_cmd(lua_State *L) {
     }
   }
   lua_settop(L, cmd);
+  version = cmd_version(L, cmd);
+  if (version == 0) return refuse_cmd(L, cmd, has_lone ? lone : NULL, "mph must be a protocol version number");
   if (has_lone) return refuse_cmd(L, cmd, lone, "%s", "");
-  return 1;
+  lua_pushinteger(L, version);
+  return 2;
 }
 
 static int src_too_long(lua_State *L, size_t max_size) {
@@ -180,7 +202,7 @@ static int reply_pair(lua_State *L, void *ud, int k, int v, size_t no) {
   if (lua_type(L, k) != LUA_TSTRING)
     return push_error(L, MPH_ECMD, "reply %lu: request id must be a string", (unsigned long)no);
   req = lua_tolstring(L, k, &n);
-  if (bad_id(req, n) || (n == 1 && req[0] == 'v'))
+  if (!mph_id_valid(req, n) || (n == 1 && req[0] == 'v'))
     return push_error(L, MPH_ECMD, "reply %lu: bad request id", (unsigned long)no);
   if (S->out.len && S->out.p[S->out.len - 1] != '#' && mph_buf_putc(&S->out, '&'))
     return push_error(L, MPH_ENOMEM, "");

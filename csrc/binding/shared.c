@@ -17,7 +17,6 @@
 #define DEFAULT_MAX_SIZE (16u << 20)
 #define DEFAULT_MAX_DEPTH 1000
 #define MAX_SIZE_LIMIT ((size_t)1 << 40) /* the largest max_size option taken */
-#define ID_MAX 128        /* request ids and api names, in bytes */
 #define SCRATCH_KEEP (1u << 20) /* larger buffers are freed after a call */
 #define TWO53 9007199254740992.0
 

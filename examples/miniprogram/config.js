@@ -5,6 +5,6 @@ module.exports = {
   // the H5 page the web-view shows first
   H5_URL: 'https://h5.example.com/index.html',
   // ms before a request is given up (ENETWORK): above the gateway's
-  // handler_timeout (30 s), so that a seed-compatible answer is never cut
+  // handler_timeout (30 s), so that a version 1 answer is never cut
   TIMEOUT_MS: 35000,
 };

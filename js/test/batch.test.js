@@ -37,7 +37,7 @@ describe("batches", () => {
     const h = harness({ client: { newReqId: fixedIds() } });
     flood(h, 3);
     assert.equal(h.sent.length, 1);
-    h.replySeed(h.cmd().req, "0");
+    h.replyV1(h.cmd().req, "0");
     h.timers.advance(0);
     assert.equal(h.sent.length, 2);
     assert.equal(h.cmd().batch, undefined);
@@ -49,7 +49,7 @@ describe("batches", () => {
     h.win.route("mph=2&x=1&v=5");
     h.replyV2([["H5Req_other", { result: 1 }]]);
     flood(h, 3);
-    h.replySeed(h.cmd().req, "0");
+    h.replyV1(h.cmd().req, "0");
     h.timers.advance(0);
     assert.equal(h.cmd().batch, undefined);
     assert.equal(h.cmd().api, "n1");
@@ -132,10 +132,10 @@ describe("batches", () => {
     for (const o of outs) assert.equal(o.settled, true);
   });
 
-  it("leave a seed-compatible call out: it goes alone, in its place in the queue", async () => {
+  it("leave a version 1 call out: it goes alone, in its place in the queue", async () => {
     const h = await talking();
     const outs = [outcome(h.client.call("a")), outcome(h.client.call("b")),
-      outcome(h.client.call("seed", {}, { protocol: 1 })), outcome(h.client.call("c")), outcome(h.client.call("d"))];
+      outcome(h.client.call("v1", {}, { protocol: 1 })), outcome(h.client.call("c")), outcome(h.client.call("d"))];
     h.timers.advance(0);
     const apis = [];
     for (let round = 0; round < 6 && h.client.pending() > 0; round++) {
@@ -143,12 +143,12 @@ describe("batches", () => {
       apis.push(cmd.batch ? cmd.batch.map((e) => e.api) : [cmd.api]);
       if (cmd.batch) h.replyV2(cmd.batch.map((e) => [e.req, { result: e.api }]));
       else if (cmd.mph) h.replyV2([[cmd.req, { result: cmd.api }]]);
-      else h.replySeed(cmd.req, cmd.api);
+      else h.replyV1(cmd.req, cmd.api);
       await flush();
       h.timers.advance(0);
     }
-    assert.deepEqual(apis, [["a", "b"], ["seed"], ["c", "d"]]);
-    assert.deepEqual(outs.map((o) => o.value), ["a", "b", "seed", "c", "d"]);
+    assert.deepEqual(apis, [["a", "b"], ["v1"], ["c", "d"]]);
+    assert.deepEqual(outs.map((o) => o.value), ["a", "b", "v1", "c", "d"]);
   });
 
   it("leave out a call whose params a batch would nest deeper than the shell reads (97 levels): it goes alone", async () => {

@@ -71,11 +71,11 @@ describe("mphybrid.call", () => {
     }
   });
 
-  it("reads a seed-compatible reply (a published shell) as the string written, without acknowledging it", async () => {
+  it("reads a version 1 reply (a published shell) as the string written, without acknowledging it", async () => {
     const h = harness();
     const o = send(h, "getLocation");
     const id = h.cmd().req;
-    h.replySeed(id, "ENOAPI");
+    h.replyV1(id, "ENOAPI");
     h.timers.advance(0);
     await flush();
     assert.deepEqual(o, { settled: true, ok: true, value: "ENOAPI" });
@@ -83,7 +83,7 @@ describe("mphybrid.call", () => {
     assert.equal(h.cmd().ack, undefined);
   });
 
-  it("sends a seed-compatible command with protocol 1", () => {
+  it("sends a version 1 command with protocol 1", () => {
     const h = harness();
     send(h, "ping", [1, "2"], { protocol: 1 });
     const c = h.cmd();
@@ -95,7 +95,7 @@ describe("mphybrid.call", () => {
     const h = harness({ client: { protocol: 1 } });
     send(h, "a");
     assert.deepEqual(Object.keys(h.cmd()), ["req", "api"]);
-    h.replySeed(h.cmd().req, "0");
+    h.replyV1(h.cmd().req, "0");
     send(h, "b", null);
     assert.equal(h.cmd().params, null);
   });
@@ -533,7 +533,7 @@ describe("the page's own fragment", () => {
     assert.equal(last.newURL, "https://h5.example.com/shop/index.html?from=mp#/cart");
   });
 
-  it("follows the page's route changes, and puts back a page without fragment after a seed reply", async () => {
+  it("follows the page's route changes, and puts back a page without fragment after a version 1 reply", async () => {
     const h = harness();
     h.win.route("/orders/42");
     send(h, "a");
@@ -542,7 +542,7 @@ describe("the page's own fragment", () => {
     assert.equal(h.win.fragment, "/orders/42");
     h.win.setSrc(h.win.base);
     send(h, "b", null, { protocol: 1 });
-    h.replySeed(h.cmd().req, "0");
+    h.replyV1(h.cmd().req, "0");
     assert.equal(h.win.location.href, "https://h5.example.com/shop/index.html?from=mp");
   });
 

@@ -140,7 +140,7 @@ function harness(opts = {}) {
   h.cmd = (n = sent.length - 1) => commandOf(sent[n]);
   // the shell writes pairs ([req, value] ...) as a version 2 fragment
   h.replyV2 = (pairs, extra = {}) => win.setSrc(win.base + "#" + fragmentV2(pairs, extra));
-  h.replySeed = (req, value, v = 1) => win.setSrc(win.base + "#" + encodeURIComponent(req) + "=" +
+  h.replyV1 = (req, value, v = 1) => win.setSrc(win.base + "#" + encodeURIComponent(req) + "=" +
     encodeURIComponent(value) + "&v=" + v);
   return h;
 }

@@ -7,57 +7,14 @@
 -- Protocol: docs/PROTOCOL.md ("Batches").
 
 local core = require "mphybrid.core"
+local protocol = require "mphybrid.protocol"
 
-local array_mt = core.array_mt
+local src_version = protocol.src_version
 
 local _M = { _VERSION = core._VERSION }
 
--- entries one batch may carry: a command URL within max_url holds far fewer;
--- a gateway's POST body could hold more than an outbox keeps
-_M.max_entries = 32
-
--- fields of the batch itself, never copied from an entry
-local BATCH_FIELDS = { mph = true, ack = true, hash = true, batch = true }
-
---- batch.read(cmd) -> entries | nil [, message]
--- cmd: the command as far as core.decode_cmd read it, when it refused it as
--- ECMD (a batch has no api of its own). entries: the JSON text of each entry
--- as a command of its own (the batch's mph in each, its ack and hash in the
--- first). nil alone: not a batch (the refusal stands); nil, message: a batch
--- of the wrong shape (ECMD).
-function _M.read(cmd)
-  if type(cmd) ~= "table" or getmetatable(cmd) == array_mt or cmd.batch == nil
-    or cmd.req ~= nil or cmd.api ~= nil then
-    return nil
-  end
-  local list, mph = cmd.batch, cmd.mph
-  if type(mph) ~= "number" or mph < 2 then
-    return nil, "a batch needs mph 2"
-  end
-  if getmetatable(list) ~= array_mt or #list == 0 or #list > _M.max_entries then
-    return nil, "batch must be an array of 1 to " .. _M.max_entries .. " commands"
-  end
-  local entries = {}
-  for i = 1, #list do
-    local e = list[i]
-    local one = e
-    if type(e) == "table" and getmetatable(e) ~= array_mt then
-      one = {}
-      for k, v in pairs(e) do
-        if not BATCH_FIELDS[k] then
-          one[k] = v
-        end
-      end
-      one.mph = mph
-      if i == 1 then
-        one.ack, one.hash = cmd.ack, cmd.hash
-      end
-    end
-    -- an entry that is not an object is answered as such a command would be
-    entries[i] = core.encode_json(one) or "null"
-  end
-  return entries
-end
+-- entries one batch may carry (the batch is read by protocol.decode_batch)
+_M.max_entries = protocol.max_batch
 
 --- batch.run(shell, entries, done) -> src, true | false
 -- Runs each entry on a view of its own (shell:for_session, so that a
@@ -87,9 +44,8 @@ function _M.run(shell, entries, done)
 
   local function one(src, view)
     -- a version 2 write carries the whole outbox: the last one wins over
-    -- a seed-compatible error (an entry without a usable req)
-    if src and (state.src == nil or string.find(src, "#mph=2&", 1, true)
-      or not string.find(state.src, "#mph=2&", 1, true)) then
+    -- a version 1 error (an entry without a usable req)
+    if src and (state.src == nil or src_version(src) == 2 or src_version(state.src) ~= 2) then
       state.src = src
     end
     if view.last_stamp > state.stamp then

@@ -6,6 +6,7 @@
 local core = require "mphybrid.core"
 local options = require "mphybrid.options"
 local errors = require "mphybrid.errors"
+local protocol = require "mphybrid.protocol"
 
 local type = type
 local pairs = pairs
@@ -22,35 +23,26 @@ local tbl_remove = table.remove
 local tbl_insert = table.insert
 
 local encode_json = core.encode_json
-local decode_json = core.decode_json
 local encode_uri_component = core.encode_uri_component
 local decode_uri_component = core.decode_uri_component
 local decode_fragment = core.decode_fragment
 local new_req_id = core.new_req_id
-local trim = core.trim
+local valid_id = protocol.valid_id
+local command_json = protocol.command_json
 local new_error = errors.new
 local parse_error = errors.parse
 local text = errors.text
-local valid_code = errors.valid_code
-
--- keys a fragment uses for itself, in either version: v (the stamp, in
--- every fragment), mph (what marks version 2), hash; never request ids
-local RESERVED = { mph = true, hash = true, v = true }
 
 local _M = { _VERSION = core._VERSION }
-
--- the nesting of params a shell with the default max_depth (100) reads:
--- the command object is one level
-local PARAMS_MAX_DEPTH = 99
 local mt = { __index = _M }
 
 _M.defaults = {
-  page = "/pages/hybrid-page/hybrid", -- the hybrid page, as published
+  page = protocol.page, -- the hybrid page, as published
   timeout = 30000,    -- ms before a call fails with ETIMEOUT
   max_url = 1000,     -- bytes of the whole navigate URL
   max_acks = 16,      -- acknowledgements carried by one command
   max_done = 256,     -- finished request ids remembered (at least) to acknowledge
-  prefix = "H5Req_",  -- request id prefix, as published
+  prefix = protocol.prefix, -- request id prefix, as published
   protocol = 2,
   max_batch = 16,     -- commands one batch carries (c:batch)
 }
@@ -68,7 +60,7 @@ end
 -- opts.navigate(url) sends a command (wx.miniProgram.navigateTo); it may
 -- return false or nil, err when the command could not be sent.
 -- opts.page, opts.timeout (ms, false for none), opts.max_url, opts.now() -> ms,
--- opts.protocol (2, or 1 for the published format), opts.prefix,
+-- opts.protocol (2, or 1: version 1, the format of the published code), opts.prefix,
 -- opts.hash() -> the page's own fragment to keep across replies,
 -- opts.log(level, message), opts.max_acks, opts.max_done, opts.max_batch,
 -- opts.new_req_id(prefix) -> a request id (default core.new_req_id).
@@ -91,8 +83,8 @@ function _M.new(opts)
   elseif type(timeout) ~= "number" or timeout < 0 or timeout ~= timeout then
     error("client.new: opts.timeout must be a number of ms or false", 2)
   end
-  local protocol = opts.protocol or _M.defaults.protocol
-  if protocol ~= 1 and protocol ~= 2 then
+  local version = opts.protocol or _M.defaults.protocol
+  if version ~= 1 and version ~= 2 then
     error("client.new: opts.protocol must be 1 or 2", 2)
   end
   for _, name in pairs({ "now", "hash", "log", "new_req_id" }) do
@@ -108,7 +100,7 @@ function _M.new(opts)
 
   local self = {
     navigate = opts.navigate,
-    url_head = page .. "?cmd=",
+    url_head = protocol.url_head(page),
     timeout = timeout,
     max_url = limit(opts, "max_url", "size", 16),
     max_acks = limit(opts, "max_acks", "count", 0),
@@ -117,7 +109,7 @@ function _M.new(opts)
     now = opts.now or options.clock(),
     hash = opts.hash,
     log = errors.logger("client.new", opts.log, default_log),
-    v2 = protocol == 2,
+    version = version,
     prefix = prefix,
     new_req_id = opts.new_req_id or new_req_id,
     custom_ids = opts.new_req_id ~= nil,
@@ -142,9 +134,9 @@ function _M.new(opts)
   -- and within the nesting the shell reads (its max_depth, 100, counts
   -- the command object): deeper params would be answered where no call
   -- hears it
-  self.encode_opts = { max_size = self.max_url, max_depth = PARAMS_MAX_DEPTH }
+  self.encode_opts = { max_size = self.max_url, max_depth = protocol.max_params_depth }
   -- in a batch, params sit two levels deeper (the batch array, the entry)
-  self.batch_encode_opts = { max_size = self.max_url, max_depth = PARAMS_MAX_DEPTH - 2 }
+  self.batch_encode_opts = { max_size = self.max_url, max_depth = protocol.max_batch_params_depth }
   return setmetatable(self, mt)
 end
 
@@ -324,34 +316,6 @@ local function fail(self, callback, code, msg)
   return nil, code .. ": " .. msg, code
 end
 
--- req, api and params in the published order, unclosed, into parts
-local function entry_parts(parts, id, api_json, params_json)
-  parts[1], parts[2], parts[3], parts[4] = '{"req":"', id, '","api":', api_json
-  if params_json then
-    parts[5], parts[6] = ',"params":', params_json
-    return 6
-  end
-  return 4
-end
-
--- the version 2 fields after n parts: ack, hash
-local function v2_parts(parts, n, acks, hash_json)
-  if acks then
-    -- request ids need no JSON escaping: ours are [A-Za-z0-9_.~-],
-    -- and call() checks the ids of opts.new_req_id
-    parts[n + 1] = ',"ack":["'
-    parts[n + 2] = tbl_concat(acks, '","')
-    parts[n + 3] = '"]'
-    n = n + 3
-  end
-  if hash_json then
-    parts[n + 1] = ',"hash":'
-    parts[n + 2] = hash_json
-    n = n + 2
-  end
-  return n
-end
-
 -- api or params that encode_json refused: over max_url on its own (ESIZE),
 -- the command URL would be too; any other reason fails the call as it is
 local function encode_failure(self, callback, what, err, code)
@@ -362,19 +326,6 @@ local function encode_failure(self, callback, what, err, code)
       .. " bytes of JSON: the command URL would be over the limit of " .. self.max_url .. " bytes")
   end
   return fail(self, callback, code, what .. ": " .. msg)
-end
-
--- the command's JSON text, fields in the published order (req, api, params),
--- then the version 2 fields
-local function command_json(self, id, api_json, params_json, acks, hash_json)
-  local parts = {}
-  local n = entry_parts(parts, id, api_json, params_json)
-  if self.v2 then
-    parts[n + 1] = ',"mph":2'
-    n = v2_parts(parts, n + 1, acks, hash_json)
-  end
-  parts[n + 1] = "}"
-  return tbl_concat(parts)
 end
 
 -- the timeout of a call: opts.timeout or the client's; raises on bad
@@ -407,12 +358,12 @@ end
 
 -- the JSON text of the page's own fragment, to carry (opts.hash)
 local function hash_json_of(self)
-  if self.v2 and self.hash then
+  if self.version == 2 and self.hash then
     local h = self.hash()
     if h ~= nil then
       h = text(h, false)
       -- a longer one would be refused by the shell (its max_hash)
-      if h and #h <= 512 then
+      if h and #h <= protocol.max_hash then
         return encode_json(h)
       end
     end
@@ -450,12 +401,10 @@ end
 local function new_id(self, who, taken)
   local id = self.new_req_id(self.prefix)
   if self.custom_ids then
-    if type(id) ~= "string" or id == "" or #id > 128 or str_find(id, '[%c"\\]') or trim(id) ~= id then
-      -- the shell trims a request id, as the published driver does:
-      -- one with spaces around it would be answered under another
+    if not valid_id(id) then
       error(who .. ": new_req_id returned an unusable request id", 3)
     end
-    if RESERVED[id] then
+    if protocol.reserved[id] then
       error(who .. ": new_req_id returned a name that fragments reserve: " .. id, 3)
     end
     if self.calls[id] or (taken and taken[id]) then
@@ -468,7 +417,7 @@ end
 -- the acknowledgements one command may carry, or nil
 local function take_acks(self)
   local n_acks = #self.to_ack
-  if self.v2 and n_acks > 0 and self.max_acks > 0 then
+  if self.version == 2 and n_acks > 0 and self.max_acks > 0 then
     local acks = {}
     local q = self.to_ack
     local take = n_acks < self.max_acks and n_acks or self.max_acks
@@ -570,7 +519,7 @@ function _M.call(self, api, params, callback, opts)
   local acks = take_acks(self)
   local api_json, params_json = call.api_json, call.params_json
 
-  local json = command_json(self, id, api_json, params_json, acks, hash_json)
+  local json = command_json(self.version, id, api_json, params_json, acks, hash_json)
   local enc, eerr, ecode = encode_uri_component(json)
   if not enc then
     local c, msg = parse_error(eerr, "EUTF8")
@@ -580,7 +529,7 @@ function _M.call(self, api, params, callback, opts)
   if #url > self.max_url and acks then
     -- acknowledgements wait for a shorter command
     acks = nil
-    url = self.url_head .. encode_uri_component(command_json(self, id, api_json, params_json, nil, hash_json))
+    url = self.url_head .. encode_uri_component(command_json(self.version, id, api_json, params_json, nil, hash_json))
   end
   if #url > self.max_url then
     return too_long(self, callback, #url)
@@ -592,8 +541,8 @@ function _M.call(self, api, params, callback, opts)
   return id
 end
 
-local BATCH_HEAD = encode_uri_component('{"mph":2,"batch":[')
-local COMMA = encode_uri_component(",")
+local BATCH_HEAD = encode_uri_component(protocol.batch_open)
+local COMMA = encode_uri_component(protocol.batch_sep)
 
 --- c:batch(list) -> ids
 -- Sends several version 2 commands in as few navigations as max_url and
@@ -604,8 +553,8 @@ local COMMA = encode_uri_component(",")
 -- with the first batch. ids[i]: the request id of list[i], or false when it
 -- failed before it was sent (its callback has had the error).
 function _M.batch(self, list)
-  if not self.v2 then
-    error("batch: a batch is version 2: this client speaks protocol 1", 2)
+  if self.version ~= 2 then
+    error("batch: a batch is version 2: this client speaks version 1", 2)
   end
   if type(list) ~= "table" then
     error("batch: list must be an array of { api, params, callback [, opts] }", 2)
@@ -630,10 +579,8 @@ function _M.batch(self, list)
     local call = prepare(self, e[1], e[2], e[3], timeouts[i], self.batch_encode_opts)
     if call then
       call.id = new_id(self, "batch", taken)
-      local parts = {}
-      local n = entry_parts(parts, call.id, call.api_json, call.params_json)
-      parts[n + 1] = "}"
-      local enc, eerr, ecode = encode_uri_component(tbl_concat(parts))
+      local enc, eerr, ecode = encode_uri_component(protocol.entry_json(call.id, call.api_json,
+        call.params_json))
       if enc then
         taken[call.id] = true
         call.entry, call.index = enc, i
@@ -654,10 +601,7 @@ function _M.batch(self, list)
   local with_acks = true
   while k <= #ready do
     local acks = with_acks and take_acks(self) or nil
-    local tail_parts = { "]" }
-    local tn = v2_parts(tail_parts, 1, acks, hash_json)
-    tail_parts[tn + 1] = "}"
-    local tail = encode_uri_component(tbl_concat(tail_parts))
+    local tail = encode_uri_component(protocol.batch_close(acks, hash_json))
     local group, bytes = {}, head + #tail
     while k <= #ready and #group < self.max_batch do
       local add = #ready[k].entry + (#group > 0 and #COMMA or 0)
@@ -691,25 +635,6 @@ function _M.batch(self, list)
     end
   end
   return ids
-end
-
-local function decode_envelope(value)
-  local t = decode_json(value)
-  if type(t) == "table" then
-    local e = t.error
-    if e ~= nil then
-      if type(e) == "table" and valid_code(e.code) then
-        local msg = e.message
-        if type(msg) ~= "string" then
-          msg = ""
-        end
-        return new_error(e.code, msg, e.data)
-      end
-    elseif t.result ~= nil then
-      return nil, t.result
-    end
-  end
-  return new_error("EREPLY", "reply is not a version 2 reply")
 end
 
 -- whether frag has a pair "<key>=..." (rather than a bare "<key>")
@@ -776,7 +701,7 @@ function _M.receive(self, s)
   self:expire()
 
   local map, bad = decode_fragment(frag)
-  local v2 = map.mph == "2"
+  local v2 = protocol.fragment_version(map) == 2
   local calls = self.calls
   local found, n = nil, 0
   for key, value in pairs(map) do
@@ -789,7 +714,7 @@ function _M.receive(self, s)
     if call then
       n = n + 1
       found = add_found(found, n, call, value)
-    elseif v2 and self.v2 and (self.done[key] or self.done_old[key]) then
+    elseif v2 and self.version == 2 and (self.done[key] or self.done_old[key]) then
       -- a reply delivered (or given up) before, written again because
       -- the acknowledgement has not reached the shell yet
       queue_ack(self, key)
@@ -816,7 +741,7 @@ function _M.receive(self, s)
   local delivered = 0
   for i = 1, n do
     local call = found[i]
-    if v2 and self.v2 then
+    if v2 and self.version == 2 then
       queue_ack(self, call.id)
     end
     -- a callback run before may have finished it (cancel, expire, a
@@ -830,7 +755,7 @@ function _M.receive(self, s)
         local code, msg = parse_error(answer.bad, "EESCAPE")
         safe_callback(self, call, new_error(code, "reply to " .. call.id .. ": " .. msg))
       elseif v2 then
-        safe_callback(self, call, decode_envelope(answer))
+        safe_callback(self, call, protocol.read_reply(answer))
       else
         safe_callback(self, call, nil, answer)
       end

@@ -1,7 +1,7 @@
 -- mphybrid: H5 <-> WeChat mini-program messaging over navigateTo and URL
 -- fragments. require "mphybrid" gives the C core (mphybrid.core) and, loaded
 -- on first use, the Lua layer: mphybrid.router, .shell, .client, .errors,
--- .loopback.
+-- .loopback, .protocol.
 local core = require "mphybrid.core"
 
 local _M = {}
@@ -9,7 +9,7 @@ for name, value in pairs(core) do
   _M[name] = value
 end
 
-local submodules = { router = true, shell = true, client = true, errors = true, loopback = true }
+local submodules = { router = true, shell = true, client = true, errors = true, loopback = true, protocol = true }
 
 return setmetatable(_M, {
   __index = function(self, name)

@@ -11,6 +11,7 @@ local router = require "mphybrid.router"
 local shell = require "mphybrid.shell"
 local client = require "mphybrid.client"
 local core = require "mphybrid.core"
+local protocol = require "mphybrid.protocol"
 
 local type = type
 local pairs = pairs
@@ -18,9 +19,9 @@ local ipairs = ipairs
 local error = error
 local tostring = tostring
 local setmetatable = setmetatable
-local str_sub = string.sub
 local str_find = string.find
 local decode_uri_component = core.decode_uri_component
+local cmd_of = protocol.cmd_of
 
 local _M = { _VERSION = core._VERSION }
 local mt = { __index = _M }
@@ -38,11 +39,6 @@ local function merged(t, over)
   return m
 end
 
--- the cmd of a navigate URL (found, not matched: a long URL costs a copy)
-local function cmd_of(url)
-  local at = str_find(url, "?cmd=", 1, true)
-  return at and str_sub(url, at + 5)
-end
 
 -- a wire message: kept in lb.wire, handed to opts.trace
 local function record(self, kind, text)

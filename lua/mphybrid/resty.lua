@@ -10,6 +10,7 @@
 
 local core = require "mphybrid.core"
 local shell = require "mphybrid.shell"
+local protocol = require "mphybrid.protocol"
 local errors = require "mphybrid.errors"
 local limits = require "mphybrid.options"
 local semaphore = require "ngx.semaphore"
@@ -23,8 +24,6 @@ local tonumber = tonumber
 local setmetatable = setmetatable
 local getmetatable = getmetatable
 local error = error
-local str_find = string.find
-local str_sub = string.sub
 local str_byte = string.byte
 local str_format = string.format
 
@@ -35,6 +34,7 @@ local decode_query = core.decode_query
 local new_error = errors.new
 local from_value = errors.from_value
 local text = errors.text
+local count_replies = protocol.count_replies
 
 local _M = { _VERSION = core._VERSION }
 local mt = { __index = _M }
@@ -401,26 +401,6 @@ local function read_fields(self)
   return cmd, src, session
 end
 
--- the number of replies in a version 2 src's fragment
-local function replies_in(src)
-  local hash_at = str_find(src, "#", 1, true)
-  if not hash_at then
-    return 0
-  end
-  local n, pos = 0, hash_at
-  while true do
-    pos = str_find(src, "&", pos + 1, true)
-    if not pos then
-      break
-    end
-    n = n + 1
-    if str_sub(src, pos + 1, pos + 5) == "hash=" then
-      n = n - 1
-    end
-  end
-  return n > 0 and n - 1 or 0 -- the last pair is v=
-end
-
 local function observe(self, view, src)
   local outcome = view.outcome or "ok"
   local api = view.outcome_api
@@ -430,7 +410,7 @@ local function observe(self, view, src)
   if m then
     m:command(label, outcome, seconds)
     if view.version == 2 and src and outcome ~= "deferred" then
-      m:outbox(replies_in(src))
+      m:outbox(count_replies(src))
     end
   end
   log_vars(self, view.outcome_req, view.session, label, outcome, seconds)
@@ -441,7 +421,7 @@ local function answer(src, back)
 end
 
 -- the answer of a command whose handler has not finished: wait for it, up
--- to response_wait (version 2) or handler_timeout (seed-compatible: the
+-- to response_wait (version 2) or handler_timeout (version 1: the
 -- published page has no way to take a later reply)
 local function wait(self, view, src)
   if view.done then

@@ -6,6 +6,7 @@
 -- stable error code: see docs/PROTOCOL.md.
 
 local errors = require "mphybrid.errors"
+local protocol = require "mphybrid.protocol"
 
 local type = type
 local pairs = pairs
@@ -22,6 +23,8 @@ local math_floor = math.floor
 local new_error = errors.new
 local text = errors.text
 local from_value = errors.from_value
+local valid_id = protocol.valid_id
+local max_id = protocol.max_id
 
 local _M = { _VERSION = require("mphybrid.core")._VERSION }
 local mt = { __index = _M }
@@ -138,8 +141,10 @@ function _M.new(opts)
 end
 
 local function check_api_name(api, fname)
-  if type(api) ~= "string" or api == "" or #api > 128 then
-    error(fname .. ": api must be a non-empty string of at most 128 bytes", 3)
+  if not valid_id(api) then
+    -- the rule of request ids: decode_cmd reads no other api
+    error(fname .. ": api must be a non-empty string of at most " .. max_id
+      .. " bytes, without control characters or spaces around it", 3)
   end
 end
 
@@ -329,7 +334,7 @@ local function run_before(self, hook, params, ctx, what)
 end
 
 -- what JavaScript's `||` reads as false, among JSON values: the published
--- driver hands a handler `cmd.params || {}` (seed mode does the same)
+-- driver hands a handler `cmd.params || {}` (version 1 does the same)
 local function js_falsy(v)
   return v == false or v == 0 or v == ""
 end

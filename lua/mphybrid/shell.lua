@@ -8,6 +8,7 @@ local errors = require "mphybrid.errors"
 local stores = require "mphybrid.store"
 local memory_store = require "mphybrid.store.memory"
 local batch = require "mphybrid.batch"
+local protocol = require "mphybrid.protocol"
 
 local type = type
 local pairs = pairs
@@ -15,7 +16,6 @@ local tostring = tostring
 local tonumber = tonumber
 local pcall = pcall
 local setmetatable = setmetatable
-local getmetatable = getmetatable
 local error = error
 local math_floor = math.floor
 local str_byte = string.byte
@@ -23,10 +23,7 @@ local str_sub = string.sub
 
 local decode_cmd = core.decode_cmd
 local encode_reply = core.encode_reply
-local encode_json = core.encode_json
 local encode_uri_component = core.encode_uri_component
-local null = core.null
-local array_mt = core.array_mt
 local new_error = errors.new
 local parse_error = errors.parse
 local to_text = errors.text
@@ -34,24 +31,20 @@ local to_text = errors.text
 local _M = { _VERSION = core._VERSION }
 local mt = { __index = _M }
 
--- the request id a command without "req" is answered under (published)
-local SEED_REQ = "miniProgramResult"
-_M.SEED_REQ = SEED_REQ
-
--- keys a version 2 fragment uses for itself; never request ids
-local RESERVED = { mph = true, hash = true, v = true }
--- the key a seed fragment uses for itself: the published listener would
--- hand its caller the stamp (docs/PROTOCOL.md, deliberate differences)
-local SEED_RESERVED = { v = true }
-local MPH_PAIR = { "mph", "2" }
+local reply_value = protocol.reply_value
+local error_value = protocol.error_value
+local reply_id = protocol.reply_id
+-- a version 1 command without a usable req is answered under it
+local DEFAULT_REQ = protocol.default_req
+local MARK_PAIR = protocol.mark_pair
 
 -- the shell's own limits; the limits of its default store (max_outbox,
 -- outbox_ttl, max_store, store_ttl) are mphybrid.store.defaults
 _M.defaults = {
-  max_cmd = 65536,       -- bytes of the cmd option, as received
-  max_depth = 100,       -- nesting of the command's JSON
+  max_cmd = protocol.max_cmd,     -- bytes of the cmd option, as received
+  max_depth = protocol.max_depth, -- nesting of the command's JSON
   max_src = 16384,       -- bytes of the web-view src written
-  max_hash = 512,        -- bytes of the page's own fragment kept for it
+  max_hash = protocol.max_hash,   -- bytes of the page's own fragment kept for it
   max_running = 256,     -- version 2 handlers running at once
 }
 for name, value in pairs(stores.defaults) do
@@ -227,68 +220,14 @@ end
 
 ---------------------------------------------------------------- replies
 
--- {"error":{...}}, held to max_src as results are: without data when data
--- cannot be encoded within it, and as an EREPLY that says why when the
--- error itself cannot be (a message that is not UTF-8, or over max_src):
--- the client always gets a well-formed version 2 reply
-local function error_envelope(self, err)
-  local opts = self.encode_opts
-  local s, e = encode_json({ error = { code = err.code, message = err.message, data = err.data } }, opts)
-  if not s and err.data ~= nil then
-    s, e = encode_json({ error = { code = err.code, message = err.message } }, opts)
-  end
-  if not s then
-    s = encode_json({ error = { code = "EREPLY", message = "the error of code " .. err.code
-      .. " cannot be sent (" .. to_text(e) .. ")" } })
-  end
-  return s
-end
-
 local function ereply(msg)
   return new_error("EREPLY", msg)
-end
-
--- the value a version 2 reply carries: {"result":...} or {"error":{...}}
-local function envelope(self, err, result)
-  if err then
-    return error_envelope(self, err), err
-  end
-  if result == nil then
-    result = null
-  end
-  local s, e = encode_json({ result = result }, self.encode_opts)
-  if not s then
-    local code, msg = parse_error(e, "EVALUE")
-    local rerr = ereply("result cannot be sent (" .. code .. ": " .. msg .. ")")
-    return error_envelope(self, rerr), rerr
-  end
-  return s
-end
-
--- the value a seed reply carries: "0" for no result, the string itself, a
--- number or boolean as is (encode_reply writes String(value), NaN and
--- Infinity too), JSON text for a table, the error code for an error
-local function seed_value(self, err, result)
-  if err then
-    return err.code
-  end
-  local t = type(result)
-  if result == nil or result == null then
-    return "0"
-  elseif t == "string" or t == "number" or t == "boolean" then
-    return result
-  end
-  local s = encode_json(result, self.encode_opts)
-  if not s then
-    return "EREPLY"
-  end
-  return s
 end
 
 -- req is a usable request id (decode_cmd and the reserved names checked
 -- it), so what the fragment cannot carry is the value: not UTF-8, or over
 -- max_src; it is answered EREPLY under its own req
-local function write_seed(self, req, value)
+local function write_v1(self, req, value)
   local stamp = next_stamp(self)
   -- max_src bounds the encoding itself, so a long result costs no more
   local src, err, code = encode_reply(self.src, { { req, value } }, stamp, self.encode_opts)
@@ -343,7 +282,7 @@ end
 local function unwritable(self, now, req, err)
   session_step(self, now, { ack = { req } })
   self.log("error", "reply to " .. req .. " cannot be written: " .. to_text(err))
-  return write_seed(self, SEED_REQ, (parse_error(err, "EREPLY")))
+  return write_v1(self, DEFAULT_REQ, (parse_error(err, "EREPLY")))
 end
 
 -- applies change to the session (see mphybrid.store.change_outbox), then
@@ -358,8 +297,8 @@ local function write_v2(self, now, change)
   local outbox = state.outbox
   local n = #outbox
   local stamp = next_stamp(self)
-  local hash_pair = state.hash ~= nil and { "hash", state.hash } or nil
-  local base, err = encode_reply(self.src, { MPH_PAIR, hash_pair }, stamp)
+  local hash_pair = protocol.hash_pair(state.hash)
+  local base, err = encode_reply(self.src, { MARK_PAIR, hash_pair }, stamp)
   if not base then
     return nil, err
   end
@@ -383,7 +322,7 @@ local function write_v2(self, now, change)
     local req = newest[1]
     local rerr = ereply("reply of " .. (#base + pair_size(newest)) .. " bytes over the limit of "
       .. self.max_src .. " bytes")
-    local value = error_envelope(self, rerr)
+    local value = error_value(rerr, self.encode_opts)
     state = session_step(self, now, { req = req, value = value })
     outbox = state.outbox
     n = #outbox
@@ -404,7 +343,7 @@ local function write_v2(self, now, change)
     used = used + size
     first = i
   end
-  local list = { MPH_PAIR }
+  local list = { MARK_PAIR }
   for i = first, n do
     list[#list + 1] = outbox[i]
   end
@@ -416,18 +355,6 @@ local function write_v2(self, now, change)
   end
   self.src = src
   return src, nil, replaced
-end
-
--- the request id a command is answered under, and whether it asked for
--- version 2: nil for no usable id (a reserved name included)
-local function answer_to(cmd)
-  local mph = cmd.mph
-  local v2 = type(mph) == "number" and mph >= 2
-  local req = cmd.req
-  if req ~= nil and (v2 and RESERVED or SEED_RESERVED)[req] then
-    req = nil
-  end
-  return req, v2
 end
 
 local function finish(src, done, err)
@@ -444,34 +371,19 @@ local function note(self, outcome, req, api)
   self.outcome, self.outcome_req, self.outcome_api = outcome, req, api
 end
 
--- answers a command that never reached a handler
-local function answer_error(self, req, v2, code, msg, done)
+-- answers a command that never reached a handler, under req in version 2
+-- when it asked for it and has one, else in version 1 (under
+-- miniProgramResult when it has none)
+local function answer_error(self, req, version, code, msg, done)
   note(self, code, req)
   local now = clock(self)
   local src, err
-  if v2 and req then
-    src, err = write_v2(self, now, { req = req, value = error_envelope(self, new_error(code, msg)) })
+  if version == 2 and req then
+    src, err = write_v2(self, now, { req = req, value = error_value(new_error(code, msg), self.encode_opts) })
   else
-    src, err = write_seed(self, req or SEED_REQ, code)
+    src, err = write_v1(self, req or DEFAULT_REQ, code)
   end
   return finish(src, done, err)
-end
-
--- ack: absent, or a JSON array of request ids
-local function valid_acks(ack)
-  if ack == nil then
-    return true
-  end
-  if getmetatable(ack) ~= array_mt then
-    return false
-  end
-  for i = 1, #ack do
-    local id = ack[i]
-    if type(id) ~= "string" or id == "" or #id > 128 then
-      return false
-    end
-  end
-  return true
 end
 
 -- Dispatches cmd; write(err, result) writes the reply into the src and
@@ -500,9 +412,9 @@ local function run(self, cmd, ctx, done, job)
   return false
 end
 
-local function write_seed_reply(job, e, result)
+local function write_v1_reply(job, e, result)
   local self = job.shell
-  return write_seed(self, job.req, seed_value(self, e, result))
+  return write_v1(self, job.req, (reply_value(1, e, result, self.encode_opts)))
 end
 
 local function write_v2_reply(job, e, result)
@@ -511,7 +423,7 @@ local function write_v2_reply(job, e, result)
   -- the router calls this once
   running.count = running.count - 1
   local t = clock(self)
-  local value = envelope(self, e, result)
+  local value = reply_value(2, e, result, self.encode_opts)
   local waiting, serr = store:settle(key, api, value, t)
   if waiting == nil then
     self.log("error", "store: settle " .. key .. ": " .. to_text(serr))
@@ -541,55 +453,48 @@ end
 function _M.on_load(self, options, done)
   local raw = type(options) == "table" and options.cmd or nil
   if type(raw) ~= "string" then
-    return answer_error(self, nil, false, "ECMD", "the page options carry no cmd string", done)
+    return answer_error(self, nil, 1, "ECMD", "the page options carry no cmd string", done)
   end
-  local cmd, err, code, read = decode_cmd(raw, self.decode_opts)
+  -- refused, the command is answered under the req decode_cmd read of it,
+  -- in the version it asked for (nothing read: under miniProgramResult)
+  local cmd, err, code, read, req, version = decode_cmd(raw, self.decode_opts)
   if not cmd then
-    -- refused for its shape, the command as far as it was read names
-    -- whoever sent it
-    local req, v2
     if code == "ECMD" then
       -- a version 2 batch has no api of its own (mphybrid.batch)
-      local entries, berr = batch.read(read)
+      local entries, berr = protocol.decode_batch(read)
       if entries then
         return batch.run(self, entries, done)
       elseif berr then
         err = "ECMD: " .. berr
       end
     end
-    if type(read) == "table" then
-      req, v2 = answer_to(read)
-    end
     local c, msg = parse_error(err, code or "ECMD")
-    return answer_error(self, req, v2, code or c, msg, done)
+    return answer_error(self, reply_id(req, version), version, code or c, msg, done)
   end
 
-  local mph = cmd.mph
-  local req = cmd.req
-  if mph == nil or mph == 1 then
-    -- seed-compatible: the published reply format
-    if req ~= nil and SEED_RESERVED[req] then
-      return answer_error(self, nil, false, "ECMD", "request id " .. req
+  version = err
+  req = cmd.req
+  if version == 1 then
+    -- version 1: the reply format of the published code
+    if req ~= nil and not reply_id(req, 1) then
+      return answer_error(self, nil, 1, "ECMD", "request id " .. req
         .. " is the fragment's own key", done)
     end
-    req = req or SEED_REQ
+    req = req or DEFAULT_REQ
     local ctx = { req = req, version = 1, shell = self, env = self.env }
-    return run(self, cmd, ctx, done, { shell = self, req = req, write = write_seed_reply })
+    return run(self, cmd, ctx, done, { shell = self, req = req, write = write_v1_reply })
   end
 
-  if type(mph) ~= "number" or mph < 2 then
-    return answer_error(self, req, false, "ECMD", "mph must be a protocol version number", done)
-  end
-  if req == nil or RESERVED[req] then
-    return answer_error(self, nil, false, "ECMD",
+  if not reply_id(req, 2) then
+    return answer_error(self, nil, 1, "ECMD",
       "a version 2 command needs a req other than mph, hash and v", done)
   end
   local ack, hash = cmd.ack, cmd.hash
-  if not valid_acks(ack) then
-    return answer_error(self, req, true, "ECMD", "ack must be an array of request ids", done)
+  if not protocol.valid_acks(ack) then
+    return answer_error(self, req, 2, "ECMD", "ack must be an array of request ids", done)
   end
   if hash ~= nil and (type(hash) ~= "string" or #hash > self.max_hash) then
-    return answer_error(self, req, true, "ECMD",
+    return answer_error(self, req, 2, "ECMD",
       "hash must be a string of at most " .. self.max_hash .. " bytes", done)
   end
 
@@ -603,7 +508,7 @@ function _M.on_load(self, options, done)
   local busy = running.count >= self.max_running
   if busy and store.release == nil then
     -- (a store without release: refused before the claim)
-    return answer_error(self, req, true, "EBUSY",
+    return answer_error(self, req, 2, "EBUSY",
       "already " .. running.count .. " handlers running (max_running)", done)
   end
 
@@ -612,11 +517,11 @@ function _M.on_load(self, options, done)
   local claimed, stored, scode = store:claim(key, api, self.session, now)
   if claimed == nil then
     local c, msg = parse_error(stored, scode or "ESTORE")
-    return answer_error(self, req, true, scode or c, msg, done)
+    return answer_error(self, req, 2, scode or c, msg, done)
   end
   if not claimed then
     if stored.api ~= api then
-      return answer_error(self, req, true, "ECMD",
+      return answer_error(self, req, 2, "ECMD",
         "request id " .. req .. " was already used for api " .. tostring(stored.api), done)
     end
     if stored.running then
@@ -634,7 +539,7 @@ function _M.on_load(self, options, done)
     if released == nil then
       self.log("error", "store: release " .. key .. ": " .. to_text(rerr))
     end
-    return answer_error(self, req, true, "EBUSY",
+    return answer_error(self, req, 2, "EBUSY",
       "already " .. running.count .. " handlers running (max_running)", done)
   end
 

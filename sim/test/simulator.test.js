@@ -160,7 +160,7 @@ test.describe("the simulator of make serve, in headless Chromium", () => {
     // in batches: fewer hybrid pages than commands
     const pushed = Number(await page.locator("body").getAttribute("data-command-pages"));
     assert.ok(pushed >= 2 && pushed < 10, pushed + " hybrid pages for ten commands");
-    assert.ok(await page.locator("#timeline li.row .tag:not(.seed)").count() >= 2, "rows sent in a batch");
+    assert.ok(await page.locator("#timeline li.row .tag:not(.v1)").count() >= 2, "rows sent in a batch");
 
     // every reply changed only the fragment: the page was loaded once
     assert.equal(await page.locator("body").getAttribute("data-frame-loads"), "1");

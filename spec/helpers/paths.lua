@@ -59,4 +59,16 @@ function paths.list_dir(dir)
   return names
 end
 
+-- Files under dir (relative to the repository's root, sorted) whose path
+-- matches pattern, named as from the root.
+function paths.files_under(dir, pattern)
+  local found = {}
+  local p = assert(io.popen('cd "' .. paths.repo_root() .. '" && find ' .. dir .. ' -type f | sort'))
+  for name in p:lines() do
+    if name:match(pattern) then found[#found + 1] = name end
+  end
+  p:close()
+  return found
+end
+
 return paths

@@ -1,7 +1,7 @@
 'use strict';
 // Runs the published WxMiniProgramHybrid code itself (read from the folder
 // given, loaded unmodified in node's vm with stub wx, Page, getCurrentPages,
-// getApp, window and location) over a batch of seed-mode cases, in two
+// getApp, window and location) over a batch of version 1 cases, in two
 // phases within one process:
 //
 //   phase 1: for each case, the published H5 library's navigateTo URL (or

@@ -139,6 +139,7 @@ static const char SETUP[] =
   "  { 'decode_cmd (lone surrogate)', function() return core.decode_cmd, enc('{\\\"req\\\":\\\" r \\\",\\\"api\\\":\\\"x\\\",\\\"p\\\":[\\\"\\\\\\\\ud800\\\",' .. medium .. ']}') end },\n"
   "  { 'encode_reply (JSON value)', function() return core.encode_reply, SRC, { [req] = T.params }, 1700000000000 end },\n"
   "  { 'encode_reply (strings)', function() return core.encode_reply, SRC, { { req, medium }, { 'H5Req_2', '0' } }, 1 end },\n"
+  "  { 'valid_id (refused)', function() return core.valid_id, ' ' .. req end },\n"
   "  { 'encode_uri_component', function() return core.encode_uri_component, medium end },\n"
   "  { 'decode_uri_component', function() return core.decode_uri_component, enc(medium) end },\n"
   "  { 'decode_query', function() return core.decode_query, query end },\n"

@@ -4,7 +4,7 @@
 // that the H5 page's call fails at once instead of waiting.
 const config = require('../config.js');
 
-const SEED_REQ = 'miniProgramResult';
+const DEFAULT_REQ = 'miniProgramResult';
 const RESERVED = { mph: true, hash: true, v: true };
 
 // the published setUrlHash: trim, drop the old fragment, append the new one
@@ -46,7 +46,7 @@ function errorSrc(src, rawCmd, code, message) {
     const hash = typeof cmd.hash === 'string' ? '&hash=' + encodeURIComponent(cmd.hash) : '';
     return setUrlHash(src, 'mph=2&' + encodeURIComponent(req) + '=' + encodeURIComponent(reply) + hash + v);
   }
-  return setUrlHash(src, encodeURIComponent(req || SEED_REQ) + '=' + code + v);
+  return setUrlHash(src, encodeURIComponent(req || DEFAULT_REQ) + '=' + code + v);
 }
 
 // forward(rawCmd, src, session, done): done(newSrc, back) is called once

@@ -209,7 +209,7 @@ local scenarios = {
       { "H5Req_h0000007", "text", '{"text":"x"}' },
     } },
   } },
-  { name = "seed-compatible: the published wire", protocol = 1, steps = {
+  { name = "version 1: the published wire", protocol = 1, steps = {
     { "call", "H5Req_g0000001", "echo", '{"lang":"zh_CN","withCredentials":true}' },
     { "call", "H5Req_g0000002", "pay", "{}" },
     { "call", "H5Req_g0000003", "nothing", nil },

@@ -1,4 +1,4 @@
--- Seed mode (protocol 1): the rules the published driver follows, kept by
+-- Version 1 (client.new{protocol = 1}): the rules the published driver follows, kept by
 -- our shell and client, and the refusals PROTOCOL.md lists where following
 -- it would break. spec/compat_spec.lua runs the published code itself over
 -- the same ground; these are the regression specs, which need no Node.js.
@@ -25,12 +25,12 @@ local function new_shell(handlers)
   return assert(shell.new({ router = r, src = SRC, now = function() return STAMP end, log = function() end }))
 end
 
--- the seed fragment's pairs, decoded
+-- the version 1 fragment's pairs, decoded
 local function fragment(src)
   return (core.decode_fragment(assert(core.get_fragment(src))))
 end
 
-describe("seed mode", function()
+describe("version 1", function()
   describe("results", function()
     it("writes math.huge, -math.huge and 0/0 as String(result): Infinity, -Infinity, NaN", function()
       local results = { huge = math.huge, neg = -math.huge, nan = 0 / 0 }
@@ -183,7 +183,7 @@ describe("seed mode", function()
       end
     end)
 
-    it("talking to our shell in protocol 1, gets each result with no stamp in its place", function()
+    it("talking to our shell in version 1, gets each result with no stamp in its place", function()
       local n = 0
       local got = {}
       local c = loopback.new({ handlers = { echo = function(params) return params.s end },
