@@ -7,6 +7,7 @@
 -- Protocol: docs/PROTOCOL.md ("Batches").
 
 local core = require "mphybrid.core"
+local fail = require("mphybrid.errors").fail
 
 local array_mt = core.array_mt
 
@@ -19,23 +20,23 @@ _M.max_entries = 32
 -- fields of the batch itself, never copied from an entry
 local BATCH_FIELDS = { mph = true, ack = true, hash = true, batch = true }
 
---- batch.read(cmd) -> entries | nil [, message]
+--- batch.read(cmd) -> entries | false | nil, err, "ECMD"
 -- cmd: the command as far as core.decode_cmd read it, when it refused it as
 -- ECMD (a batch has no api of its own). entries: the JSON text of each entry
 -- as a command of its own (the batch's mph in each, its ack and hash in the
--- first). nil alone: not a batch (the refusal stands); nil, message: a batch
--- of the wrong shape (ECMD).
+-- first). false: not a batch (the refusal stands); nil, err, "ECMD": a
+-- batch of the wrong shape.
 function _M.read(cmd)
   if type(cmd) ~= "table" or getmetatable(cmd) == array_mt or cmd.batch == nil
     or cmd.req ~= nil or cmd.api ~= nil then
-    return nil
+    return false
   end
   local list, mph = cmd.batch, cmd.mph
   if type(mph) ~= "number" or mph < 2 then
-    return nil, "a batch needs mph 2"
+    return fail("ECMD", "a batch needs mph 2")
   end
   if getmetatable(list) ~= array_mt or #list == 0 or #list > _M.max_entries then
-    return nil, "batch must be an array of 1 to " .. _M.max_entries .. " commands"
+    return fail("ECMD", "batch must be an array of 1 to " .. _M.max_entries .. " commands")
   end
   local entries = {}
   for i = 1, #list do
@@ -63,7 +64,7 @@ end
 -- Runs each entry on a view of its own (shell:for_session, so that a
 -- gateway keeps one command per view), and answers like shell:on_load: the
 -- src and true when every reply is written at once, else false, and
--- done(src, true) once the last reply is written. The src answered is the
+-- done(nil, src) once the last reply is written. The src answered is the
 -- version 2 one written last: every such write carries the whole outbox of
 -- the session (an entry answered under miniProgramResult, for want of a
 -- usable req, is heard only when no entry is answered in version 2).
@@ -73,7 +74,7 @@ function _M.run(shell, entries, done)
   local state = { views = views, left = 1, src = nil, stamp = 0 }
   shell.batch, shell.version, shell.outcome = state, 2, "batch"
   shell.outcome_req, shell.outcome_api = nil, nil
-  local finished = false
+  local answered = false
 
   local function answer()
     local src = state.src or shell.src
@@ -81,7 +82,7 @@ function _M.run(shell, entries, done)
     if state.stamp > (shell.last_stamp or 0) then
       shell.last_stamp = state.stamp
     end
-    finished = true
+    answered = true
     return src
   end
 
@@ -99,7 +100,7 @@ function _M.run(shell, entries, done)
     if state.left == 0 and state.async then
       local out = answer()
       if done then
-        done(out, true)
+        done(nil, out)
       end
     end
   end
@@ -109,19 +110,24 @@ function _M.run(shell, entries, done)
     views[i] = view
     state.left = state.left + 1
     local called = false
-    view:on_load({ cmd = entries[i] }, function(src)
+    local out = view:on_load({ cmd = entries[i] }, function(_, src)
       -- on_load calls done once; guard anyway: the count must hold
       if not called then
         called = true
         one(src, view)
       end
     end)
+    if out == nil and not called then
+      -- no src written for it (on_load returned the failure, done unheard)
+      called = true
+      one(nil, view)
+    end
   end
   state.left = state.left - 1
-  if state.left == 0 and not finished then
+  if state.left == 0 and not answered then
     local src = answer()
     if done then
-      done(src, true)
+      done(nil, src)
     end
     return src, true
   end

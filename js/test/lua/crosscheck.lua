@@ -56,7 +56,7 @@ local function run(sc)
     hash = sc.hash and function() return page_hash end or nil,
     log = function() end,
     navigate = function(url)
-      s:on_load({ cmd = url:match("%?cmd=(.*)$") }, function(src) src_written = src end)
+      s:on_load({ cmd = url:match("%?cmd=(.*)$") }, function(_, src) src_written = src end)
     end,
   })
   local out = { name = sc.name, protocol = sc.protocol, max_url = sc.max_url, hash = sc.hash, steps = {} }
