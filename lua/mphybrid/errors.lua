@@ -34,6 +34,14 @@ _M.codes = {
   EARG = "an argument of the wrong type or out of its range, given to a call made while running",
   ENOCALL = "no call with that request id is in flight (or deferred, or was sent)",
   ELOAD = "a table or file of handlers could not be loaded: nothing was registered",
+  -- the gateway's transport faults (HTTP answers, never replies)
+  EMETHOD = "an HTTP method other than GET and POST",
+  ETOOLARGE = "a request body or query over max_body",
+  EBODY = "a POST body that is empty, not JSON or not an object",
+  EQUERY = "a GET query that cannot be read",
+  EFIELD = "cmd, src or session missing or of the wrong type or size",
+  ESESSION = "a session id of the wrong length or characters",
+  ENOMETRICS = "no lua_shared_dict for metrics is declared",
 }
 for code, meaning in pairs(require("mphybrid.core").codes) do
   _M.codes[code] = meaning
