@@ -223,6 +223,23 @@ describe("running returns nil, \"CODE: message\", code", function()
     assert.same(SRC, s:get_src())
   end)
 
+  it("from the shell later: a src that cannot be written after on_load returned false goes to done as an error", function()
+    local r = router.new({ log = function() end })
+    local reply
+    r:register("wait", function(_, _, rep) reply = rep end, { async = true })
+    local s = shell.new({ router = r, src = SRC, log = function() end })
+    local heard = {}
+    local out = s:on_load({ cmd = core.encode_uri_component('{"req":"H5Req_w","api":"wait","mph":2}') },
+      function(...) heard[#heard + 1] = { n = select("#", ...), ... } end)
+    assert.is_false(out)
+    assert.is_true(s:set_src(" "))
+    reply("late")
+    assert.same(1, #heard)
+    error_object("done", heard[1][1])
+    assert.same("EURL", heard[1][1].code)
+    assert.is_nil(heard[1][2])
+  end)
+
   it("from the client, its callbacks never called with a failure returned", function()
     local heard = {}
     local function cb(name) return function(e) heard[#heard + 1] = name .. " " .. tostring(e and e.code) end end
