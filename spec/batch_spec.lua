@@ -69,7 +69,7 @@ describe("a version 2 batch on the shell", function()
       { req = "H5Req_w1", api = "wait" },
       { req = "H5Req_e1", api = "echo", params = { a = 1 } },
       { req = "H5Req_w2", api = "wait" },
-    }), function(src, back) calls[#calls + 1] = { src, back } end)
+    }), function(err, src) calls[#calls + 1] = { err or false, src } end)
     assert.is_false(out)
     assert.same({}, calls)
     clock = clock + 5
@@ -77,8 +77,8 @@ describe("a version 2 batch on the shell", function()
     assert.same({}, calls)
     pending.H5Req_w1("first")
     assert.same(1, #calls)
-    local src = calls[1][1]
-    assert.is_true(calls[1][2])
+    assert.is_false(calls[1][1])
+    local src = calls[1][2]
     assert.same(src, s:get_src())
     assert.same({ result = "first" }, envelope(src, "H5Req_w1"))
     assert.same({ result = { a = 1 } }, envelope(src, "H5Req_e1"))
@@ -242,16 +242,28 @@ describe("a batch from the Lua client", function()
     assert.same(3, #got)
   end)
 
-  it("fails a call that cannot be written before sending, and sends the others", function()
-    ids = c:batch({
+  -- the code of each failure c:batch returned
+  local function codes(failures)
+    local t = {}
+    for i, e in pairs(failures) do
+      t[i] = e.code .. ": " .. e.message == tostring(e) and e.code or "not an error object"
+    end
+    return t
+  end
+
+  it("fails a call that cannot be written before sending, returning its error, and sends the others", function()
+    local failures
+    ids, failures = c:batch({
       { "echo", { f = function() end }, collect("bad") },
       { "echo", { ok = 1 }, collect("good") },
       { "echo", { text = ("長"):rep(400) }, collect("long") },
     })
     assert.same({ false, "H5Req_000000001", false }, ids)
     assert.same(1, #urls)
-    -- params over max_url are refused as they are encoded, before any send
-    assert.same({ { "bad", "EVALUE" }, { "long", "ETOOLONG" }, { "good", { ok = 1 } } }, got)
+    -- params over max_url are refused as they are encoded, before any send;
+    -- a failure returned is never heard by the callback too
+    assert.same({ [1] = "EVALUE", [3] = "ETOOLONG" }, codes(failures))
+    assert.same({ { "good", { ok = 1 } } }, got)
   end)
 
   it("fails with EDEPTH a call whose params would be deeper than the shell reads inside a batch (97 levels)", function()
@@ -260,15 +272,17 @@ describe("a batch from the Lua client", function()
       for _ = 2, n do v = { v } end
       return v
     end
-    ids = c:batch({
+    local failures
+    ids, failures = c:batch({
       { "echo", nest(98), collect("deep") },
       { "echo", nest(97), collect("fits") },
     })
     assert.same({ false, "H5Req_000000001" }, ids)
     assert.same(1, #urls)
-    assert.same({ "deep", "EDEPTH" }, got[1])
-    assert.same("fits", got[2][1])
-    assert.same(nest(97), got[2][2])
+    assert.same({ "EDEPTH" }, codes(failures))
+    assert.same(1, #got)
+    assert.same("fits", got[1][1])
+    assert.same(nest(97), got[1][2])
     assert.same(0, c:pending())
   end)
 
@@ -276,20 +290,29 @@ describe("a batch from the Lua client", function()
     c:call("echo", {}, collect("first"))
     local nav = c.navigate
     c.navigate = function(url) urls[#urls + 1] = url; return nil, "navigateTo:fail webview count limit exceed" end
-    ids = c:batch({ { "echo", {}, collect("a") }, { "echo", {}, collect("b") } })
+    local failures
+    ids, failures = c:batch({ { "echo", {}, collect("a") }, { "echo", {}, collect("b") } })
     assert.same({ false, false }, ids)
-    assert.same({ { "first", {} }, { "a", "ENAVIGATE" }, { "b", "ENAVIGATE" } }, got)
+    assert.same({ "ENAVIGATE", "ENAVIGATE" }, codes(failures))
+    assert.same({ { "first", {} } }, got)
     assert.same(0, c:pending())
     c.navigate = nav
     c:call("echo", {}, collect("after"))
     assert.same({ "H5Req_000000001" }, core.decode_json(core.decode_uri_component(urls[#urls]:match("cmd=(.*)$"))).ack)
   end)
 
-  it("is refused by a client that speaks version 1, and checks its list", function()
+  it("is refused by a client that speaks version 1, and checks its list, with EARG: nothing sent", function()
     local v1_client = client.new({ protocol = 1, navigate = function() end })
-    assert.has_error(function() v1_client:batch({}) end)
-    assert.has_error(function() c:batch("x") end)
-    assert.has_error(function() c:batch({ { "echo", {}, "not a function" } }) end)
+    local function refused(...)
+      local ids_, err, code = ...
+      assert.is_nil(ids_)
+      assert.same("EARG", code)
+      assert.same("EARG: ", err:sub(1, 6))
+    end
+    refused(v1_client:batch({}))
+    refused(c:batch("x"))
+    refused(c:batch({ { "echo", {}, collect("fine") }, { "echo", {}, "not a function" } }))
     assert.same(0, #urls)
+    assert.same({}, got)
   end)
 end)

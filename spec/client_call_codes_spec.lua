@@ -1,5 +1,6 @@
 -- c:call fails only with the codes its documentation lists (EVALUE, EUTF8,
--- EDEPTH, ETOOLONG, ENAVIGATE), and refuses api and params over max_url
+-- EDEPTH, ETOOLONG, ENAVIGATE), returned and never heard by the callback
+-- too, and refuses api and params over max_url
 -- without encoding more of them than max_url.
 
 local core = require "mphybrid.core"
@@ -19,12 +20,14 @@ describe("c:call that cannot send its command", function()
     c = client.new({ navigate = function() end, now = function() return 0 end, log = function() end })
   end)
 
+  -- the failure is returned, and never heard by the callback too
   local function refused(api, params)
-    local called
-    local id, err, code = c:call(api, params, function(e) called = e.code end)
+    local heard = 0
+    local id, err, code = c:call(api, params, function() heard = heard + 1 end)
     assert.is_nil(id)
-    assert.is_string(err)
-    assert.same(code, called)
+    assert.is_string(code)
+    assert.same(code .. ": ", err:sub(1, #code + 2))
+    assert.same(0, heard)
     assert.same(0, c:pending())
     return code
   end

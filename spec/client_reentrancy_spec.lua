@@ -19,7 +19,7 @@ local T0 = 1700000000000
 --   7 make a new call that stays in flight
 --   8 receive a version 1 fragment answering the newest call
 --   9 receive a fragment with a malformed reply pair for every call
---  10 make a new call whose navigate fails (ENAVIGATE, at once)
+--  10 make a new call whose navigate fails (ENAVIGATE, returned at once)
 local ACTIONS = 10
 
 -- Runs one scenario: three calls, then `trigger` ("receive" or "expire")
@@ -68,9 +68,19 @@ local function run(trigger, plan)
   local deliver_on_navigate, navigate_fails = false, false
   local function new_call()
     local k = #ids + 1
-    c:call("ping", nil, function(err, result)
+    local id = c:call("ping", nil, function(err, result)
       return callback_for(ids[k])(err, result)
     end)
+    if id == nil then
+      -- a failure returned (ENAVIGATE) is its call's one outcome: its
+      -- callback never runs, before or after
+      local failed = ids[k]
+      runs[failed] = (runs[failed] or 0) + 1
+      started = started + 1
+      if runs[failed] > 1 then
+        fail("call " .. failed .. " failed with its callback run too")
+      end
+    end
   end
 
   c = client.new({

@@ -93,11 +93,21 @@ describe("mphybrid.client", function()
         .. "%22getUserInfo%22%2C%22params%22%3A%7B%22withCredentials%22%3Atrue%7D%7D", sent[1])
     end)
 
-    it("raises on a missing api or callback: programming errors", function()
-      assert.has_error(function() c:call(nil, {}, recorder("a")) end)
-      assert.has_error(function() c:call("x", {}) end)
-      assert.has_error(function() c:call("x", {}, recorder("a"), { timeout = "soon" }) end)
+    it("fails with EARG on a missing api or callback, or bad opts: returned, never heard", function()
+      for _, args in ipairs({
+        { nil, {}, recorder("a") },
+        { "", {}, recorder("a") },
+        { "x", {} },
+        { "x", {}, recorder("a"), "opts" },
+        { "x", {}, recorder("a"), { timeout = "soon" } },
+      }) do
+        local id, err, code = c:call(args[1], args[2], args[3], args[4])
+        assert.same({ nil, "EARG" }, { id, code })
+        assert.same("EARG: call: ", err:sub(1, 12))
+      end
       assert.same(0, #sent)
+      assert.same({}, results)
+      assert.same(0, c:pending())
     end)
 
     it("fails a command over max_url with ETOOLONG before navigating", function()
@@ -106,7 +116,8 @@ describe("mphybrid.client", function()
       assert.is_nil(id)
       assert.same("ETOOLONG", code)
       assert.truthy(err:match("^ETOOLONG: command URL of %d+ bytes is over the limit of 200 bytes$"))
-      assert.same({ { name = "a", err = "ETOOLONG", message = err:sub(11) } }, results)
+      -- returned, so never heard by the callback
+      assert.same({}, results)
       assert.same(0, #sent)
       assert.same(0, c:pending())
     end)
@@ -122,7 +133,7 @@ describe("mphybrid.client", function()
       local id, err, code = c:call("x", { f = function() end }, recorder("a"))
       assert.same({ nil, "EVALUE" }, { id, code })
       assert.truthy(err:find("^EVALUE: params: "))
-      assert.same("EVALUE", results[1].err)
+      assert.same({}, results)
       assert.same(0, #sent)
     end)
 
@@ -136,7 +147,7 @@ describe("mphybrid.client", function()
         c = client.new({ navigate = nav })
         local id, _, code = c:call("x", nil, recorder("a"))
         assert.same({ nil, "ENAVIGATE" }, { id, code })
-        assert.same("ENAVIGATE", results[1].err)
+        assert.same({}, results)
         assert.same(0, c:pending())
       end
     end)
@@ -233,8 +244,10 @@ describe("mphybrid.client", function()
       assert.truthy(logged[1]:find("oops", 1, true))
     end)
 
-    it("raises on something that is not a string", function()
-      assert.has_error(function() c:receive(nil) end)
+    it("fails with EARG on something that is not a string", function()
+      local n, err, code = c:receive(nil)
+      assert.same({ nil, "EARG" }, { n, code })
+      assert.same("EARG: receive: ", err:sub(1, 15))
     end)
   end)
 
@@ -290,11 +303,12 @@ describe("mphybrid.client", function()
       assert.same(1, #results)
     end)
 
-    it("returns nil, err for an id not in flight", function()
+    it("fails with ENOCALL for an id not in flight", function()
       local id = c:call("x", nil, recorder("a"))
       c:receive("#" .. id .. "=0")
-      assert.same({ nil, "no call in flight with request id " .. id }, { c:cancel(id) })
-      assert.same({ nil, "no call in flight with request id nope" }, { c:cancel("nope") })
+      assert.same({ nil, "ENOCALL: no call in flight with request id " .. id, "ENOCALL" }, { c:cancel(id) })
+      assert.same({ nil, "ENOCALL: no call in flight with request id nope", "ENOCALL" }, { c:cancel("nope") })
+      assert.same({ nil, "ENOCALL: no call in flight with request id nil", "ENOCALL" }, { c:cancel(nil) })
     end)
   end)
 

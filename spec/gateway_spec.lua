@@ -32,6 +32,7 @@ local function gateway_conf(opts_text, extra_location, dict_size)
     }
     location = /metrics { content_by_lua_block { require("fixtures.gateway").gw:metrics() } }
     location = /runs { content_by_lua_block { require("fixtures.gateway").runs() } }
+    location = /returned { content_by_lua_block { require("fixtures.gateway").serve_and_log() } }
 ]] .. (extra_location or ""),
   }
 end
@@ -387,6 +388,14 @@ describe("the OpenResty gateway", function()
         assert.same({ c[3], c[4] }, { status, code })
       end)
     end
+
+    it("are returned by gw:serve as nil, \"CODE: message\", code, as every running failure", function()
+      local status = srv:request("PUT", "/returned", "{}")
+      assert.same(405, status)
+      local log = srv:error_log() or ""
+      assert.truthy(log:find("serve returned nil | EMETHOD: method PUT not allowed: use POST or GET | EMETHOD",
+        1, true), log)
+    end)
 
     it("refuses a body over max_body that comes without a length", function()
       local f = srv:tmp("chunked")

@@ -62,7 +62,8 @@ describe("mphybrid.loopback", function()
       assert.is_true(lb:answer(b, "B"))
       assert.is_true(lb:answer(a.id, "A"))
       assert.are.same({ 1, "A", 1, "B" }, { a.calls, a.result, b.calls, b.result })
-      assert.are.same({ nil, "no deferred call with request id " .. a.id }, { lb:answer(a, "again") })
+      assert.are.same({ nil, "ENOCALL: no deferred call with request id " .. a.id, "ENOCALL" },
+        { lb:answer(a, "again") })
     end
   end)
 
@@ -160,7 +161,11 @@ describe("mphybrid.loopback", function()
     assert.has_error(function() loopback.new({ handlers = handlers, clock = "now" }) end,
       "loopback.new: opts.clock must be a number of ms")
     assert.has_error(function() loopback.new({ handlers = handlers, src = "" }) end)
-    assert.has_error(function() loopback.new({ handlers = handlers }):reload(1) end,
-      "loopback: no command number 1 was sent")
+  end)
+
+  it("fails a reload of a command never sent, and an advance by no number, as every running call fails", function()
+    local lb = loopback.new({ handlers = handlers })
+    assert.are.same({ nil, "ENOCALL: no command number 1 was sent", "ENOCALL" }, { lb:reload(1) })
+    assert.are.same({ nil, "EARG: advance: ms must be a number", "EARG" }, { lb:advance("soon") })
   end)
 end)

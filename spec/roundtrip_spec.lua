@@ -186,8 +186,9 @@ describe("round trips", function()
   it("fails a command over the URL limit before navigating", function()
     local w = world({ max_url = 300 })
     local results = {}
-    assert.is_nil(w.client:call("echo", { text = ("长"):rep(100) }, collect(results, "a")))
-    assert.same({ { key = "a", err = "ETOOLONG" } }, results)
+    local id, _, code = w.client:call("echo", { text = ("长"):rep(100) }, collect(results, "a"))
+    assert.same({ nil, "ETOOLONG" }, { id, code })
+    assert.same({}, results)
     assert.same({}, w.wire)
   end)
 

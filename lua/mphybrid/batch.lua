@@ -20,7 +20,7 @@ _M.max_entries = protocol.max_batch
 -- Runs each entry on a view of its own (shell:for_session, so that a
 -- gateway keeps one command per view), and answers like shell:on_load: the
 -- src and true when every reply is written at once, else false, and
--- done(src, true) once the last reply is written. The src answered is the
+-- done(nil, src) once the last reply is written. The src answered is the
 -- version 2 one written last: every such write carries the whole outbox of
 -- the session (an entry answered under miniProgramResult, for want of a
 -- usable req, is heard only when no entry is answered in version 2).
@@ -30,7 +30,7 @@ function _M.run(shell, entries, done)
   local state = { views = views, left = 1, src = nil, stamp = 0 }
   shell.batch, shell.version, shell.outcome = state, 2, "batch"
   shell.outcome_req, shell.outcome_api = nil, nil
-  local finished = false
+  local answered = false
 
   local function answer()
     local src = state.src or shell.src
@@ -38,7 +38,7 @@ function _M.run(shell, entries, done)
     if state.stamp > (shell.last_stamp or 0) then
       shell.last_stamp = state.stamp
     end
-    finished = true
+    answered = true
     return src
   end
 
@@ -55,7 +55,7 @@ function _M.run(shell, entries, done)
     if state.left == 0 and state.async then
       local out = answer()
       if done then
-        done(out, true)
+        done(nil, out)
       end
     end
   end
@@ -65,19 +65,24 @@ function _M.run(shell, entries, done)
     views[i] = view
     state.left = state.left + 1
     local called = false
-    view:on_load({ cmd = entries[i] }, function(src)
+    local out = view:on_load({ cmd = entries[i] }, function(_, src)
       -- on_load calls done once; guard anyway: the count must hold
       if not called then
         called = true
         one(src, view)
       end
     end)
+    if out == nil and not called then
+      -- no src written for it (on_load returned the failure, done unheard)
+      called = true
+      one(nil, view)
+    end
   end
   state.left = state.left - 1
-  if state.left == 0 and not finished then
+  if state.left == 0 and not answered then
     local src = answer()
     if done then
-      done(src, true)
+      done(nil, src)
     end
     return src, true
   end

@@ -32,6 +32,7 @@ local command_json = protocol.command_json
 local new_error = errors.new
 local parse_error = errors.parse
 local text = errors.text
+local fail = errors.fail
 
 local _M = { _VERSION = core._VERSION }
 local mt = { __index = _M }
@@ -242,8 +243,9 @@ local function mark_done(self, id)
   self.done_count = self.done_count + 1
 end
 
--- removes a call from the flight table; its callback is the caller's job
-local function finish(self, call)
+-- removes a call from the flight table, its request id kept among those
+-- to acknowledge again on sight; its callback is the caller's job
+local function leave_flight(self, call)
   self.calls[call.id] = nil
   self.count = self.count - 1
   mark_done(self, call.id)
@@ -253,10 +255,13 @@ local function by_seq(a, b)
   return a.seq < b.seq
 end
 
---- c:expire([now]) -> the number of calls that timed out
+--- c:expire([now]) -> the number of calls that timed out | nil, err, "EARG"
 -- Fails every call whose deadline is at or before now (default: opts.now())
 -- with ETIMEOUT, oldest call first.
 function _M.expire(self, now)
+  if now ~= nil and (type(now) ~= "number" or now ~= now) then
+    return fail("EARG", "expire: now must be a number of ms")
+  end
   if self.deferred[1] ~= nil then
     run_deferred(self)
   end
@@ -287,7 +292,7 @@ function _M.expire(self, now)
     -- expire): only a call still in flight fails, and leaves the
     -- flight table before its callback runs
     if self.calls[call.id] == call then
-      finish(self, call)
+      leave_flight(self, call)
       expired = expired + 1
       safe_callback(self, call, new_error("ETIMEOUT",
         "no reply to " .. call.api .. " within " .. call.timeout .. " ms"))
@@ -296,58 +301,53 @@ function _M.expire(self, now)
   return expired
 end
 
---- c:cancel(id) -> true | nil, err
+--- c:cancel(id) -> true | nil, err, "ENOCALL"
 -- Fails the call with ECANCELED at once; a reply that comes later is ignored.
 function _M.cancel(self, id)
   if self.deferred[1] ~= nil then
     run_deferred(self)
   end
-  local call = self.calls[id]
+  local call = id ~= nil and self.calls[id] or nil
   if call == nil then
-    return nil, "no call in flight with request id " .. text(id)
+    return fail("ENOCALL", "no call in flight with request id " .. text(id))
   end
-  finish(self, call)
+  leave_flight(self, call)
   safe_callback(self, call, new_error("ECANCELED", "call to " .. call.api .. " canceled"))
   return true
 end
 
-local function fail(self, callback, code, msg)
-  run_callback(self, { callback = callback, err = new_error(code, msg) })
-  return nil, code .. ": " .. msg, code
-end
-
 -- api or params that encode_json refused: over max_url on its own (ESIZE),
 -- the command URL would be too; any other reason fails the call as it is
-local function encode_failure(self, callback, what, err, code)
+local function encode_failure(self, what, err, code)
   local c, msg = parse_error(err, "EVALUE")
   code = code or c
   if code == "ESIZE" then
-    return fail(self, callback, "ETOOLONG", what .. " of more than " .. self.max_url
+    return fail("ETOOLONG", what .. " of more than " .. self.max_url
       .. " bytes of JSON: the command URL would be over the limit of " .. self.max_url .. " bytes")
   end
-  return fail(self, callback, code, what .. ": " .. msg)
+  return fail(code, what .. ": " .. msg)
 end
 
--- the timeout of a call: opts.timeout or the client's; raises on bad
--- arguments (level: the caller of call or batch)
+-- the timeout of a call: opts.timeout or the client's; nil, err, "EARG"
+-- for arguments of the wrong type
 local function check_call(self, who, api, callback, opts)
   if type(api) ~= "string" or api == "" then
-    error(who .. ": api must be a non-empty string", 3)
+    return fail("EARG", who .. ": api must be a non-empty string")
   end
   if type(callback) ~= "function" then
-    error(who .. ": callback must be a function", 3)
+    return fail("EARG", who .. ": callback must be a function")
   end
   local timeout = self.timeout
   if opts ~= nil then
     if type(opts) ~= "table" then
-      error(who .. ": opts must be a table", 3)
+      return fail("EARG", who .. ": opts must be a table")
     end
     local t = opts.timeout
     if t ~= nil then
       if t == false or t == 0 then
         timeout = false
       elseif type(t) ~= "number" or t < 0 or t ~= t then
-        error(who .. ": opts.timeout must be a number of ms or false", 3)
+        return fail("EARG", who .. ": opts.timeout must be a number of ms or false")
       else
         timeout = t
       end
@@ -371,15 +371,15 @@ local function hash_json_of(self)
   return nil
 end
 
--- A call ready to be written: its api and params as JSON, and its request
--- id; or nil, err, code once its callback has had the error.
+-- A call ready to be written: its api and params as JSON; or nil, err, code
+-- (its callback is not called).
 local function prepare(self, api, params, callback, timeout, encode_opts)
   local api_json = self.api_json[api]
   local err, code
   if api_json == nil then
     api_json, err, code = encode_json(api, self.encode_opts)
     if not api_json then
-      return encode_failure(self, callback, "api", err, code)
+      return encode_failure(self, "api", err, code)
     end
     if self.api_count >= 256 then
       self.api_json, self.api_count = {}, 0
@@ -391,25 +391,32 @@ local function prepare(self, api, params, callback, timeout, encode_opts)
   if params ~= nil then
     params_json, err, code = encode_json(params, encode_opts)
     if not params_json then
-      return encode_failure(self, callback, "params", err, code)
+      return encode_failure(self, "params", err, code)
     end
   end
   return { api = api, callback = callback, timeout = timeout, api_json = api_json, params_json = params_json }
 end
 
--- a request id for call (prepared), checked when the page makes its own
+-- a request id for call (prepared), checked when the page makes its own:
+-- nil, err, "ECMD" for one the shell could not answer under
 local function new_id(self, who, taken)
-  local id = self.new_req_id(self.prefix)
-  if self.custom_ids then
-    if not valid_id(id) then
-      error(who .. ": new_req_id returned an unusable request id", 3)
-    end
-    if protocol.reserved[id] then
-      error(who .. ": new_req_id returned a name that fragments reserve: " .. id, 3)
-    end
-    if self.calls[id] or (taken and taken[id]) then
-      error(who .. ": new_req_id returned the id of a call in flight: " .. id, 3)
-    end
+  if not self.custom_ids then
+    return self.new_req_id(self.prefix)
+  end
+  local ok, id = pcall(self.new_req_id, self.prefix)
+  if not ok then
+    return fail("ECMD", who .. ": new_req_id raised: " .. text(id))
+  end
+  if not valid_id(id) then
+    -- the shell trims a request id, as the published driver does:
+    -- one with spaces around it would be answered under another
+    return fail("ECMD", who .. ": new_req_id returned an unusable request id")
+  end
+  if protocol.reserved[id] then
+    return fail("ECMD", who .. ": new_req_id returned a name that fragments reserve: " .. id)
+  end
+  if self.calls[id] or (taken and taken[id]) then
+    return fail("ECMD", who .. ": new_req_id returned the id of a call in flight: " .. id)
   end
   return id
 end
@@ -429,14 +436,16 @@ local function take_acks(self)
   return nil
 end
 
-local function too_long(self, callback, bytes)
-  return fail(self, callback, "ETOOLONG", "command URL of " .. bytes .. " bytes is over the limit of "
+local function too_long(self, bytes)
+  return fail("ETOOLONG", "command URL of " .. bytes .. " bytes is over the limit of "
     .. self.max_url .. " bytes")
 end
 
 -- Puts the calls in flight and navigates to url. When navigate fails,
--- every call still in flight fails with ENAVIGATE and the acknowledgements
--- go back to the queue. Returns true, or false, err, code (navigate failed).
+-- every call still in flight leaves it, call.failed set to the error
+-- (ENAVIGATE; its callback is not called), and the acknowledgements go
+-- back to the queue. Returns true, or nil, err, code when a call failed
+-- (one answered within navigate keeps its answer).
 local function send(self, calls, url, acks, now)
   for i = 1, #calls do
     local call = calls[i]
@@ -487,25 +496,27 @@ local function send(self, calls, url, acks, now)
     if #failing == 0 then
       return true
     end
-    local err, code
+    local err = new_error("ENAVIGATE", "navigate failed: " .. text(why))
     for i = 1, #failing do
-      local _
-      failing[i].failed = true
-      _, err, code = fail(self, failing[i].callback, "ENAVIGATE", "navigate failed: " .. text(why))
+      failing[i].failed = err
     end
-    return false, err, code
+    return fail(err.code, err.message)
   end
   return true
 end
 
 --- c:call(api, params, callback [, opts]) -> request id | nil, err, code
--- Sends the command; callback(err, result) is called exactly once: with the
--- result, with the error the shell answered, or with ETIMEOUT, ECANCELED.
--- When the command cannot be sent (EVALUE, EUTF8, EDEPTH, ETOOLONG, ENAVIGATE),
--- callback(err) is called before call returns nil, err, code.
+-- Sends the command; callback(err, result) is then called exactly once:
+-- with the result, with the error the shell answered, or with ETIMEOUT,
+-- ECANCELED. When the command cannot be sent (EARG, EVALUE, EUTF8, EDEPTH,
+-- ETOOLONG, ECMD, ENAVIGATE), call returns nil, err, code and the callback
+-- is never called: a failure is returned or heard, not both.
 -- opts.timeout: ms for this call (false for none).
 function _M.call(self, api, params, callback, opts)
-  local timeout = check_call(self, "call", api, callback, opts)
+  local timeout, aerr, acode = check_call(self, "call", api, callback, opts)
+  if aerr then
+    return nil, aerr, acode
+  end
   local now = self.now()
   self:expire(now)
 
@@ -514,7 +525,10 @@ function _M.call(self, api, params, callback, opts)
     return nil, err, code
   end
   local hash_json = hash_json_of(self)
-  local id = new_id(self, "call")
+  local id, ierr, icode = new_id(self, "call")
+  if not id then
+    return nil, ierr, icode
+  end
   call.id = id
   local acks = take_acks(self)
   local api_json, params_json = call.api_json, call.params_json
@@ -523,7 +537,7 @@ function _M.call(self, api, params, callback, opts)
   local enc, eerr, ecode = encode_uri_component(json)
   if not enc then
     local c, msg = parse_error(eerr, "EUTF8")
-    return fail(self, callback, ecode or c, msg)
+    return fail(ecode or c, msg)
   end
   local url = self.url_head .. enc
   if #url > self.max_url and acks then
@@ -532,7 +546,7 @@ function _M.call(self, api, params, callback, opts)
     url = self.url_head .. encode_uri_component(command_json(self.version, id, api_json, params_json, nil, hash_json))
   end
   if #url > self.max_url then
-    return too_long(self, callback, #url)
+    return too_long(self, #url)
   end
   local sent, nerr, ncode = send(self, { call }, url, acks, now)
   if not sent then
@@ -544,41 +558,55 @@ end
 local BATCH_HEAD = encode_uri_component(protocol.batch_open)
 local COMMA = encode_uri_component(protocol.batch_sep)
 
---- c:batch(list) -> ids
+-- the error object of a failure nil, err, code
+local function failure_object(_, err, code)
+  local c, msg = parse_error(err, code)
+  return new_error(c, msg)
+end
+
+--- c:batch(list) -> ids, failures | nil, err, "EARG"
 -- Sends several version 2 commands in as few navigations as max_url and
 -- max_batch allow (a batch that would not fit is split), for a shell that
 -- reads batches (ours: docs/PROTOCOL.md, "Batches"). list: an array of
--- { api, params, callback [, opts] }, each as c:call takes them, each
--- callback called exactly once. The acknowledgements and the page's hash go
--- with the first batch. ids[i]: the request id of list[i], or false when it
--- failed before it was sent (its callback has had the error).
+-- { api, params, callback [, opts] }, each as c:call takes them. The
+-- acknowledgements and the page's hash go with the first batch. ids[i]:
+-- the request id of list[i], its callback then called exactly once; or
+-- false when it could not be sent, failures[i] then its error object (as
+-- c:call would return it; its callback is never called). A list, or an
+-- entry, of the wrong type fails the whole batch with EARG: nothing sent.
 function _M.batch(self, list)
   if self.version ~= 2 then
-    error("batch: a batch is version 2: this client speaks version 1", 2)
+    return fail("EARG", "batch: a batch is version 2: this client speaks version 1")
   end
   if type(list) ~= "table" then
-    error("batch: list must be an array of { api, params, callback [, opts] }", 2)
+    return fail("EARG", "batch: list must be an array of { api, params, callback [, opts] }")
   end
   local timeouts = {}
   for i = 1, #list do
     local e = list[i]
     if type(e) ~= "table" then
-      error("batch: list[" .. i .. "] must be { api, params, callback [, opts] }", 2)
+      return fail("EARG", "batch: list[" .. i .. "] must be { api, params, callback [, opts] }")
     end
-    timeouts[i] = check_call(self, "batch", e[1], e[3], e[4])
+    local timeout, aerr, acode = check_call(self, "batch: list[" .. i .. "]", e[1], e[3], e[4])
+    if aerr then
+      return nil, aerr, acode
+    end
+    timeouts[i] = timeout
   end
   local now = self.now()
   self:expire(now)
   local hash_json = hash_json_of(self)
 
   -- each call prepared, with its entry percent-encoded
-  local ids, ready, taken = {}, {}, {}
+  local ids, failures, ready, taken = {}, {}, {}, {}
   for i = 1, #list do
     local e = list[i]
     ids[i] = false
-    local call = prepare(self, e[1], e[2], e[3], timeouts[i], self.batch_encode_opts)
+    local call, err, code = prepare(self, e[1], e[2], e[3], timeouts[i], self.batch_encode_opts)
     if call then
-      call.id = new_id(self, "batch", taken)
+      call.id, err, code = new_id(self, "batch", taken)
+    end
+    if call and call.id then
       local enc, eerr, ecode = encode_uri_component(protocol.entry_json(call.id, call.api_json,
         call.params_json))
       if enc then
@@ -586,9 +614,11 @@ function _M.batch(self, list)
         call.entry, call.index = enc, i
         ready[#ready + 1] = call
       else
-        local c, msg = parse_error(eerr, "EUTF8")
-        fail(self, call.callback, ecode or c, msg)
+        err, code = eerr, ecode or "EUTF8"
       end
+    end
+    if err then
+      failures[i] = failure_object(nil, err, code)
     end
   end
 
@@ -618,7 +648,7 @@ function _M.batch(self, list)
         with_acks = false
       else
         local call = ready[k]
-        too_long(self, call.callback, head + #tail + #call.entry)
+        failures[call.index] = failure_object(too_long(self, head + #tail + #call.entry))
         k = k + 1
       end
     else
@@ -630,11 +660,16 @@ function _M.batch(self, list)
       with_acks = false
       send(self, group, url, acks, now)
       for i = 1, #group do
-        ids[group[i].index] = not group[i].failed and group[i].id
+        local call = group[i]
+        if call.failed then
+          failures[call.index] = call.failed
+        else
+          ids[call.index] = call.id
+        end
       end
     end
   end
-  return ids
+  return ids, failures
 end
 
 -- whether frag has a pair "<key>=..." (rather than a bare "<key>")
@@ -674,14 +709,14 @@ local function add_found(found, n, call, answer)
   return found
 end
 
---- c:receive(src_or_fragment) -> delivered, hash
+--- c:receive(src_or_fragment) -> delivered, hash | nil, err, "EARG"
 -- Takes the new web-view src (or its fragment, with or without "#"), and
 -- delivers every reply in it to a call in flight, oldest call first.
 -- Replies already delivered, and fragments that are not ours, are ignored.
 -- hash is the page's own fragment, when the shell kept it (opts.hash).
 function _M.receive(self, s)
   if type(s) ~= "string" then
-    error("receive: expected the web-view src or its fragment", 2)
+    return fail("EARG", "receive: expected the web-view src or its fragment, got " .. type(s))
   end
   if self.deferred[1] ~= nil then
     run_deferred(self)
@@ -748,7 +783,7 @@ function _M.receive(self, s)
     -- receive of its own): only a call still in flight takes its reply,
     -- and leaves the flight table before its callback runs
     if calls[call.id] == call then
-      finish(self, call)
+      leave_flight(self, call)
       delivered = delivered + 1
       local answer = found[call]
       if type(answer) == "table" then

@@ -1,5 +1,7 @@
--- mphybrid.errors: the error objects and stable codes of the Lua layer.
--- Every code is listed, with its meaning, in docs/PROTOCOL.md.
+-- mphybrid.errors: the error objects and stable codes of the Lua layer,
+-- and the one rule of what a code is (errors.is_code). Every code is
+-- listed, with its meaning, in docs/PROTOCOL.md; the rule every public
+-- function follows when it fails is README.md's "Errors".
 
 local type = type
 local pairs = pairs
@@ -9,6 +11,8 @@ local pcall = pcall
 local rawget = rawget
 local setmetatable = setmetatable
 local str_match = string.match
+local str_find = string.find
+local str_sub = string.sub
 
 local _M = { _VERSION = require("mphybrid.core")._VERSION }
 
@@ -27,6 +31,17 @@ _M.codes = {
   ECANCELED = "the call was canceled",
   ENAVIGATE = "navigate failed: the command was not sent",
   ESTORE = "the shell's store failed: the command did not run",
+  EARG = "an argument of the wrong type or out of its range, given to a call made while running",
+  ENOCALL = "no call with that request id is in flight (or deferred, or was sent)",
+  ELOAD = "a table or file of handlers could not be loaded: nothing was registered",
+  -- the gateway's transport faults (HTTP answers, never replies)
+  EMETHOD = "an HTTP method other than GET and POST",
+  ETOOLARGE = "a request body or query over max_body",
+  EBODY = "a POST body that is empty, not JSON or not an object",
+  EQUERY = "a GET query that cannot be read",
+  EFIELD = "cmd, src or session missing or of the wrong type or size",
+  ESESSION = "a session id of the wrong length or characters",
+  ENOMETRICS = "no lua_shared_dict for metrics is declared",
 }
 for code, meaning in pairs(require("mphybrid.core").codes) do
   _M.codes[code] = meaning
@@ -39,17 +54,49 @@ local error_mt = {
 }
 _M.mt = error_mt
 
+-- the longest code, in bytes
+local MAX_CODE = 64
+_M.max_code = MAX_CODE
+
+--- errors.is_code(v) -> whether v is an error code: a string of
+-- [A-Z][A-Z0-9_]*, at most 64 bytes. The one rule: every code the layer
+-- makes, checks or reads in "CODE: message" text is held to it (the
+-- core's codes too: spec/error_rule_spec.lua).
+local function is_code(v)
+  return type(v) == "string" and #v <= MAX_CODE and str_match(v, "^[A-Z][A-Z0-9_]*$") ~= nil
+end
+_M.is_code = is_code
+
 --- errors.new(code, message [, data]) -> { code =, message =, data = }
--- tostring(err) gives "CODE: message".
+-- tostring(err) gives "CODE: message". Raises unless code is a code
+-- (errors.is_code) and message a string.
 local function new(code, message, data)
+  if not is_code(code) or type(message) ~= "string" then
+    error("errors.new: code must be a code (errors.is_code), message a string", 2)
+  end
   return setmetatable({ code = code, message = message, data = data }, error_mt)
 end
 _M.new = new
 
-local function valid_code(c)
-  return type(c) == "string" and #c <= 64 and str_match(c, "^[A-Z][A-Z0-9_]*$") ~= nil
+--- errors.fail(code, message) -> nil, "CODE: message", code: what every
+-- public function of the Lua layer returns when it fails (README.md,
+-- "Errors"), as the core does.
+function _M.fail(code, message)
+  return nil, code .. ": " .. message, code
 end
-_M.valid_code = valid_code
+
+-- "CODE: message" -> code, message; nil when s does not start with a code
+-- (what is_code says) and ": "
+local function split(s)
+  local colon = str_find(s, ": ", 1, true)
+  if colon then
+    local code = str_sub(s, 1, colon - 1)
+    if is_code(code) then
+      return code, str_sub(s, colon + 2)
+    end
+  end
+  return nil
+end
 
 --- errors.text(v [, default]) -> tostring(v), or default when that raises or
 -- gives no string: a value from a faulty handler must not stop a reply.
@@ -91,7 +138,7 @@ function _M.from_value(v, default_code, default_message)
   local tv = type(v)
   if tv == "table" then
     local code = rawget(v, "code")
-    code = valid_code(code) and code or default_code
+    code = is_code(code) and code or default_code
     local msg = rawget(v, "message")
     if msg == nil then
       msg = default_message
@@ -101,8 +148,8 @@ function _M.from_value(v, default_code, default_message)
     return new(code, msg, rawget(v, "data"))
   end
   if tv == "string" then
-    local code, msg = str_match(v, "^(E[A-Z0-9_]*): (.*)$")
-    if code and #code <= 64 then
+    local code, msg = split(v)
+    if code then
       return new(code, msg)
     end
     return new(default_code, v)
@@ -113,12 +160,14 @@ function _M.from_value(v, default_code, default_message)
   return new(default_code, default_message)
 end
 
---- errors.parse(s) -> code, message: splits a core error "ECODE: message"
+--- errors.parse(s, default_code) -> code, message: splits an error
+-- "CODE: message" (the core's, a store's); default_code and s (as text)
+-- when s does not start with a code
 function _M.parse(s, default_code)
   if type(s) ~= "string" then
     return default_code, text(s)
   end
-  local code, msg = str_match(s, "^(E[A-Z0-9_]*): (.*)$")
+  local code, msg = split(s)
   if code then
     return code, msg
   end

@@ -12,6 +12,7 @@ local shell = require "mphybrid.shell"
 local client = require "mphybrid.client"
 local core = require "mphybrid.core"
 local protocol = require "mphybrid.protocol"
+local errors = require "mphybrid.errors"
 
 local type = type
 local pairs = pairs
@@ -22,6 +23,8 @@ local setmetatable = setmetatable
 local str_find = string.find
 local decode_uri_component = core.decode_uri_component
 local cmd_of = protocol.cmd_of
+local fail = errors.fail
+local to_text = errors.text
 
 local _M = { _VERSION = core._VERSION }
 local mt = { __index = _M }
@@ -55,7 +58,10 @@ end
 -- shell's onLoad, and hands each src the shell writes to that page, as its
 -- hashchange would (unless lb.hashchange is false).
 local function navigator(self, page)
-  local function done(src)
+  local function done(err, src)
+    if err then
+      return
+    end
     record(self, "src", src)
     if self.hashchange then
       page.client:receive(src)
@@ -139,30 +145,30 @@ function _M.new(opts)
     end
   end
   self.router = r
-  local s, err = shell.new(merged(opts.shell, {
+  self.shell = shell.new(merged(opts.shell, {
     router = r, src = opts.src or _M.defaults.src, now = now, log = log,
   }))
-  if not s then
-    error("loopback.new: " .. tostring(err), 2)
-  end
-  self.shell = s
   self.decoded = opts.decoded
   self.client_opts = merged(opts.client, { now = now, log = log, protocol = opts.protocol })
   self.client = new_page(self)
   return self
 end
 
---- lb:call(api, params [, opts]) -> call
--- Calls api as the page does. call.id is the request id (nil when the
--- command could not be sent), call.calls how many times the callback has
--- run, call.err and call.result what it got: set at once for a synchronous
--- handler, when the reply comes for an asynchronous one.
+--- lb:call(api, params [, opts]) -> call | nil, err, code
+-- Calls api as the page does. call.id is the request id, call.calls how
+-- many times the callback has run, call.err and call.result what it got:
+-- set at once for a synchronous handler, when the reply comes for an
+-- asynchronous one. When the command cannot be sent, what c:call returns.
 function _M.call(self, api, params, opts)
   local call = { calls = 0 }
-  call.id = self.client:call(api, params, function(err, result)
+  local id, err, code = self.client:call(api, params, function(e, result)
     call.calls = call.calls + 1
-    call.err, call.result = err, result
+    call.err, call.result = e, result
   end, opts)
+  if id == nil then
+    return nil, err, code
+  end
+  call.id = id
   return call
 end
 
@@ -174,9 +180,12 @@ function _M.see(self)
   return self.client:receive(src)
 end
 
---- lb:advance(ms) -> expired: moves the clock on and fails the calls whose
--- deadline has passed (ETIMEOUT); returns how many
+--- lb:advance(ms) -> expired | nil, err, "EARG": moves the clock on and
+-- fails the calls whose deadline has passed (ETIMEOUT); returns how many
 function _M.advance(self, ms)
+  if type(ms) ~= "number" or ms ~= ms then
+    return fail("EARG", "advance: ms must be a number")
+  end
   self.clock = self.clock + ms
   return self.client:expire()
 end
@@ -192,14 +201,14 @@ function _M.defer(self, api, opts)
   return self
 end
 
---- lb:answer(call_or_id, result [, err]) -> true, or nil, err
+--- lb:answer(call_or_id, result [, err]) -> true | nil, err, "ENOCALL"
 -- The deferred handler of that call replies: reply(result, err). The new
 -- src reaches the page (unless hashchange is false).
 function _M.answer(self, call, result, err)
-  local id = type(call) == "table" and call.id or call
-  local reply = self.held[id]
+  local id = type(call) == "table" and rawget(call, "id") or call
+  local reply = id ~= nil and self.held[id] or nil
   if reply == nil then
-    return nil, "no deferred call with request id " .. tostring(id)
+    return fail("ENOCALL", "no deferred call with request id " .. to_text(id))
   end
   self.held[id] = nil
   reply(result, err)
@@ -213,12 +222,13 @@ function _M.page(self, opts)
   return new_page(self, opts)
 end
 
---- lb:reload(n) -> src, back: the page re-created sends the nth command
--- it sent again (the shell answers it from its store, or runs it)
+--- lb:reload(n) -> what on_load returns | nil, err, "ENOCALL": the page
+-- re-created sends the nth command it sent again (the shell answers it
+-- from its store, or runs it)
 function _M.reload(self, n)
-  local url = self.sent and self.sent[n]
-  if url == nil then
-    error("loopback: no command number " .. tostring(n) .. " was sent", 2)
+  local url = self.sent and n ~= nil and self.sent[n]
+  if not url then
+    return fail("ENOCALL", "no command number " .. to_text(n) .. " was sent")
   end
   return self.shell:on_load({ cmd = cmd_of(url) })
 end

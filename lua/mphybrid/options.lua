@@ -1,5 +1,5 @@
--- mphybrid.options: what client.new and shell.new share in reading their
--- options: the default clock and the check of numeric limits. Limits that
+-- mphybrid.options: what the constructors share in reading their options:
+-- the default clock, the check of numeric limits and of a router. Limits that
 -- reach the core are checked against the bounds the core itself exports
 -- (core.limits), once, where they are given.
 
@@ -81,6 +81,16 @@ end
 -- core.limits.max_depth.
 function _M.depth(who, defaults, opts, name)
   return check(who, name, get(defaults, opts, name), 1, limits.max_depth, true)
+end
+
+--- options.router(who, v) -> v; raises (at the caller of `who`) unless v
+-- is a router: a table with a dispatch method (a mphybrid.router, or a
+-- table that dispatches as one does, as the gateway's)
+function _M.router(who, v)
+  if type(v) ~= "table" or type(v.dispatch) ~= "function" then
+    error(who .. ": opts.router must be a router", 3)
+  end
+  return v
 end
 
 return _M

@@ -34,7 +34,8 @@ local limits = core.limits
 local new_error = errors.new
 local parse_error = errors.parse
 local to_text = errors.text
-local valid_code = errors.valid_code
+local is_code = errors.is_code
+local fail = errors.fail
 
 local _M = { _VERSION = core._VERSION }
 
@@ -192,12 +193,12 @@ end
 -- fields of a batch itself, never copied from an entry
 local BATCH_FIELDS = { mph = true, ack = true, hash = true, batch = true }
 
---- protocol.decode_batch(cmd) -> entries | nil [, message]
+--- protocol.decode_batch(cmd) -> entries | nil | nil, err, "ECMD"
 -- cmd: the command as far as core.decode_cmd read it, when it refused it as
 -- ECMD (a batch has no api of its own). entries: the JSON text of each entry
 -- as a command of its own (the batch's mph in each, its ack and hash in the
--- first). nil alone: not a batch (the refusal stands); nil, message: a batch
--- of the wrong shape (ECMD).
+-- first). nil alone: not a batch (the refusal stands); nil, err, "ECMD": a
+-- batch of the wrong shape.
 function _M.decode_batch(cmd)
   if type(cmd) ~= "table" or getmetatable(cmd) == array_mt or cmd.batch == nil
     or cmd.req ~= nil or cmd.api ~= nil then
@@ -205,10 +206,10 @@ function _M.decode_batch(cmd)
   end
   local list, mph = cmd.batch, cmd.mph
   if type(mph) ~= "number" or mph < 2 then
-    return nil, "a batch needs mph 2"
+    return fail("ECMD", "a batch needs mph 2")
   end
   if getmetatable(list) ~= array_mt or #list == 0 or #list > _M.max_batch then
-    return nil, "batch must be an array of 1 to " .. _M.max_batch .. " commands"
+    return fail("ECMD", "batch must be an array of 1 to " .. _M.max_batch .. " commands")
   end
   local entries = {}
   for i = 1, #list do
@@ -335,7 +336,7 @@ function _M.read_reply(value)
   if type(t) == "table" then
     local e = t.error
     if e ~= nil then
-      if type(e) == "table" and valid_code(e.code) then
+      if type(e) == "table" and is_code(e.code) then
         local msg = e.message
         if type(msg) ~= "string" then
           msg = ""

@@ -35,6 +35,7 @@ local new_error = errors.new
 local from_value = errors.from_value
 local text = errors.text
 local count_replies = protocol.count_replies
+local fail = errors.fail
 
 local _M = { _VERSION = core._VERSION }
 local mt = { __index = _M }
@@ -83,7 +84,7 @@ _M.valid_session = valid_session
 ---------------------------------------------------------------- the router
 -- The shell dispatches through this: it refuses what the allowlist and
 -- authorize refuse, runs the handler in a light thread (so that it may
--- yield and be waited for with a deadline), and finishes each command once.
+-- yield and be waited for with a deadline), and writes each reply once.
 
 local function refuse(view, write, err)
   view.outcome = err.code
@@ -91,35 +92,35 @@ local function refuse(view, write, err)
 end
 
 -- the body of a handler's light thread: whatever raises there still
--- finishes the command
-local function run_dispatch(router, cmd, ctx, finish)
-  local ok, err = pcall(router.dispatch, router, cmd, ctx, finish)
+-- answers the command
+local function run_dispatch(router, cmd, ctx, reply_once)
+  local ok, err = pcall(router.dispatch, router, cmd, ctx, reply_once)
   if not ok then
     router.log("error", "dispatch of request " .. tostring(ctx.req) .. " raised: " .. text(err))
-    finish(new_error("ECRASH", "the command raised an error"))
+    reply_once(new_error("ECRASH", "the command raised an error"))
   end
 end
 
 -- the router's done for a command: { gw, view, write } called as
--- finish(e, result) (a table with __call, not a closure per command:
--- LuaJIT compiles it). It writes the reply once and wakes the request
--- waiting for it.
-local finish_mt = {
-  __call = function(finish, e, result)
-    local view = finish.view
-    if view.finishing then
-      finish.gw.log("warn", "reply to " .. tostring(view.outcome_req) .. " after its deadline ignored")
+-- reply_once(e, result) (a table with __call, not a closure per command:
+-- LuaJIT compiles it). It writes the reply, the first time only, and wakes
+-- the request waiting for it.
+local reply_once_mt = {
+  __call = function(reply_once, e, result)
+    local view = reply_once.view
+    if view.replied then
+      reply_once.gw.log("warn", "reply to " .. tostring(view.outcome_req) .. " after its deadline ignored")
       return
     end
-    view.finishing = true
+    view.replied = true
     if view.outcome == nil then
       view.outcome = e and e.code or "ok"
     end
     -- the write may yield (a store on cosockets): the command is done,
     -- for the request that waits for it, only once its src is written
-    local ok, err = pcall(finish.write, e, result)
+    local ok, err = pcall(reply_once.write, e, result)
     if not ok then
-      finish.gw.log("error", "writing the reply to " .. tostring(view.outcome_req) .. " raised: "
+      reply_once.gw.log("error", "writing the reply to " .. tostring(view.outcome_req) .. " raised: "
         .. text(err))
     end
     view.done = true
@@ -153,13 +154,13 @@ local function gate_dispatch(self, cmd, ctx, write)
       return refuse(view, write, from_value(err, "EDENIED", "not authorized"))
     end
   end
-  local finish = setmetatable({ gw = gw, view = view, write = write }, finish_mt)
-  view.finish = finish
+  local reply_once = setmetatable({ gw = gw, view = view, write = write }, reply_once_mt)
+  view.reply_once = reply_once
   if gw.direct[api] then
     -- never yields: no light thread, no deadline
-    return self.router:dispatch(cmd, ctx, finish)
+    return self.router:dispatch(cmd, ctx, reply_once)
   end
-  view.thread = ngx.thread.spawn(run_dispatch, self.router, cmd, ctx, finish)
+  view.thread = ngx.thread.spawn(run_dispatch, self.router, cmd, ctx, reply_once)
 end
 
 -------------------------------------------------------------- the store
@@ -209,10 +210,7 @@ function _M.new(opts)
   if type(opts) ~= "table" then
     error("resty.new: opts must be a table", 2)
   end
-  local router = opts.router
-  if type(router) ~= "table" or type(router.dispatch) ~= "function" then
-    error("resty.new: opts.router must be a router", 2)
-  end
+  local router = limits.router("resty.new", opts.router)
   if opts.authorize ~= nil and type(opts.authorize) ~= "function" then
     error("resty.new: opts.authorize must be a function", 2)
   end
@@ -261,9 +259,9 @@ function _M.new(opts)
     end
   end
   if metrics_name then
-    local m, err = require("mphybrid.resty.metrics").new(metrics_name)
-    if not m then
-      error("resty.new: opts.metrics: " .. err, 2)
+    local ok, m = pcall(require("mphybrid.resty.metrics").new, metrics_name)
+    if not ok then
+      error("resty.new: opts.metrics: " .. text(m), 2)
     end
     self.counters = m
   end
@@ -330,14 +328,15 @@ local function elapsed()
   return ngx.now() - ngx.req.start_time()
 end
 
--- a transport fault: 4xx {"error":{"code":..., "message":...}}
+-- a transport fault: 4xx {"error":{"code":..., "message":...}}; returns
+-- nil, "CODE: message", code
 local function refuse_request(self, status, code, message)
   send(status, encode_json({ error = { code = code, message = message } }))
   if self.counters then
     self.counters:transport(code)
   end
   log_vars(self, nil, nil, nil, code, elapsed())
-  return nil, code
+  return fail(code, message)
 end
 
 -- the three fields, from a POST body or a GET query; or a refusal
@@ -477,20 +476,21 @@ end
 -- and its light thread ends
 give_up = function(self, view)
   view.outcome = "ETIMEOUT"
-  view.finish(new_error("ETIMEOUT", "the handler ran over the limit of "
+  view.reply_once(new_error("ETIMEOUT", "the handler ran over the limit of "
     .. self.handler_timeout .. " ms"))
   ngx.thread.kill(view.thread)
 end
 
---- gw:serve(): answers the request (content_by_lua*). Nothing a client
--- sends makes it raise.
+--- gw:serve() -> nothing | nil, err, code: answers the request
+-- (content_by_lua*). Nothing a client sends makes it raise; a request
+-- refused before the shell (a transport fault) returns its failure.
 function _M.serve(self)
   local cmd, src, session, message = read_fields(self)
   if cmd == nil then
     return refuse_request(self, src, session, message)
   end
   local view = self.shell:for_session(session, src)
-  local out, back, err = view:on_load({ cmd = cmd }, function(written)
+  local out, back = view:on_load({ cmd = cmd }, function(_, written)
     -- a batch is answered once all its entries have replied (each
     -- entry, on a view of its own, wakes its own waiter)
     if rawget(view, "batch") then
@@ -509,7 +509,8 @@ function _M.serve(self)
     end
   end
   if out == nil then
-    self.log("error", "no src could be written (session " .. session .. "): " .. tostring(err))
+    -- (back: the failure on_load returned)
+    self.log("error", "no src could be written (session " .. session .. "): " .. tostring(back))
     out, back = src, true
   end
   answer(out, back)
@@ -527,7 +528,8 @@ function _M.serve(self)
   end
 end
 
---- gw:metrics(): answers the request with the metrics (content_by_lua*)
+--- gw:metrics() -> nothing | nil, err, "ENOMETRICS": answers the request
+-- with the metrics (content_by_lua*)
 function _M.metrics(self)
   local m = self.counters
   if not m then

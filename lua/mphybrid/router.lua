@@ -25,6 +25,7 @@ local text = errors.text
 local from_value = errors.from_value
 local valid_id = protocol.valid_id
 local max_id = protocol.max_id
+local fail = errors.fail
 
 local _M = { _VERSION = require("mphybrid.core")._VERSION }
 local mt = { __index = _M }
@@ -191,11 +192,13 @@ function _M.register(self, api, handler, opts)
   return self
 end
 
---- r:unregister(api) -> true | nil, err
+--- r:unregister(api) -> true | nil, err, code (EARG, ENOAPI)
 function _M.unregister(self, api)
-  check_api_name(api, "unregister")
+  if type(api) ~= "string" then
+    return fail("EARG", "unregister: api must be a string, got " .. type(api))
+  end
   if rawget(self.handlers, api) == nil then
-    return nil, "api not registered: " .. api
+    return fail("ENOAPI", "api not registered: " .. api)
   end
   self.handlers[api] = nil
   return true
@@ -238,7 +241,11 @@ local function register_entry(self, name, entry)
   return self:register(name, entry.handler, entry)
 end
 
---- r:load(path_or_table) -> r | nil, err
+local function cannot_load(why)
+  return fail("ELOAD", "cannot load handlers: " .. why)
+end
+
+--- r:load(path_or_table) -> r | nil, err, code (EARG, ELOAD)
 -- Registers every entry of a table of handlers: name = function (synchronous)
 -- or name = { handler = function, async =, params =, before =, after = }.
 -- A string is the path of a Lua file that returns such a table.
@@ -247,26 +254,26 @@ function _M.load(self, source)
   if type(source) == "string" then
     local chunk, err = loadfile(source)
     if not chunk then
-      return nil, "cannot load handlers: " .. text(err)
+      return cannot_load(text(err))
     end
     local ok, res = pcall(chunk)
     if not ok then
-      return nil, "cannot load handlers: " .. text(res)
+      return cannot_load(text(res))
     end
     t = res
     if type(t) ~= "table" then
-      return nil, "cannot load handlers: " .. source .. " returned " .. type(t) .. ", not a table"
+      return cannot_load(source .. " returned " .. type(t) .. ", not a table")
     end
   elseif type(source) ~= "table" then
-    error("load: expected a file path or a table", 2)
+    return fail("EARG", "load: expected a file path or a table, got " .. type(source))
   end
   local names = {}
   for name in pairs(t) do
     if type(name) ~= "string" then
-      return nil, "cannot load handlers: key " .. text(name) .. " is not an api name"
+      return cannot_load("key " .. text(name) .. " is not an api name")
     end
     if rawget(self.handlers, name) ~= nil then
-      return nil, "cannot load handlers: api already registered: " .. name
+      return cannot_load("api already registered: " .. name)
     end
     names[#names + 1] = name
   end
@@ -288,7 +295,7 @@ function _M.load(self, source)
       for j = 1, i - 1 do
         self.handlers[names[j]] = nil
       end
-      return nil, "cannot load handlers: " .. text(err)
+      return cannot_load(text(err))
     end
   end
   return self
@@ -381,11 +388,25 @@ local function dispatch_async(self, entry, params, ctx, done)
   return finished
 end
 
---- r:dispatch(cmd, ctx, done)
+-- what done may be: a function, or a table the shell calls (__call)
+local function callable(f)
+  if type(f) == "function" then
+    return true
+  end
+  local m = getmetatable(f)
+  return type(m) == "table" and rawget(m, "__call") ~= nil
+end
+
+--- r:dispatch(cmd, ctx, done) -> finished | nil, err, "EARG"
 -- Runs the handler for cmd.api. done(err, result) is called exactly once,
 -- at once for a synchronous handler; err is nil or { code =, message = }.
 -- ctx is the table handed to hooks and handlers (req, api, cmd are set here).
+-- Returns whether done has been called; nil, err, "EARG" (done never
+-- called) when cmd or ctx is not a table or done cannot be called.
 function _M.dispatch(self, cmd, ctx, done)
+  if type(cmd) ~= "table" or type(ctx) ~= "table" or not callable(done) then
+    return fail("EARG", "dispatch: cmd and ctx must be tables, done a function")
+  end
   local api = cmd.api
   ctx.api = api
   ctx.cmd = cmd

@@ -27,6 +27,8 @@ local encode_uri_component = core.encode_uri_component
 local new_error = errors.new
 local parse_error = errors.parse
 local to_text = errors.text
+local from_value = errors.from_value
+local fail = errors.fail
 
 local _M = { _VERSION = core._VERSION }
 local mt = { __index = _M }
@@ -61,7 +63,7 @@ local function limit(opts, name, kind, min)
   return limits[kind]("shell.new", _M.defaults, opts, name, min)
 end
 
---- shell.new(opts) -> shell | nil, err
+--- shell.new(opts) -> shell; raises on an option it cannot use
 -- opts.router (required), opts.src (required: the web-view src),
 -- opts.now() -> ms, opts.log(level, message), opts.env (handed to every
 -- handler as ctx.env: timers, services), opts.store (where the outbox, the
@@ -77,12 +79,9 @@ function _M.new(opts)
   if type(opts) ~= "table" then
     error("shell.new: opts must be a table", 2)
   end
-  local router = opts.router
-  if type(router) ~= "table" or type(router.dispatch) ~= "function" then
-    error("shell.new: opts.router must be a router", 2)
-  end
+  local router = limits.router("shell.new", opts.router)
   if type(opts.src) ~= "string" or opts.src == "" then
-    return nil, "web-view src must be a non-empty string"
+    error("shell.new: opts.src must be a non-empty string (the web-view src)", 2)
   end
   if opts.now ~= nil and type(opts.now) ~= "function" then
     error("shell.new: opts.now must be a function", 2)
@@ -136,10 +135,24 @@ function _M.get_src(self)
   return self.src
 end
 
---- s:set_src(url) -> true | nil, err: the web-view now shows another url
+-- nil, or the failure of a src that is not a web-view src: EARG for no
+-- string, EURL for an empty one (as the core's encode_reply)
+local function bad_src(who, src)
+  if type(src) ~= "string" then
+    return fail("EARG", who .. ": the web-view src must be a string, got " .. type(src))
+  end
+  if src == "" then
+    return fail("EURL", who .. ": the web-view src must not be empty")
+  end
+  return nil
+end
+
+--- s:set_src(url) -> true | nil, err, code (EARG, EURL): the web-view now
+-- shows another url
 function _M.set_src(self, url)
-  if type(url) ~= "string" or url == "" then
-    return nil, "web-view src must be a non-empty string"
+  local _, err, code = bad_src("set_src", url)
+  if err then
+    return nil, err, code
   end
   self.src = url
   return true
@@ -172,17 +185,18 @@ local function stamp_of(src)
   return tonumber(str_sub(src, i + 1)) or 0
 end
 
---- s:for_session(session, src) -> shell
+--- s:for_session(session, src) -> shell | nil, err, code (EARG, EURL)
 -- A shell for another web-view session that shares this one's router,
 -- store, clock, limits and env: what a gateway makes for each request,
 -- with the session id and the web-view src the mini-program page sent.
 -- Its stamps stay above the one that ends src. Cheap: one table.
 function _M.for_session(self, session, src)
   if type(session) ~= "string" or session == "" then
-    error("for_session: session must be a non-empty string", 2)
+    return fail("EARG", "for_session: session must be a non-empty string")
   end
-  if type(src) ~= "string" or src == "" then
-    error("for_session: src must be a non-empty string", 2)
+  local _, err, code = bad_src("for_session", src)
+  if err then
+    return nil, err, code
   end
   local view_mt = self.view_mt
   if view_mt == nil then
@@ -357,11 +371,28 @@ local function write_v2(self, now, change)
   return src, nil, replaced
 end
 
-local function finish(src, done, err)
-  if done then
-    done(src, true, err)
+-- done(err, src) of a reply written later (on_load returned false): err
+-- nil and the new src, or the error object of a src that could not be
+-- written
+local function report_later(done, src, err)
+  if src then
+    done(nil, src)
+  else
+    done(from_value(err, "EREPLY", "the reply could not be written"))
   end
-  return src, true, err
+end
+
+-- what on_load returns for a reply written at once: src and true (navigate
+-- back), done(nil, src) heard first; or, when no src could be written, the
+-- failure (done never called: a failure is returned or heard, not both)
+local function report_now(src, done, err)
+  if not src then
+    return fail(parse_error(err, "EREPLY"))
+  end
+  if done then
+    done(nil, src)
+  end
+  return src, true
 end
 
 -- what became of the last command, for a gateway's log and metrics: the
@@ -383,7 +414,7 @@ local function answer_error(self, req, version, code, msg, done)
   else
     src, err = write_v1(self, req or DEFAULT_REQ, code)
   end
-  return finish(src, done, err)
+  return report_now(src, done, err)
 end
 
 -- Dispatches cmd; write(err, result) writes the reply into the src and
@@ -396,18 +427,24 @@ end
 local job_mt = {
   __call = function(job, e, result)
     local src, werr = job.write(job, e, result)
-    job.written, job.written_err = src or false, werr
-    finish(src, job.done, werr)
+    if job.dispatching then
+      -- answered within dispatch: run reports it
+      job.written, job.written_err = src or false, werr
+    elseif job.done then
+      report_later(job.done, src, werr)
+    end
   end,
 }
 
 local function run(self, cmd, ctx, done, job)
   job.done = done
+  job.dispatching = true
   setmetatable(job, job_mt)
   self.router:dispatch(cmd, ctx, job)
+  job.dispatching = false
   local written = job.written
   if written ~= nil then
-    return written or nil, true, job.written_err
+    return report_now(written or nil, done, job.written_err)
   end
   return false
 end
@@ -443,14 +480,18 @@ local function write_v2_reply(job, e, result)
   return src, werr
 end
 
---- s:on_load(options [, done]) -> src, back
+--- s:on_load(options [, done]) -> src, true | false | nil, err, code
 -- What the hybrid page's onLoad does with its options: decode options.cmd,
 -- run it, and write the reply into the web-view src. Returns the new src and
 -- true (navigate back now) when the reply is ready at once; false while an
--- asynchronous handler runs. done(src, true), when given, is called exactly
--- once, as soon as the reply is written. If no src could be written at all,
--- src is nil and a third value tells why.
+-- asynchronous handler runs. done(err, src), when given, is called exactly
+-- once, as soon as the reply is written (err nil) or could not be (src
+-- nil), unless on_load returns a failure: nil, err, code when no src could
+-- be written at once (or done is not a function: EARG).
 function _M.on_load(self, options, done)
+  if done ~= nil and type(done) ~= "function" then
+    return fail("EARG", "on_load: done must be a function")
+  end
   local raw = type(options) == "table" and options.cmd or nil
   if type(raw) ~= "string" then
     return answer_error(self, nil, 1, "ECMD", "the page options carry no cmd string", done)
@@ -465,7 +506,7 @@ function _M.on_load(self, options, done)
       if entries then
         return batch.run(self, entries, done)
       elseif berr then
-        err = "ECMD: " .. berr
+        err = berr
       end
     end
     local c, msg = parse_error(err, code or "ECMD")
@@ -527,10 +568,11 @@ function _M.on_load(self, options, done)
     if stored.running then
       -- the first run will write the reply; nothing new to write now
       note(self, "running", req, api)
-      return finish(self.src, done)
+      return report_now(self.src, done)
     end
     note(self, "replay", req, api)
-    return finish(write_v2(self, now, { req = req, value = stored.value }), done)
+    local src, werr = write_v2(self, now, { req = req, value = stored.value })
+    return report_now(src, done, werr)
   end
   if busy then
     -- a new command beyond max_running: not kept, so that the same

@@ -10,6 +10,7 @@ local core = require "mphybrid.core"
 local router = require "mphybrid.router"
 local shell = require "mphybrid.shell"
 local client = require "mphybrid.client"
+local errors = require "mphybrid.errors"
 
 local SRC = "https://h5.example.com/shop/index.html?from=mp"
 local null = core.null
@@ -56,7 +57,7 @@ local function run(sc)
     hash = sc.hash and function() return page_hash end or nil,
     log = function() end,
     navigate = function(url)
-      s:on_load({ cmd = url:match("%?cmd=(.*)$") }, function(src) src_written = src end)
+      s:on_load({ cmd = url:match("%?cmd=(.*)$") }, function(_, src) src_written = src end)
     end,
   })
   local out = { name = sc.name, protocol = sc.protocol, max_url = sc.max_url, hash = sc.hash, steps = {} }
@@ -77,8 +78,15 @@ local function run(sc)
       local url_seen
       local nav = c.navigate
       c.navigate = function(url) url_seen = url; return nav(url) end
-      c:call(api, params, function(err, result) outcomes[#outcomes + 1] = outcome_of(id, err, result) end,
+      local sent, err, code = c:call(api, params,
+        function(e, result) outcomes[#outcomes + 1] = outcome_of(id, e, result) end,
         timeout and { timeout = timeout } or nil)
+      if not sent then
+        -- a failure c:call returns is its call's outcome (the JS client
+        -- hands it to the callback): the callback never hears it
+        local _, message = errors.parse(err, code)
+        outcomes[#outcomes + 1] = outcome_of(id, { code = code, message = message })
+      end
       c.navigate = nav
       step.id, step.api, step.timeout = id, api, timeout
       step.params = params_json and json(params) or nil
@@ -102,8 +110,14 @@ local function run(sc)
       local nav = c.navigate
       c.navigate = function(url) urls[#urls + 1] = url; return nav(url) end
       local sent_before = src_written
-      c:batch(list)
+      local _, failures = c:batch(list)
       c.navigate, c.new_req_id = nav, gen
+      for i in ipairs(st[2]) do
+        if failures[i] then
+          -- as for c:call: returned, never heard by the callback
+          outcomes[#outcomes + 1] = outcome_of(ids[i], failures[i])
+        end
+      end
       step.calls = setmetatable({}, array_mt)
       for i, e in ipairs(st[2]) do
         step.calls[i] = { id = e[1], api = e[2], params = e[3] and json(assert(core.decode_json(e[3]))) or nil }

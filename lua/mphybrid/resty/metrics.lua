@@ -24,12 +24,13 @@ local LATENCY = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.
 -- replies written in one version 2 answer
 local OUTBOX = { 0, 1, 2, 4, 8, 16, 32 }
 
---- metrics.new(dict_name) -> metrics | nil, err when the zone is not declared
+--- metrics.new(dict_name) -> metrics; raises when the zone is not declared
+-- (a constructor: README.md, "Errors")
 function _M.new(name)
   local ngx = rawget(_G, "ngx")
   local dict = ngx and ngx.shared and ngx.shared[name]
   if dict == nil then
-    return nil, "lua_shared_dict " .. tostring(name) .. " is not declared"
+    error("metrics.new: lua_shared_dict " .. tostring(name) .. " is not declared", 2)
   end
   return setmetatable({ dict = dict, name = name }, mt)
 end

@@ -13,6 +13,7 @@
 -- returns and atomicity, is in docs/GATEWAY.md ("The store interface").
 
 local limits = require "mphybrid.options"
+local fail = require("mphybrid.errors").fail
 
 local type = type
 local error = error
@@ -56,7 +57,7 @@ end
 --- store.fail(message) -> nil, "ESTORE: message", "ESTORE": what every
 -- store method returns when its backend fails.
 function _M.fail(message)
-  return nil, "ESTORE: " .. message, "ESTORE"
+  return fail("ESTORE", message)
 end
 
 -- removes the acknowledged request ids from outbox (an array of

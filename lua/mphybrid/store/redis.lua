@@ -43,6 +43,7 @@ local decode_json = core.decode_json
 local new_req_id = core.new_req_id
 local change_outbox = base.change_outbox
 local fail = base.fail
+local fail_with = require("mphybrid.errors").fail
 
 local _M = { _VERSION = core._VERSION }
 local mt = { __index = _M }
@@ -173,16 +174,16 @@ local function text_option(opts, name, pattern, what)
   return v
 end
 
---- redis.parse_url(url) -> { host =, port =, db =, password = } | nil, err
+--- redis.parse_url(url) -> { host =, port =, db =, password = } | nil, err, code
 -- redis://[:password@]host[:port][/db]; the port defaults to 6379 and the
--- database to 0.
+-- database to 0. Fails with nil, err, "EARG".
 function _M.parse_url(url)
   if type(url) ~= "string" then
-    return nil, "a Redis URL must be a string"
+    return fail_with("EARG", "a Redis URL must be a string")
   end
   local rest = str_match(url, "^redis://(.*)$")
   if not rest then
-    return nil, "a Redis URL starts with redis://: " .. url
+    return fail_with("EARG", "a Redis URL starts with redis://: " .. url)
   end
   local password
   local at = str_find(rest, "@", 1, true)
@@ -195,12 +196,12 @@ function _M.parse_url(url)
     host, port, db = str_match(rest, "^%[([%x:]+)%]:?(%d*)/?(%d*)$")
   end
   if not host then
-    return nil, "not a Redis URL (redis://host:port/db): " .. url
+    return fail_with("EARG", "not a Redis URL (redis://host:port/db): " .. url)
   end
   port = port ~= "" and tonumber(port) or 6379
   db = db ~= "" and tonumber(db) or 0
   if port < 1 or port > 65535 then
-    return nil, "a Redis port is 1 to 65535: " .. url
+    return fail_with("EARG", "a Redis port is 1 to 65535: " .. url)
   end
   return { host = host, port = port, db = db, password = password ~= "" and password or nil }
 end
