@@ -4,7 +4,7 @@
 --   (a) ok        a bare content_by_lua_block { ngx.say("ok") }
 --   (b) builtin   the dispatch on OpenResty's built-ins, no state
 --       core      the dispatch on mphybrid.core alone, no state
---       seed      gw:serve(), a seed-mode command          target >= 1.1x (b)
+--       v1        gw:serve(), a version 1 command          target >= 1.1x (b)
 --       v2        gw:serve(), version 2, lua_shared_dict   target >= 0.9x (b)
 --       redis     gw:serve(), version 2, Redis store (when redis-server is
 --                 installed; unpinned, for information)
@@ -34,10 +34,10 @@ if harness.cpus() < 2 then
 end
 
 local rows = {
-  { name = "ok", label = "(a) ngx.say(\"ok\")", path = "/ok", mode = "seed" },
-  { name = "builtin", label = "(b) built-ins dispatch", path = "/builtin", mode = "seed" },
-  { name = "core", label = "mphybrid.core alone", path = "/core", mode = "seed" },
-  { name = "seed", label = "gw:serve() seed mode", path = "/mphybrid", mode = "seed", target = 1.1 },
+  { name = "ok", label = "(a) ngx.say(\"ok\")", path = "/ok", mode = "v1" },
+  { name = "builtin", label = "(b) built-ins dispatch", path = "/builtin", mode = "v1" },
+  { name = "core", label = "mphybrid.core alone", path = "/core", mode = "v1" },
+  { name = "v1", label = "gw:serve() version 1", path = "/mphybrid", mode = "v1", target = 1.1 },
   { name = "v2", label = "gw:serve() v2, shared dict", path = "/mphybrid", mode = "v2", target = 0.9 },
 }
 
@@ -101,7 +101,7 @@ if failed then
   finish(1)
 end
 
-local cmd = sample("seed", "/ok"):match("cmd=([^&]*)")
+local cmd = sample("v1", "/ok"):match("cmd=([^&]*)")
 print(string.format("bench-gateway: 1 nginx worker on cpu 0, wrk -t1 -c%d on cpu 1, "
   .. "%d rounds of %ds per row", CONNECTIONS, ROUNDS, SECONDS))
 local options_cmd = cmd:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end)

@@ -2,7 +2,7 @@
 -- with its own request id, as the mini-program page forwards it:
 -- ?cmd=<encodeURIComponent(options.cmd)>&src=<web-view src>&session=<id>.
 --
---   BENCH_MODE=seed  {"req":...,"api":"echo","params":{...}}, in one of 64
+--   BENCH_MODE=v1    {"req":...,"api":"echo","params":{...}}, in one of 64
 --                    sessions, round robin
 --   BENCH_MODE=v2    the same with "mph":2 and the ack of the previous
 --                    request id of its session (one of 64 sessions, round
@@ -10,7 +10,7 @@
 --   BENCH_PATH       the location (default /mphybrid)
 
 -- luacheck: globals request, read globals wrk
-local mode = os.getenv("BENCH_MODE") or "seed"
+local mode = os.getenv("BENCH_MODE") or "v1"
 local path = os.getenv("BENCH_PATH") or "/mphybrid"
 local SESSIONS = 64
 
@@ -28,8 +28,8 @@ end
 
 local SRC = enc("https://h5.example.com/app/index.html#/cart")
 local PARAMS = '"params":{"qty":2}'
-local seed_head = path .. "?cmd=" .. twice('{"req":"')
-local seed_tail = twice('","api":"echo",' .. PARAMS .. "}") .. "&src=" .. SRC .. "&session="
+local v1_head = path .. "?cmd=" .. twice('{"req":"')
+local v1_tail = twice('","api":"echo",' .. PARAMS .. "}") .. "&src=" .. SRC .. "&session="
 local v2_head = path .. "?cmd=" .. twice('{"mph":2,"req":"')
 local v2_mid = twice('","api":"echo",' .. PARAMS .. ',"ack":["')
 local v2_tail = twice('"]}') .. "&src=" .. SRC .. "&session="
@@ -48,5 +48,5 @@ request = function()
     last[s] = req
     return wrk.format("GET", v2_head .. req .. v2_mid .. prev .. v2_tail .. session_head .. s)
   end
-  return wrk.format("GET", seed_head .. req .. seed_tail .. session_head .. n % SESSIONS)
+  return wrk.format("GET", v1_head .. req .. v1_tail .. session_head .. n % SESSIONS)
 end

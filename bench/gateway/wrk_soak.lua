@@ -44,7 +44,7 @@ local deep = string.rep("[", 300) .. string.rep("]", 300)
 
 -- each kind of request, in turn
 local kinds = {
-  -- valid, seed mode, by GET and POST
+  -- valid, version 1, by GET and POST
   function(id) return get(enc('{"req":"' .. id .. '","api":"echo","params":{"n":1}}')) end,
   function(id) return post({ cmd = enc('{"req":"' .. id .. '","api":"echo","params":[1,2]}'), src = SRC, session = SESSION }) end,
   -- valid, version 2, a session per thread, then the same command replayed
