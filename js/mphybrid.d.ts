@@ -89,8 +89,8 @@ declare namespace mphybrid {
     setTimeout?: (fn: () => void, ms: number) => unknown;
     clearTimeout?: (timer: any) => void;
     log?: (level: "error" | "warn", message: string) => void;
-    /** request ids of your own: 1 to 128 bytes, no control characters,
-     * '"' or '\\'; not "mph", "hash" or "v" */
+    /** request ids of your own: 1 to 128 bytes of UTF-8, no control
+     * characters, no spaces around; not "mph", "hash" or "v" */
     newReqId?: (prefix: string) => string;
   }
 

@@ -669,7 +669,7 @@ function (root, classic) {
       id = this.newReqId(this.prefix);
       // the shell trims a request id, as the published driver does: one
       // with spaces around it would be answered under another
-      if (typeof id !== "string" || id === "" || utf8Length(id) > 128 || /[\u0000-\u001f\u007f"\\]/.test(id) ||
+      if (typeof id !== "string" || id === "" || utf8Length(id) > 128 || /[\u0000-\u001f\u007f]/.test(id) ||
           id.trim() !== id) {
         throw new Error("call: newReqId returned an unusable request id");
       }

@@ -223,6 +223,22 @@ local scenarios = {
       { "H5Req_h0000007", "text", '{"text":"x"}' },
     } },
   } },
+  -- the request-id rule is core.valid_id's: '"' and '\\' are usable
+  -- (escaped in the command's JSON, percent-encoded in the fragment)
+  { name = "version 2: request ids with a quote and a backslash", protocol = 2, steps = {
+    { "call", 'H5Req_"q"1', "echo", '{"x":1}' },
+    { "call", "H5Req_\\b\\2", "slow", "{}" },
+    { "answer", "H5Req_\\b\\2", '{"late":true}' },
+    { "batch", {
+      { 'H5Req_"q"3', "echo", '{"y":2}' },
+      { "H5Req_\\b\\4", "pay", "{}" },
+    } },
+    { "call", 'H5Req_"&=#%5', "nothing", nil },
+  } },
+  { name = "version 1: request ids with a quote and a backslash", protocol = 1, steps = {
+    { "call", 'H5Req_"q"6', "echo", '{"x":1}' },
+    { "call", "H5Req_\\b\\7", "pay", "{}" },
+  } },
   { name = "version 1: the published wire", protocol = 1, steps = {
     { "call", "H5Req_g0000001", "echo", '{"lang":"zh_CN","withCredentials":true}' },
     { "call", "H5Req_g0000002", "pay", "{}" },
