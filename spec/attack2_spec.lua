@@ -35,3 +35,48 @@ describe("a request id from opts.new_req_id that is not UTF-8", function()
     end
   end)
 end)
+
+describe("r:load of a table whose iteration raises", function()
+  local router = require "mphybrid.router"
+
+  -- __pairs is honoured by Lua 5.2 and later only: on 5.1 and LuaJIT such
+  -- a table is its own keys
+  local function raising_pairs(keys)
+    return setmetatable(keys, {
+      __pairs = function() error("__pairs raised") end,
+      __index = function() error("__index raised") end,
+    })
+  end
+
+  it("returns ELOAD (or loads its own keys where __pairs is not honoured), never raises, all or nothing", function()
+    local r = router.new({ log = function() end })
+    local ok, got, err, code = pcall(r.load, r, raising_pairs({ echo = function(p) return p end }))
+    assert.is_true(ok, tostring(got))
+    if got == nil then
+      assert.same("ELOAD", code)
+      assert.is_string(err)
+      assert.same({}, r:apis())
+    else
+      assert.same(r, got)
+      assert.same({ "echo" }, r:apis())
+    end
+  end)
+
+  it("returns ELOAD when __pairs hands out a name whose lookup raises", function()
+    local r = router.new({ log = function() end })
+    local t = setmetatable({}, {
+      __pairs = function()
+        return function(_, k) if k == nil then return "ghost", nil end end, nil, nil
+      end,
+      __index = function() error("__index raised") end,
+    })
+    local ok, got, err, code = pcall(r.load, r, t)
+    assert.is_true(ok, tostring(got))
+    if _VERSION ~= "Lua 5.1" then
+      -- the value comes from __pairs itself (nil): no lookup, no handler
+      assert.same({ nil, "ELOAD" }, { got, code })
+      assert.is_string(err)
+    end
+    assert.same({}, r:apis())
+  end)
+end)

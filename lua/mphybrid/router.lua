@@ -245,6 +245,24 @@ local function cannot_load(why)
   return fail("ELOAD", "cannot load handlers: " .. why)
 end
 
+-- the names of a table of handlers, sorted, and its entries by name; or
+-- nil, why
+local function entries_of(self, t)
+  local names, values = {}, {}
+  for name, v in pairs(t) do
+    if type(name) ~= "string" then
+      return nil, "key " .. text(name) .. " is not an api name"
+    end
+    if rawget(self.handlers, name) ~= nil then
+      return nil, "api already registered: " .. name
+    end
+    names[#names + 1] = name
+    values[name] = v
+  end
+  table.sort(names)
+  return names, values
+end
+
 --- r:load(path_or_table) -> r | nil, err, code (EARG, ELOAD)
 -- Registers every entry of a table of handlers: name = function (synchronous)
 -- or name = { handler = function, async =, params =, before =, after = }.
@@ -267,20 +285,16 @@ function _M.load(self, source)
   elseif type(source) ~= "table" then
     return fail("EARG", "load: expected a file path or a table, got " .. type(source))
   end
-  local names = {}
-  for name in pairs(t) do
-    if type(name) ~= "string" then
-      return cannot_load("key " .. text(name) .. " is not an api name")
-    end
-    if rawget(self.handlers, name) ~= nil then
-      return cannot_load("api already registered: " .. name)
-    end
-    names[#names + 1] = name
+  -- under pcall: the table's __pairs or __index may raise
+  local read, names, values = pcall(entries_of, self, t)
+  if not read then
+    return cannot_load(text(names))
+  elseif not names then
+    return cannot_load(values)
   end
-  table.sort(names)
   for i = 1, #names do
     local name = names[i]
-    local v = t[name]
+    local v = values[name]
     local ok, err
     if type(v) == "function" then
       ok, err = pcall(self.register, self, name, v)
