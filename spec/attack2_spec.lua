@@ -80,3 +80,25 @@ describe("r:load of a table whose iteration raises", function()
     assert.same({}, r:apis())
   end)
 end)
+
+describe("lb:advance", function()
+  local loopback = require "mphybrid.loopback"
+
+  it("refuses a negative or infinite ms with EARG and leaves the clock where it was", function()
+    for _, ms in ipairs({ -1, -math.huge, math.huge, 0 / 0 }) do
+      local lb = loopback.new({ handlers = { echo = function(p) return p end }, log = function() end })
+      lb:defer("slow")
+      local clock = lb.clock
+      local got, err, code = lb:advance(ms)
+      assert.same({ nil, "EARG" }, { got, code }, tostring(ms))
+      assert.is_string(err)
+      assert.same(clock, lb.clock, tostring(ms))
+      -- the clock still moves on: a call times out at its deadline, not before
+      local call = lb:call("slow", nil, { timeout = 1000 })
+      assert.same(0, lb:advance(999))
+      assert.same(0, call.calls)
+      assert.same(1, lb:advance(1))
+      assert.same("ETIMEOUT", call.err.code)
+    end
+  end)
+end)
