@@ -183,9 +183,12 @@ end
 --- lb:advance(ms) -> expired | nil, err, "EARG": moves the clock on and
 -- fails the calls whose deadline has passed (ETIMEOUT); returns how many
 function _M.advance(self, ms)
+  if type(ms) ~= "number" or ms ~= ms then
+    return fail("EARG", "advance: ms must be a number")
+  end
   -- the clock moves on, never back, and can move again after
-  if type(ms) ~= "number" or not (ms >= 0 and ms < math.huge) then
-    return fail("EARG", "advance: ms must be a finite number of ms, 0 or more")
+  if not (ms >= 0 and ms < math.huge) then
+    return fail("EARG", "advance: ms must be finite and 0 or more")
   end
   self.clock = self.clock + ms
   return self.client:expire()
