@@ -102,3 +102,58 @@ describe("lb:advance", function()
     end
   end)
 end)
+
+describe("a client whose clock or hash() is broken", function()
+  local errors = require "mphybrid.errors"
+
+  local BROKEN = {
+    { "raises", function() error("clock broke") end },
+    { "raises an error whose __tostring raises", function()
+      error(setmetatable({}, { __tostring = function() error("no text") end }))
+    end },
+    { "gives a string that is no number", function() return "soon" end },
+    { "gives a table", function() return {} end },
+    { "gives NaN", function() return 0 / 0 end },
+  }
+
+  it("reads as the last time it gave: c:call, c:batch, c:receive and c:expire never raise, each call one outcome", function()
+    for _, case in ipairs(BROKEN) do
+      local t, broken = 1000, false
+      local c = client.new({ navigate = function() return true end, log = function() end,
+        now = function() if broken then return case[2]() end return t end })
+      broken = true
+      local runs = {}
+      local function cb(e) runs[#runs + 1] = e and e.code or "result" end
+      local ok, id = pcall(c.call, c, "echo", nil, cb, { timeout = 1000 })
+      assert.is_true(ok, case[1] .. ": " .. errors.text(id))
+      assert.is_string(id, case[1])
+      local ok2, ids = pcall(c.batch, c, { { "echo", nil, cb, { timeout = 1000 } } })
+      assert.is_true(ok2, case[1] .. ": " .. errors.text(ids))
+      assert.is_string(ids[1], case[1])
+      local ok3, n = pcall(c.receive, c, "#mph=2&" .. id .. "=%7B%22result%22%3A1%7D&v=1")
+      assert.is_true(ok3, case[1] .. ": " .. errors.text(n))
+      assert.same(1, n, case[1])
+      local ok4, m = pcall(c.expire, c)
+      assert.is_true(ok4, case[1] .. ": " .. errors.text(m))
+      assert.same(0, m, case[1]) -- the clock stands at 1000: no deadline passed
+      -- the clock mends: the batch's call times out at its deadline
+      broken, t = false, 2000
+      assert.same(1, c:expire())
+      assert.same({ "result", "ETIMEOUT" }, runs, case[1])
+      assert.same(0, c:pending())
+    end
+  end)
+
+  it("a hash() that raises is logged and the call sent without the page's fragment", function()
+    local sent, logs = {}, {}
+    local c = client.new({ navigate = function(url) sent[#sent + 1] = url return true end,
+      log = function(_, m) logs[#logs + 1] = m end,
+      hash = function() error("router broke") end })
+    local ok, id = pcall(c.call, c, "echo", nil, function() end)
+    assert.is_true(ok, errors.text(id))
+    assert.is_string(id)
+    assert.same(1, #sent)
+    assert.is_nil(sent[1]:find("hash", 1, true))
+    assert.is_truthy(table.concat(logs, "\n"):find("router broke", 1, true))
+  end)
+end)

@@ -5,6 +5,7 @@
 
 local core = require "mphybrid.core"
 local options = require "mphybrid.options"
+local read_clock = options.read_clock
 local errors = require "mphybrid.errors"
 local protocol = require "mphybrid.protocol"
 
@@ -108,6 +109,7 @@ function _M.new(opts)
     max_done = limit(opts, "max_done", "count"),
     max_batch = limit(opts, "max_batch", "count", 1),
     now = opts.now or options.clock(),
+    last_now = 0,        -- the last time the clock gave
     hash = opts.hash,
     log = errors.logger("client.new", opts.log, default_log),
     version = version,
@@ -255,6 +257,14 @@ local function by_seq(a, b)
   return a.seq < b.seq
 end
 
+-- the page's clock in ms; a broken clock (options.read_clock) reads as the
+-- last time it gave
+local function clock(self)
+  local t = read_clock(self.now, self.last_now)
+  self.last_now = t
+  return t
+end
+
 --- c:expire([now]) -> the number of calls that timed out | nil, err, "EARG"
 -- Fails every call whose deadline is at or before now (default: opts.now())
 -- with ETIMEOUT, oldest call first.
@@ -265,7 +275,7 @@ function _M.expire(self, now)
   if self.deferred[1] ~= nil then
     run_deferred(self)
   end
-  now = now or self.now()
+  now = now or clock(self)
   local next_deadline = self.next_deadline
   if next_deadline == nil or now < next_deadline then
     return 0
@@ -359,7 +369,11 @@ end
 -- the JSON text of the page's own fragment, to carry (opts.hash)
 local function hash_json_of(self)
   if self.version == 2 and self.hash then
-    local h = self.hash()
+    local ok, h = pcall(self.hash)
+    if not ok then
+      self.log("warn", "hash raised: " .. text(h))
+      h = nil
+    end
     if h ~= nil then
       h = text(h, false)
       -- a longer one would be refused by the shell (its max_hash)
@@ -521,7 +535,7 @@ function _M.call(self, api, params, callback, opts)
   if aerr then
     return nil, aerr, acode
   end
-  local now = self.now()
+  local now = clock(self)
   self:expire(now)
 
   local call, err, code = prepare(self, api, params, callback, timeout, self.encode_opts)
@@ -597,7 +611,7 @@ function _M.batch(self, list)
     end
     timeouts[i] = timeout
   end
-  local now = self.now()
+  local now = clock(self)
   self:expire(now)
   local hash_json = hash_json_of(self)
 

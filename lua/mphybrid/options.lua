@@ -6,6 +6,8 @@
 local core = require "mphybrid.core"
 
 local type = type
+local pcall = pcall
+local tonumber = tonumber
 local error = error
 local rawget = rawget
 local os_time = os.time
@@ -31,6 +33,22 @@ function _M.clock()
   return function()
     return os_time() * 1000
   end
+end
+
+-- a time in ms is one a double holds exactly as a whole number of ms
+local TIME_MAX = 2 ^ 53
+
+--- options.read_clock(now, last) -> the time in ms now() gives; last when
+-- now() raises or gives no usable time (not a number, NaN, an infinity, a
+-- time past 2^53 ms). The one rule for a clock a program hands the layer:
+-- reading it never raises.
+function _M.read_clock(now, last)
+  local ok, t = pcall(now)
+  t = ok and tonumber(t) or nil
+  if t == nil or not (t > -TIME_MAX and t < TIME_MAX) then
+    return last
+  end
+  return t
 end
 
 -- Raises (at the caller of `who`, which reads its options through a helper

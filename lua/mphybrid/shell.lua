@@ -4,6 +4,7 @@
 
 local core = require "mphybrid.core"
 local limits = require "mphybrid.options"
+local read_clock = limits.read_clock
 local errors = require "mphybrid.errors"
 local stores = require "mphybrid.store"
 local memory_store = require "mphybrid.store.memory"
@@ -14,7 +15,6 @@ local type = type
 local pairs = pairs
 local tostring = tostring
 local tonumber = tonumber
-local pcall = pcall
 local setmetatable = setmetatable
 local error = error
 local math_floor = math.floor
@@ -206,19 +206,10 @@ function _M.for_session(self, session, src)
   return setmetatable({ session = session, src = src, last_stamp = stamp_of(src) }, view_mt)
 end
 
--- a stamp is a whole number of ms that a double holds exactly
-local STAMP_MAX = 2 ^ 53
-
--- the page's clock in ms; what a broken clock gives (an error, not a
--- number, NaN, an infinity, a time a stamp cannot hold) reads as the last
--- stamp written
+-- the page's clock in ms; a broken clock (options.read_clock) reads as the
+-- last stamp written
 local function clock(self)
-  local ok, t = pcall(self.now)
-  t = ok and tonumber(t) or nil
-  if t == nil or not (t > -STAMP_MAX and t < STAMP_MAX) then
-    return self.last_stamp
-  end
-  return t
+  return read_clock(self.now, self.last_stamp)
 end
 
 -- the fragment stamp: the clock in ms, strictly increasing, so that every
