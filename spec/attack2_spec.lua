@@ -157,3 +157,54 @@ describe("a client whose clock or hash() is broken", function()
     assert.is_truthy(table.concat(logs, "\n"):find("router broke", 1, true))
   end)
 end)
+
+describe("c:call and c:batch given tables whose metamethods raise or change", function()
+  local function raising()
+    local function raise() error("metamethod raised") end
+    return setmetatable({}, { __index = raise, __len = raise, __pairs = raise })
+  end
+
+  it("return EARG for opts that cannot be read, never raise, the callback never called", function()
+    local runs = 0
+    local c = client.new({ navigate = function() error("never sent") end })
+    local ok, id, err, code = pcall(c.call, c, "echo", nil, function() runs = runs + 1 end, raising())
+    assert.is_true(ok, tostring(id))
+    assert.same({ nil, "EARG" }, { id, code })
+    assert.is_string(err)
+    assert.same(0, runs)
+  end)
+
+  it("return EARG for a list or an entry that cannot be read, nothing sent", function()
+    for _, list in ipairs({ raising(), { raising() }, { { "echo", nil, function() end, raising() } } }) do
+      local c = client.new({ navigate = function() error("never sent") end })
+      local ok, ids, err, code = pcall(c.batch, c, list)
+      assert.is_true(ok, tostring(ids))
+      assert.same({ nil, "EARG" }, { ids, code })
+      assert.is_string(err)
+      assert.same(0, c:pending())
+    end
+  end)
+
+  it("send what they checked: an entry read twice cannot turn its callback into another value", function()
+    local reads, runs = 0, 0
+    local function checked() runs = runs + 1 end
+    local entry = setmetatable({}, { __index = function(_, k)
+      reads = reads + 1
+      if k == 3 then
+        -- the callback when checked, a string when read again
+        return reads <= 3 and checked or "not a function"
+      end
+      return ({ "echo" })[k]
+    end })
+    local sent = 0
+    local c = client.new({ navigate = function() sent = sent + 1 return true end, log = function() end })
+    local ok, ids = pcall(c.batch, c, { entry })
+    assert.is_true(ok, tostring(ids))
+    assert.is_string(ids[1])
+    assert.same(1, sent)
+    -- the callback called is the one checked: it runs, exactly once
+    assert.same(1, c:expire(math.huge))
+    assert.same(1, runs)
+    assert.same(0, c:pending())
+  end)
+end)

@@ -338,6 +338,10 @@ local function encode_failure(self, what, err, code)
   return fail(code, what .. ": " .. msg)
 end
 
+local function field(t, k)
+  return t[k]
+end
+
 -- the timeout of a call: opts.timeout or the client's; nil, err, "EARG"
 -- for arguments of the wrong type
 local function check_call(self, who, api, callback, opts)
@@ -352,7 +356,10 @@ local function check_call(self, who, api, callback, opts)
     if type(opts) ~= "table" then
       return fail("EARG", who .. ": opts must be a table")
     end
-    local t = opts.timeout
+    local ok, t = pcall(field, opts, "timeout")
+    if not ok then
+      return fail("EARG", who .. ": opts cannot be read: " .. text(t))
+    end
     if t ~= nil then
       if t == false or t == 0 then
         timeout = false
@@ -582,6 +589,20 @@ local function failure_object(_, err, code)
   return new_error(c, msg)
 end
 
+-- a batch's list read once: its length and its entries, each entry that is
+-- a table copied as { api, params, callback, opts }
+local function read_list(list)
+  local n, entries = #list, {}
+  for i = 1, n do
+    local e = list[i]
+    if type(e) == "table" then
+      e = { e[1], e[2], e[3], e[4] }
+    end
+    entries[i] = e
+  end
+  return n, entries
+end
+
 --- c:batch(list) -> ids, failures | nil, err, "EARG"
 -- Sends several version 2 commands in as few navigations as max_url and
 -- max_batch allow (a batch that would not fit is split), for a shell that
@@ -599,8 +620,15 @@ function _M.batch(self, list)
   if type(list) ~= "table" then
     return fail("EARG", "batch: list must be an array of { api, params, callback [, opts] }")
   end
+  -- read once, under pcall: what is checked is what is sent, whatever
+  -- metamethods the list and its entries have
+  local ok, n, entries = pcall(read_list, list)
+  if not ok then
+    return fail("EARG", "batch: list cannot be read: " .. text(n))
+  end
+  list = entries
   local timeouts = {}
-  for i = 1, #list do
+  for i = 1, n do
     local e = list[i]
     if type(e) ~= "table" then
       return fail("EARG", "batch: list[" .. i .. "] must be { api, params, callback [, opts] }")
@@ -617,7 +645,7 @@ function _M.batch(self, list)
 
   -- each call prepared, with its entry percent-encoded
   local ids, failures, ready, taken = {}, {}, {}, {}
-  for i = 1, #list do
+  for i = 1, n do
     local e = list[i]
     ids[i] = false
     local call, err, code = prepare(self, e[1], e[2], e[3], timeouts[i], self.batch_encode_opts)
