@@ -622,11 +622,11 @@ function _M.batch(self, list)
   end
   -- read once, under pcall: what is checked is what is sent, whatever
   -- metamethods the list and its entries have
-  local ok, n, entries = pcall(read_list, list)
+  local ok, n, read = pcall(read_list, list)
   if not ok then
     return fail("EARG", "batch: list cannot be read: " .. text(n))
   end
-  list = entries
+  list = read
   local timeouts = {}
   for i = 1, n do
     local e = list[i]
