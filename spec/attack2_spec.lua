@@ -208,3 +208,36 @@ describe("c:call and c:batch given tables whose metamethods raise or change", fu
     assert.same(0, c:pending())
   end)
 end)
+
+describe("s:on_load and r:dispatch given tables whose metamethods raise", function()
+  local router = require "mphybrid.router"
+  local shell = require "mphybrid.shell"
+  local function raising()
+    local function raise() error("metamethod raised") end
+    return setmetatable({}, { __index = raise, __newindex = raise, __len = raise, __pairs = raise })
+  end
+
+  it("s:on_load answers options it cannot read as options without cmd (ECMD under miniProgramResult), never raises", function()
+    local r = router.new({ log = function() end })
+    local s = shell.new({ router = r, src = "https://h5.example.com/p", now = function() return 1700000000000 end })
+    local heard = {}
+    local ok, src, back = pcall(s.on_load, s, raising(), function(e, written) heard[#heard + 1] = written end)
+    assert.is_true(ok, tostring(src))
+    assert.same("https://h5.example.com/p#miniProgramResult=ECMD&v=1700000000000", src)
+    assert.is_true(back)
+    assert.same({ src }, heard)
+  end)
+
+  it("r:dispatch returns EARG for a cmd or ctx it cannot read, done never called", function()
+    local r = router.new({ log = function() end })
+    r:register("echo", function(p) return p end)
+    for _, args in ipairs({ { raising(), {} }, { { api = "echo" }, raising() } }) do
+      local runs = 0
+      local ok, got, err, code = pcall(r.dispatch, r, args[1], args[2], function() runs = runs + 1 end)
+      assert.is_true(ok, tostring(got))
+      assert.same({ nil, "EARG" }, { got, code })
+      assert.is_string(err)
+      assert.same(0, runs)
+    end
+  end)
+end)

@@ -411,6 +411,20 @@ local function callable(f)
   return type(m) == "table" and rawget(m, "__call") ~= nil
 end
 
+-- what dispatch reads of cmd and ctx: the api and the params the handler
+-- gets ({} for none; in version 1 for a falsy value too, as the published
+-- driver hands cmd.params || {}); ctx gets api and cmd
+local function read_command(cmd, ctx)
+  local api = cmd.api
+  ctx.api = api
+  ctx.cmd = cmd
+  local params = cmd.params
+  if params == nil or params == null or (ctx.version == 1 and js_falsy(params)) then
+    params = {}
+  end
+  return api, params
+end
+
 --- r:dispatch(cmd, ctx, done) -> finished | nil, err, "EARG"
 -- Runs the handler for cmd.api. done(err, result) is called exactly once,
 -- at once for a synchronous handler; err is nil or { code =, message = }.
@@ -421,18 +435,15 @@ function _M.dispatch(self, cmd, ctx, done)
   if type(cmd) ~= "table" or type(ctx) ~= "table" or not callable(done) then
     return fail("EARG", "dispatch: cmd and ctx must be tables, done a function")
   end
-  local api = cmd.api
-  ctx.api = api
-  ctx.cmd = cmd
+  -- under pcall: cmd's or ctx's metamethods may raise
+  local read, api, params = pcall(read_command, cmd, ctx)
+  if not read then
+    return fail("EARG", "dispatch: cmd or ctx cannot be read: " .. text(api))
+  end
   local entry = type(api) == "string" and rawget(self.handlers, api) or nil
 
   if entry == nil then
     return complete(self, nil, ctx, done, new_error("ENOAPI", "unknown api: " .. text(api)))
-  end
-
-  local params = cmd.params
-  if params == nil or params == null or (ctx.version == 1 and js_falsy(params)) then
-    params = {}
   end
 
   local hooks = self.before_hooks

@@ -15,6 +15,7 @@ local type = type
 local pairs = pairs
 local tostring = tostring
 local tonumber = tonumber
+local pcall = pcall
 local setmetatable = setmetatable
 local error = error
 local math_floor = math.floor
@@ -471,6 +472,16 @@ local function write_v2_reply(job, e, result)
   return src, werr
 end
 
+local function index_cmd(options)
+  return options.cmd
+end
+
+-- options.cmd, or nil when options' metamethods raise (answered as no cmd)
+local function read_cmd_option(options)
+  local ok, raw = pcall(index_cmd, options)
+  return ok and raw or nil
+end
+
 --- s:on_load(options [, done]) -> src, true | false | nil, err, code
 -- What the hybrid page's onLoad does with its options: decode options.cmd,
 -- run it, and write the reply into the web-view src. Returns the new src and
@@ -483,7 +494,7 @@ function _M.on_load(self, options, done)
   if done ~= nil and type(done) ~= "function" then
     return fail("EARG", "on_load: done must be a function")
   end
-  local raw = type(options) == "table" and options.cmd or nil
+  local raw = type(options) == "table" and read_cmd_option(options) or nil
   if type(raw) ~= "string" then
     return answer_error(self, nil, 1, "ECMD", "the page options carry no cmd string", done)
   end
