@@ -175,7 +175,12 @@ describe("c:call and c:batch given tables whose metamethods raise or change", fu
   end)
 
   it("return EARG for a list or an entry that cannot be read, nothing sent", function()
-    for _, list in ipairs({ raising(), { raising() }, { { "echo", nil, function() end, raising() } } }) do
+    local lists = { { raising() }, { { "echo", nil, function() end, raising() } } }
+    if _VERSION ~= "Lua 5.1" then
+      -- Lua 5.1 and LuaJIT take # of a table raw: that list is empty there
+      lists[#lists + 1] = raising()
+    end
+    for _, list in ipairs(lists) do
       local c = client.new({ navigate = function() error("never sent") end })
       local ok, ids, err, code = pcall(c.batch, c, list)
       assert.is_true(ok, tostring(ids))
