@@ -246,3 +246,18 @@ describe("s:on_load and r:dispatch given tables whose metamethods raise", functi
     end
   end)
 end)
+
+describe("redis.parse_url", function()
+  local redis = require "mphybrid.store.redis"
+
+  it("never shows the password of a URL it refuses in its error message", function()
+    for _, url in ipairs({ "redis://:s3cret-pw@10.0.0.5:99999/0", "redis://:s3cret-pw@10.0.0.5:6379/x y",
+      "rediss://:s3cret-pw@10.0.0.5:6379/0", "redis://user:s3cret-pw@bad host/0" }) do
+      local u, err, code = redis.parse_url(url)
+      assert.is_nil(u, url)
+      assert.same("EARG", code)
+      assert.is_string(err)
+      assert.is_nil(err:find("s3cret", 1, true), err)
+    end
+  end)
+end)

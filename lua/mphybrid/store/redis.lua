@@ -36,6 +36,7 @@ local str_sub = string.sub
 local str_find = string.find
 local str_format = string.format
 local str_match = string.match
+local str_gsub = string.gsub
 local math_floor = math.floor
 
 local encode_json = core.encode_json
@@ -181,9 +182,11 @@ function _M.parse_url(url)
   if type(url) ~= "string" then
     return fail_with("EARG", "a Redis URL must be a string")
   end
+  -- what an error message shows of it: never its password (messages are logged)
+  local shown = str_gsub(url, "^([^/]*//)[^@/]*@", "%1***@")
   local rest = str_match(url, "^redis://(.*)$")
   if not rest then
-    return fail_with("EARG", "a Redis URL starts with redis://: " .. url)
+    return fail_with("EARG", "a Redis URL starts with redis://: " .. shown)
   end
   local password
   local at = str_find(rest, "@", 1, true)
@@ -196,12 +199,12 @@ function _M.parse_url(url)
     host, port, db = str_match(rest, "^%[([%x:]+)%]:?(%d*)/?(%d*)$")
   end
   if not host then
-    return fail_with("EARG", "not a Redis URL (redis://host:port/db): " .. url)
+    return fail_with("EARG", "not a Redis URL (redis://host:port/db): " .. shown)
   end
   port = port ~= "" and tonumber(port) or 6379
   db = db ~= "" and tonumber(db) or 0
   if port < 1 or port > 65535 then
-    return fail_with("EARG", "a Redis port is 1 to 65535: " .. url)
+    return fail_with("EARG", "a Redis port is 1 to 65535: " .. shown)
   end
   return { host = host, port = port, db = db, password = password ~= "" and password or nil }
 end
