@@ -226,7 +226,7 @@ describe("s:on_load and r:dispatch given tables whose metamethods raise", functi
     local r = router.new({ log = function() end })
     local s = shell.new({ router = r, src = "https://h5.example.com/p", now = function() return 1700000000000 end })
     local heard = {}
-    local ok, src, back = pcall(s.on_load, s, raising(), function(e, written) heard[#heard + 1] = written end)
+    local ok, src, back = pcall(s.on_load, s, raising(), function(_, written) heard[#heard + 1] = written end)
     assert.is_true(ok, tostring(src))
     assert.same("https://h5.example.com/p#miniProgramResult=ECMD&v=1700000000000", src)
     assert.is_true(back)
