@@ -294,16 +294,40 @@ end
 -- applies change to the session (see mphybrid.store.change_outbox), then
 -- writes its outbox into the src: the newest replies that fit in max_src
 -- together (with the mph, hash and v pairs), the oldest waiting for a later
--- write. Each reply is measured once and the src encoded once, so a write
--- costs time linear in the outbox. Returns src, err, and the value that
--- replaced change.value when that reply alone was over max_src (it became
--- EREPLY, in the outbox; the caller stores it so).
+-- write. The common case first: when the old src and the replies, not yet
+-- encoded, fit in max_src, one encode held to max_src writes them all if
+-- they fit encoded. Otherwise each reply is measured once and the src
+-- encoded once more. Either way a write costs time linear in the outbox.
+-- Returns src, err, and the value that replaced change.value when that
+-- reply alone was over max_src (it became EREPLY, in the outbox; the caller
+-- stores it so).
 local function write_v2(self, now, change)
   local state = session_step(self, now, change)
   local outbox = state.outbox
   local n = #outbox
   local stamp = next_stamp(self)
   local hash_pair = protocol.hash_pair(state.hash)
+  local src
+  local all, bytes = { MARK_PAIR }, #self.src
+  for i = 1, n do
+    local e = outbox[i]
+    local v = e[2]
+    if type(v) ~= "string" then
+      bytes = nil
+      break
+    end
+    bytes = bytes + #e[1] + #v + 2
+    all[i + 1] = e
+  end
+  if bytes and bytes <= self.max_src then
+    all[n + 2] = hash_pair
+    src = encode_reply(self.src, all, stamp, self.encode_opts)
+    if src then
+      -- every reply fits: what the measuring below would write
+      self.src = src
+      return src
+    end
+  end
   local base, err = encode_reply(self.src, { MARK_PAIR, hash_pair }, stamp)
   if not base then
     return nil, err
@@ -354,7 +378,6 @@ local function write_v2(self, now, change)
     list[#list + 1] = outbox[i]
   end
   list[#list + 1] = hash_pair
-  local src
   src, err = encode_reply(self.src, list, stamp)
   if not src then
     return unwritable(self, now, newest[1], err)
