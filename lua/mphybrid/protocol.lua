@@ -121,35 +121,35 @@ function _M.cmd_of(url)
   return at and str_sub(url, at + 5)
 end
 
--- req, api and params in the published order, unclosed, into parts
-local function entry_parts(parts, id, api_json, params_json)
-  parts[1], parts[2], parts[3] = '{"req":', id_json(id), ',"api":'
-  parts[4] = api_json
-  if params_json then
-    parts[5], parts[6] = ',"params":', params_json
-    return 6
-  end
-  return 4
-end
-
--- the version 2 fields after n parts: ack, hash
-local function v2_parts(parts, n, acks, hash_json)
+-- the version 2 fields ack and hash, each left out when nil: "" for
+-- neither
+local function v2_fields(acks, hash_json)
+  local ack = ""
   if acks then
-    local ids = {}
-    for i = 1, #acks do
-      ids[i] = id_json(acks[i])
+    local n = #acks
+    if n == 1 then
+      ack = ',"ack":[' .. id_json(acks[1]) .. "]"
+    else
+      local ids = {}
+      for i = 1, n do
+        ids[i] = id_json(acks[i])
+      end
+      ack = ',"ack":[' .. tbl_concat(ids, ",") .. "]"
     end
-    parts[n + 1] = ',"ack":['
-    parts[n + 2] = tbl_concat(ids, ",")
-    parts[n + 3] = "]"
-    n = n + 3
   end
   if hash_json then
-    parts[n + 1] = ',"hash":'
-    parts[n + 2] = hash_json
-    n = n + 2
+    return ack .. ',"hash":' .. hash_json
   end
-  return n
+  return ack
+end
+
+-- req, api and params in the published order, then rest and "}": one
+-- concatenation, no table
+local function object_json(id, api_json, params_json, rest)
+  if params_json then
+    return '{"req":' .. id_json(id) .. ',"api":' .. api_json .. ',"params":' .. params_json .. rest .. "}"
+  end
+  return '{"req":' .. id_json(id) .. ',"api":' .. api_json .. rest .. "}"
 end
 
 --- protocol.command_json(version, id, api_json, params_json [, acks [,
@@ -158,23 +158,19 @@ end
 -- of request ids, left out when nil) and hash (JSON text, left out when
 -- nil). api_json and params_json are JSON texts already.
 function _M.command_json(version, id, api_json, params_json, acks, hash_json)
-  local parts = {}
-  local n = entry_parts(parts, id, api_json, params_json)
-  if version == 2 then
-    parts[n + 1] = ',"mph":2'
-    n = v2_parts(parts, n + 1, acks, hash_json)
+  if version ~= 2 then
+    return object_json(id, api_json, params_json, "")
   end
-  parts[n + 1] = "}"
-  return tbl_concat(parts)
+  if acks == nil and hash_json == nil then
+    return object_json(id, api_json, params_json, ',"mph":2')
+  end
+  return object_json(id, api_json, params_json, ',"mph":2' .. v2_fields(acks, hash_json))
 end
 
 --- protocol.entry_json(id, api_json, params_json) -> the JSON text of one
 -- command of a batch: req, api, params
 function _M.entry_json(id, api_json, params_json)
-  local parts = {}
-  local n = entry_parts(parts, id, api_json, params_json)
-  parts[n + 1] = "}"
-  return tbl_concat(parts)
+  return object_json(id, api_json, params_json, "")
 end
 
 -- A batch's JSON text is batch_open, its entries joined by batch_sep, and
@@ -184,10 +180,7 @@ _M.batch_sep = ","
 
 --- protocol.batch_close(acks, hash_json) -> the end of a batch's JSON text
 function _M.batch_close(acks, hash_json)
-  local parts = { "]" }
-  local n = v2_parts(parts, 1, acks, hash_json)
-  parts[n + 1] = "}"
-  return tbl_concat(parts)
+  return "]" .. v2_fields(acks, hash_json) .. "}"
 end
 
 -- fields of a batch itself, never copied from an entry
