@@ -213,10 +213,11 @@ local function clock(self)
   return read_clock(self.now, self.last_stamp)
 end
 
--- the fragment stamp: the clock in ms, strictly increasing, so that every
--- fragment written differs from the last one and fires hashchange
-local function next_stamp(self)
-  local t = math_floor(clock(self))
+-- the fragment stamp: the clock in ms (now, when the caller has just read
+-- it), strictly increasing, so that every fragment written differs from the
+-- last one and fires hashchange
+local function next_stamp(self, now)
+  local t = math_floor(now or clock(self))
   if t <= self.last_stamp then
     t = self.last_stamp + 1
   end
@@ -305,7 +306,7 @@ local function write_v2(self, now, change)
   local state = session_step(self, now, change)
   local outbox = state.outbox
   local n = #outbox
-  local stamp = next_stamp(self)
+  local stamp = next_stamp(self, now)
   local hash_pair = protocol.hash_pair(state.hash)
   local src
   local all, bytes = { MARK_PAIR }, #self.src
@@ -438,7 +439,8 @@ end
 -- job: the command being answered, a table { shell, req, ... } that the
 -- router calls as its done(e, result) (a table with __call, not a closure
 -- per command: LuaJIT compiles a synchronous command whole); job.write(job,
--- e, result) writes the reply and returns src, err.
+-- e, result) writes the reply and returns src, err; job.done and
+-- job.dispatching (true) are set where it is made, with its other fields.
 local job_mt = {
   __call = function(job, e, result)
     local src, werr = job.write(job, e, result)
@@ -452,8 +454,6 @@ local job_mt = {
 }
 
 local function run(self, cmd, ctx, done, job)
-  job.done = done
-  job.dispatching = true
   setmetatable(job, job_mt)
   self.router:dispatch(cmd, ctx, job)
   job.dispatching = false
@@ -547,8 +547,9 @@ function _M.on_load(self, options, done)
         .. " is the fragment's own key", done)
     end
     req = req or DEFAULT_REQ
-    local ctx = { req = req, version = 1, shell = self, env = self.env }
-    return run(self, cmd, ctx, done, { shell = self, req = req, write = write_v1_reply })
+    local ctx = { req = req, version = 1, shell = self, env = self.env, api = cmd.api, cmd = cmd }
+    return run(self, cmd, ctx, done, { shell = self, req = req, write = write_v1_reply, done = done,
+      dispatching = true })
   end
 
   if not reply_id(req, 2) then
@@ -611,8 +612,9 @@ function _M.on_load(self, options, done)
   end
 
   running.count = running.count + 1
-  local ctx = { req = req, version = 2, shell = self, env = self.env }
-  return run(self, cmd, ctx, done, { shell = self, req = req, key = key, api = api, write = write_v2_reply })
+  local ctx = { req = req, version = 2, shell = self, env = self.env, api = api, cmd = cmd }
+  return run(self, cmd, ctx, done, { shell = self, req = req, key = key, api = api, write = write_v2_reply,
+    done = done, dispatching = true })
 end
 
 return _M

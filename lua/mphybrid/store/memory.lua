@@ -19,6 +19,14 @@ local change_outbox = base.change_outbox
 local _M = { _VERSION = require("mphybrid.core")._VERSION }
 local mt = { __index = _M }
 
+-- what settle returns when no other session waits: one empty array for
+-- every call, that refuses to be written into
+local NONE = setmetatable({}, {
+  __newindex = function()
+    error("memory store: the waiting list of settle is read-only", 2)
+  end,
+})
+
 -- a table in two generations of at most `half` keys each
 local function generations(half)
   return { young = {}, old = {}, young_count = 0, old_count = 0, half = half }
@@ -57,7 +65,7 @@ function _M.new(opts)
     limits = lim,
     replies = generations(math_floor(lim.max_store / 2)),   -- req -> { api, value, at }
     sessions = generations(math_floor(lim.max_sessions / 2)), -- id -> { hash =, outbox = }
-    claims = {},         -- req -> { api =, at =, waiting = { id = true } }
+    claims = {},         -- req -> { api =, at =, session =, waiting = { id = true } | nil }
     claim_count = 0,
   }
   return setmetatable(self, mt)
@@ -77,7 +85,12 @@ function _M.claim(self, req, api, session, now)
   end
   if c ~= nil then
     if session ~= c.session then
-      c.waiting[session] = true
+      local waiting = c.waiting
+      if waiting == nil then
+        waiting = {}
+        c.waiting = waiting
+      end
+      waiting[session] = true
     end
     return false, { api = c.api, running = true }
   end
@@ -85,7 +98,7 @@ function _M.claim(self, req, api, session, now)
   if r ~= nil and now - r[3] <= self.limits.store_ttl then
     return false, { api = r[1], value = r[2] }
   end
-  claims[req] = { api = api, at = now, session = session, waiting = {} }
+  claims[req] = { api = api, at = now, session = session, waiting = nil }
   self.claim_count = self.claim_count + 1
   return true
 end
@@ -93,14 +106,17 @@ end
 --- st:settle(req, api, value, now) -> waiting
 function _M.settle(self, req, api, value, now)
   local c = self.claims[req]
-  local waiting = {}
+  local waiting = NONE
   if c ~= nil then
     self.claims[req] = nil
     self.claim_count = self.claim_count - 1
-    for id in pairs(c.waiting) do
-      waiting[#waiting + 1] = id
+    if c.waiting ~= nil then
+      waiting = {}
+      for id in pairs(c.waiting) do
+        waiting[#waiting + 1] = id
+      end
+      table.sort(waiting)
     end
-    table.sort(waiting)
   end
   gen_put(self.replies, req, { api, value, now })
   return waiting
