@@ -148,8 +148,8 @@ function _M.pending(self)
   return self.count
 end
 
--- A callback runs as a job { callback =, err =, result =, call = }. The
--- job marks that it started, so that a callback that raised is told from
+-- A callback runs as a job { callback =, err =, result =, call =,
+-- started = false }. The job marks that it started, so that a callback that raised is told from
 -- one that could not start (callbacks that re-enter the client nested past
 -- MAX_NESTED, or the runtime's C stack full); such a job waits in
 -- self.deferred, still counted as pending, and runs once the stack has
@@ -215,7 +215,7 @@ local function run_callback(self, job)
 end
 
 local function safe_callback(self, call, err, result)
-  run_callback(self, { callback = call.callback, err = err, result = result, call = call })
+  run_callback(self, { callback = call.callback, err = err, result = result, call = call, started = false })
 end
 
 -- the acknowledgements waiting for a command: at most max_done, the
@@ -748,7 +748,8 @@ end
 -- that a receive run from a callback never sees those of another.
 local function add_found(found, n, call, answer)
   if found == nil then
-    found = {}
+    -- made whole: the first call is the common case, and the only one
+    return { call, [call] = answer }
   end
   found[n] = call
   found[call] = answer
