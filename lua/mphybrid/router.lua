@@ -95,7 +95,7 @@ local function compile_schema(api, schema)
   table.sort(fields, function(a, b) return a.name < b.name end)
 
   return function(params)
-    if json_type(params) ~= "object" then
+    if type(params) ~= "table" or getmetatable(params) == array_mt then
       return nil, "params: expected object, got " .. json_type(params)
     end
     for i = 1, #fields do
@@ -105,7 +105,9 @@ local function compile_schema(api, schema)
         if not f.optional then
           return nil, str_format("params.%s: missing, expected %s", f.name, f.want)
         end
-      elseif not type_matches(f.want, v) then
+      -- Lua's type name is the wanted one: a string, number, boolean or
+      -- table matches at once (no JSON type is named as another Lua type)
+      elseif type(v) ~= f.want and not type_matches(f.want, v) then
         return nil, str_format("params.%s: expected %s, got %s", f.name, f.want, json_type(v))
       end
     end

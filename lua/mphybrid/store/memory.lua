@@ -134,11 +134,15 @@ end
 --- st:session(id, now, change) -> { hash =, outbox = }, dropped
 function _M.session(self, id, now, change)
   local sessions = self.sessions
-  local s = gen_get(sessions, id)
+  local s = sessions.young[id]
   if s == nil then
-    s = { hash = nil, outbox = {} }
+    -- (a session seen lately is young already: it stays where it is)
+    s = gen_get(sessions, id)
+    if s == nil then
+      s = { hash = nil, outbox = {} }
+    end
+    gen_put(sessions, id, s)
   end
-  gen_put(sessions, id, s)
   if change.hash ~= nil then
     s.hash = change.hash
   end
