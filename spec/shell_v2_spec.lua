@@ -194,6 +194,29 @@ describe("the version 2 shell", function()
       assert.same(4, count(got))
     end)
 
+    it("with one encode and no measuring when every reply fits", function()
+      local calls = {}
+      local function counted(name)
+        return function(real)
+          return function(...)
+            calls[name] = (calls[name] or 0) + 1
+            return real(...)
+          end
+        end
+      end
+      local spy_shell = spied_shell({
+        encode_reply = counted("encode_reply"),
+        encode_uri_component = counted("encode_uri_component"),
+      })
+      local s = assert(spy_shell.new({ router = r, src = SRC, now = function() return clock end }))
+      for i = 1, 3 do
+        calls = {}
+        local src = s:on_load(v2("H5Req_" .. i, "echo", ',"params":' .. i))
+        assert.same(i, count(replies(src)))
+        assert.same({ encode_reply = 1 }, calls)
+      end
+    end)
+
     it("with the newest replies that fit together, the older ones waiting", function()
       local s = new_shell({ max_src = 4096, max_outbox = 64 })
       local blob = ("x"):rep(1000)
