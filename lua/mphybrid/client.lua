@@ -450,9 +450,13 @@ end
 local function take_acks(self)
   local n_acks = #self.to_ack
   if self.version == 2 and n_acks > 0 and self.max_acks > 0 then
-    local acks = {}
     local q = self.to_ack
     local take = n_acks < self.max_acks and n_acks or self.max_acks
+    if take == 1 then
+      -- the common case: the reply received since the last command
+      return { q[1] }
+    end
+    local acks = {}
     for i = 1, take do
       acks[i] = q[i]
     end

@@ -309,7 +309,8 @@ local function write_v2(self, now, change)
   local stamp = next_stamp(self, now)
   local hash_pair = protocol.hash_pair(state.hash)
   local src
-  local all, bytes = { MARK_PAIR }, #self.src
+  -- (room for the common outbox, one reply, and the hash pair)
+  local all, bytes = { MARK_PAIR, nil, nil }, #self.src
   for i = 1, n do
     local e = outbox[i]
     local v = e[2]
