@@ -10,6 +10,7 @@ local core = require "mphybrid.core"
 local protocol = require "mphybrid.protocol"
 
 local src_version = protocol.src_version
+local call = require("mphybrid.errors").call
 
 local _M = { _VERSION = core._VERSION }
 
@@ -55,7 +56,7 @@ function _M.run(shell, entries, done)
     if state.left == 0 and state.async then
       local out = answer()
       if done then
-        done(nil, out)
+        call(shell.log, "on_load's done of a batch", nil, done, nil, out)
       end
     end
   end
@@ -82,7 +83,7 @@ function _M.run(shell, entries, done)
   if state.left == 0 and not answered then
     local src = answer()
     if done then
-      done(nil, src)
+      call(shell.log, "on_load's done of a batch", nil, done, nil, src)
     end
     return src, true
   end

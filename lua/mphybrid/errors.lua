@@ -128,6 +128,20 @@ function _M.logger(who, log, default)
   end
 end
 
+--- errors.call(log, what, req, f, err, result) -> calls f(err, result);
+-- when it raises, logs ("error", "<what> (request <req>) raised: <error>",
+-- without the request when req is nil) instead. How the layer calls a program's callback (on_load's and
+-- dispatch's done): one that raises must not stop the layer, nor leave its
+-- state half changed, nor be called again (the client defers and logs its
+-- callbacks the same way). The message is made only when f raises.
+function _M.call(log, what, req, f, err, result)
+  local ok, e = pcall(f, err, result)
+  if not ok then
+    local about = req == nil and "" or " (request " .. text(req) .. ")"
+    log("error", what .. about .. " raised: " .. text(e))
+  end
+end
+
 --- errors.from_value(v, default_code, default_message) -> error object
 -- What a handler hands back as its error: a table { code =, message =,
 -- data = }, a string "ECODE: message", any other string (a message), or

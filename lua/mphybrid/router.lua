@@ -23,6 +23,7 @@ local math_floor = math.floor
 local new_error = errors.new
 local text = errors.text
 local from_value = errors.from_value
+local call = errors.call
 local valid_id = protocol.valid_id
 local max_id = protocol.max_id
 local fail = errors.fail
@@ -367,7 +368,8 @@ end
 -- dispatch whole.)
 local function complete(self, entry, ctx, done, err, result)
   run_after(self, entry, ctx, err, result)
-  done(err, result)
+  -- a done that raises is logged: the command is answered all the same
+  call(self.log, "done", ctx.req, done, err, result)
   return true
 end
 
@@ -429,7 +431,8 @@ end
 
 --- r:dispatch(cmd, ctx, done) -> finished | nil, err, "EARG"
 -- Runs the handler for cmd.api. done(err, result) is called exactly once,
--- at once for a synchronous handler; err is nil or { code =, message = }.
+-- at once for a synchronous handler (logged, never raised, if it raises);
+-- err is nil or { code =, message = }.
 -- ctx is the table handed to hooks and handlers (req, api, cmd are set here).
 -- Returns whether done has been called; nil, err, "EARG" (done never
 -- called) when cmd or ctx is not a table or done cannot be called.

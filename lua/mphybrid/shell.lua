@@ -30,6 +30,7 @@ local parse_error = errors.parse
 local to_text = errors.text
 local from_value = errors.from_value
 local fail = errors.fail
+local call = errors.call
 
 local _M = { _VERSION = core._VERSION }
 local mt = { __index = _M }
@@ -390,24 +391,25 @@ end
 
 -- done(err, src) of a reply written later (on_load returned false): err
 -- nil and the new src, or the error object of a src that could not be
--- written
-local function report_later(done, src, err)
+-- written. A done that raises is logged (errors.call).
+local function report_later(self, req, done, src, err)
   if src then
-    done(nil, src)
+    call(self.log, "on_load's done", req, done, nil, src)
   else
-    done(from_value(err, "EREPLY", "the reply could not be written"))
+    call(self.log, "on_load's done", req, done, from_value(err, "EREPLY", "the reply could not be written"))
   end
 end
 
 -- what on_load returns for a reply written at once: src and true (navigate
--- back), done(nil, src) heard first; or, when no src could be written, the
--- failure (done never called: a failure is returned or heard, not both)
-local function report_now(src, done, err)
+-- back), done(nil, src) heard first (logged if it raises); or, when no src
+-- could be written, the failure (done never called: a failure is returned
+-- or heard, not both)
+local function report_now(self, req, src, done, err)
   if not src then
     return fail(parse_error(err, "EREPLY"))
   end
   if done then
-    done(nil, src)
+    call(self.log, "on_load's done", req, done, nil, src)
   end
   return src, true
 end
@@ -431,7 +433,7 @@ local function answer_error(self, req, version, code, msg, done)
   else
     src, err = write_v1(self, req or DEFAULT_REQ, code)
   end
-  return report_now(src, done, err)
+  return report_now(self, req, src, done, err)
 end
 
 -- Dispatches cmd; write(err, result) writes the reply into the src and
@@ -449,7 +451,7 @@ local job_mt = {
       -- answered within dispatch: run reports it
       job.written, job.written_err = src or false, werr
     elseif job.done then
-      report_later(job.done, src, werr)
+      report_later(job.shell, job.req, job.done, src, werr)
     end
   end,
 }
@@ -460,7 +462,7 @@ local function run(self, cmd, ctx, done, job)
   job.dispatching = false
   local written = job.written
   if written ~= nil then
-    return report_now(written or nil, done, job.written_err)
+    return report_now(self, job.req, written or nil, done, job.written_err)
   end
   return false
 end
@@ -513,7 +515,8 @@ end
 -- asynchronous handler runs. done(err, src), when given, is called exactly
 -- once, as soon as the reply is written (err nil) or could not be (src
 -- nil), unless on_load returns a failure: nil, err, code when no src could
--- be written at once (or done is not a function: EARG).
+-- be written at once (or done is not a function: EARG). A done that raises
+-- is logged (opts.log), never raised.
 function _M.on_load(self, options, done)
   if done ~= nil and type(done) ~= "function" then
     return fail("EARG", "on_load: done must be a function")
@@ -595,11 +598,11 @@ function _M.on_load(self, options, done)
     if stored.running then
       -- the first run will write the reply; nothing new to write now
       note(self, "running", req, api)
-      return report_now(self.src, done)
+      return report_now(self, req, self.src, done)
     end
     note(self, "replay", req, api)
     local src, werr = write_v2(self, now, { req = req, value = stored.value })
-    return report_now(src, done, werr)
+    return report_now(self, req, src, done, werr)
   end
   if busy then
     -- a new command beyond max_running: not kept, so that the same

@@ -1,0 +1,111 @@
+-- Regressions found by attacking the Lua layer's one error rule (README.md,
+-- "Errors"): callbacks that raise, re-entered on_load, a src or an api name
+-- the layer cannot use, the gateway's body, a Redis URL's db.
+
+local router = require "mphybrid.router"
+local shell = require "mphybrid.shell"
+
+local SRC = "https://h5.example.com/p"
+local NOW = 1700000000000
+
+-- a router whose log lines are kept in logs, with echo (synchronous) and
+-- later (asynchronous: its reply waits in pending)
+local function setup(logs, pending)
+  local r = router.new({ log = function(_, m) logs[#logs + 1] = m end })
+  r:register("echo", function(p) return p end)
+  r:register("later", function(_, _, reply) pending[#pending + 1] = reply end, { async = true })
+  return r
+end
+
+local function cmd(req, api, version)
+  return '{"req":"' .. req .. '","api":"' .. api .. '"' .. (version == 2 and ',"mph":2' or "") .. "}"
+end
+
+describe("a done callback that raises", function()
+  it("is logged by s:on_load, never raised: done called once, the reply written and returned", function()
+    for _, version in ipairs({ 1, 2 }) do
+      for _, api in ipairs({ "echo", "x" }) do
+        local logs, pending = {}, {}
+        local s = shell.new({ router = setup(logs, pending), src = SRC, now = function() return NOW end })
+        local runs = 0
+        local ok, src, back = pcall(s.on_load, s, { cmd = cmd("H5Req_1", api, version) }, function()
+          runs = runs + 1
+          error("done broke")
+        end)
+        local what = api .. " v" .. version
+        assert.is_true(ok, what .. ": " .. tostring(src))
+        assert.is_true(back, what)
+        assert.same(s:get_src(), src, what)
+        assert.is_truthy(src:find("H5Req_1=", 1, true), what)
+        assert.same(1, runs, what)
+        assert.is_truthy(table.concat(logs, "\n"):find("done broke", 1, true), what)
+      end
+    end
+  end)
+
+  it("is logged when an asynchronous reply comes later: reply() never raises, done called once", function()
+    for _, version in ipairs({ 1, 2 }) do
+      local logs, pending = {}, {}
+      local s = shell.new({ router = setup(logs, pending), src = SRC, now = function() return NOW end })
+      local runs = 0
+      assert.is_false(s:on_load({ cmd = cmd("H5Req_2", "later", version) }, function()
+        runs = runs + 1
+        error("done broke")
+      end))
+      local ok, err = pcall(pending[1], { late = true })
+      assert.is_true(ok, tostring(err))
+      assert.same(1, runs)
+      assert.is_truthy(s:get_src():find("H5Req_2=", 1, true))
+      assert.is_truthy(table.concat(logs, "\n"):find("done broke", 1, true))
+      -- the shell goes on: the next command is answered
+      assert.is_truthy(s:on_load({ cmd = cmd("H5Req_3", "echo", version) }):find("H5Req_3=", 1, true))
+    end
+  end)
+
+  it("is logged by a version 2 batch, at once or later: done called once, the batch answered", function()
+    for _, api in ipairs({ "echo", "later" }) do
+      local logs, pending = {}, {}
+      local s = shell.new({ router = setup(logs, pending), src = SRC, now = function() return NOW end })
+      local runs = 0
+      local batch = '{"mph":2,"batch":[' .. cmd("H5Req_4", "echo") .. "," .. cmd("H5Req_5", api) .. "]}"
+      local ok, src = pcall(s.on_load, s, { cmd = batch }, function()
+        runs = runs + 1
+        error("done broke")
+      end)
+      assert.is_true(ok, api .. ": " .. tostring(src))
+      if api == "later" then
+        assert.is_false(src)
+        ok, src = pcall(pending[1], 5)
+        assert.is_true(ok, tostring(src))
+      end
+      assert.same(1, runs, api)
+      assert.is_truthy(s:get_src():find("H5Req_5=", 1, true), api)
+      assert.is_truthy(table.concat(logs, "\n"):find("done broke", 1, true), api)
+    end
+  end)
+
+  it("is logged by r:dispatch, never raised: dispatch returns true, the after hooks ran once", function()
+    for _, api in ipairs({ "echo", "x", "later" }) do
+      local logs, pending = {}, {}
+      local r = setup(logs, pending)
+      local afters, runs = 0, 0
+      r:after(function() afters = afters + 1 end)
+      local ok, finished = pcall(r.dispatch, r, { api = api }, { req = "H5Req_6", version = 2 }, function()
+        runs = runs + 1
+        error("done broke")
+      end)
+      assert.is_true(ok, api .. ": " .. tostring(finished))
+      if api == "later" then
+        assert.is_false(finished)
+        local replied
+        ok, replied = pcall(pending[1], 1)
+        assert.is_true(ok, tostring(replied))
+        assert.is_true(replied)
+      else
+        assert.is_true(finished, api)
+      end
+      assert.same({ 1, 1 }, { runs, afters }, api)
+      assert.is_truthy(table.concat(logs, "\n"):find("done broke", 1, true), api)
+    end
+  end)
+end)
