@@ -109,3 +109,38 @@ describe("a done callback that raises", function()
     end
   end)
 end)
+
+describe("s:on_load called again from inside its done", function()
+  it("returns the shell's src as it stands when the outer call returns (version 2: carrying both replies)", function()
+    for _, version in ipairs({ 1, 2 }) do
+      local logs, pending = {}, {}
+      local s = shell.new({ router = setup(logs, pending), src = SRC, now = function() return NOW end })
+      local inner
+      local src, back = s:on_load({ cmd = cmd("H5Req_5", "echo", version) }, function()
+        inner = s:on_load({ cmd = cmd("H5Req_61", "echo", version) })
+      end)
+      assert.is_true(back)
+      assert.same(s:get_src(), src, "v" .. version)
+      assert.same(inner, src, "v" .. version)
+      assert.is_truthy(src:find("H5Req_61=", 1, true))
+      if version == 2 then
+        -- the outbox holds both unacknowledged replies
+        assert.is_truthy(src:find("H5Req_5=", 1, true))
+      end
+    end
+  end)
+
+  it("returns the shell's src as it stands for a batch whose done runs another command", function()
+    local logs, pending = {}, {}
+    local s = shell.new({ router = setup(logs, pending), src = SRC, now = function() return NOW end })
+    local batch = '{"mph":2,"batch":[' .. cmd("H5Req_7", "echo") .. "," .. cmd("H5Req_8", "echo") .. "]}"
+    local src, back = s:on_load({ cmd = batch }, function()
+      s:on_load({ cmd = cmd("H5Req_9", "echo", 2) })
+    end)
+    assert.is_true(back)
+    assert.same(s:get_src(), src)
+    for _, req in ipairs({ "H5Req_7", "H5Req_8", "H5Req_9" }) do
+      assert.is_truthy(src:find(req .. "=", 1, true), req)
+    end
+  end)
+end)

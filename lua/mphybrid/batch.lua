@@ -85,7 +85,8 @@ function _M.run(shell, entries, done)
     if done then
       call(shell.log, "on_load's done of a batch", nil, done, nil, src)
     end
-    return src, true
+    -- (newer than src when done ran another command, as shell's on_load)
+    return shell.src, true
   end
   state.async = true
   return false

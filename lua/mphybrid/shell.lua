@@ -400,10 +400,13 @@ local function report_later(self, req, done, src, err)
   end
 end
 
--- what on_load returns for a reply written at once: src and true (navigate
--- back), done(nil, src) heard first (logged if it raises); or, when no src
--- could be written, the failure (done never called: a failure is returned
--- or heard, not both)
+-- what on_load returns for a reply written at once: the src as it stands
+-- now and true (navigate back), done(nil, src) heard first (logged if it
+-- raises); or, when no src could be written, the failure (done never
+-- called: a failure is returned or heard, not both). A done (or handler)
+-- that ran another command wrote a newer src: that one is returned, as
+-- the web-view must show the shell's latest src (in version 2 it carries
+-- every unacknowledged reply, this one too)
 local function report_now(self, req, src, done, err)
   if not src then
     return fail(parse_error(err, "EREPLY"))
@@ -411,7 +414,7 @@ local function report_now(self, req, src, done, err)
   if done then
     call(self.log, "on_load's done", req, done, nil, src)
   end
-  return src, true
+  return self.src, true
 end
 
 -- what became of the last command, for a gateway's log and metrics: the
@@ -512,7 +515,9 @@ end
 -- What the hybrid page's onLoad does with its options: decode options.cmd,
 -- run it, and write the reply into the web-view src. Returns the new src and
 -- true (navigate back now) when the reply is ready at once; false while an
--- asynchronous handler runs. done(err, src), when given, is called exactly
+-- asynchronous handler runs. The src returned is the shell's as it stands
+-- when on_load returns (s:get_src()): newer than done's when done ran
+-- another command. done(err, src), when given, is called exactly
 -- once, as soon as the reply is written (err nil) or could not be (src
 -- nil), unless on_load returns a failure: nil, err, code when no src could
 -- be written at once (or done is not a function: EARG). A done that raises
