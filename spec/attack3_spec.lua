@@ -144,3 +144,55 @@ describe("s:on_load called again from inside its done", function()
     end
   end)
 end)
+
+describe("a web-view src over max_src or blank", function()
+  local BLANKS = { " ", "   ", " \t\r\n ", "\194\160", "\227\128\128", "\239\187\191 " }
+  local MAX = 64
+
+  local function new(opts)
+    opts.router = opts.router or router.new({ log = function() end })
+    opts.max_src = MAX
+    return shell.new(opts)
+  end
+
+  it("is refused by shell.new, which raises", function()
+    for _, src in ipairs(BLANKS) do
+      assert.has_error(function() new({ src = src }) end, "shell.new: opts.src (the web-view src) must not be blank")
+    end
+    assert.has_error(function() new({ src = SRC .. string.rep("a", MAX + 1 - #SRC) }) end,
+      "shell.new: opts.src (the web-view src) of 65 bytes is over max_src (64 bytes)")
+    assert.same(MAX, #new({ src = SRC .. string.rep("a", MAX - #SRC) }):get_src())
+  end)
+
+  it("is refused by s:set_src and s:for_session with EURL (blank) or ESIZE (over max_src), the src kept", function()
+    local s = new({ src = SRC })
+    local long = SRC .. string.rep("a", MAX + 1 - #SRC)
+    local cases = { { long, "ESIZE" } }
+    for _, blank in ipairs(BLANKS) do
+      cases[#cases + 1] = { blank, "EURL" }
+    end
+    for _, case in ipairs(cases) do
+      local ok, err, code = s:set_src(case[1])
+      assert.same({ nil, case[2] }, { ok, code }, ("%q"):format(case[1]))
+      assert.is_truthy(err:find("^" .. case[2] .. ": set_src: "), err)
+      local view
+      view, err, code = s:for_session("session", case[1])
+      assert.same({ nil, case[2] }, { view, code }, ("%q"):format(case[1]))
+      assert.is_truthy(err:find("^" .. case[2] .. ": for_session: "), err)
+    end
+    assert.same(SRC, s:get_src())
+    assert.is_true(s:set_src(SRC .. string.rep("a", MAX - #SRC)))
+  end)
+
+  it("is never written: a src with no room for even EREPLY fails on_load with EREPLY in version 1 as in version 2", function()
+    for _, version in ipairs({ 1, 2 }) do
+      local s = new({ src = SRC .. string.rep("a", MAX - #SRC), router = setup({}, {}) })
+      local heard = 0
+      local src, err, code = s:on_load({ cmd = cmd("H5Req_1", "echo", version) }, function() heard = heard + 1 end)
+      assert.same({ nil, "EREPLY" }, { src, code }, "v" .. version)
+      assert.is_string(err)
+      assert.same(0, heard)
+      assert.same(MAX, #s:get_src())
+    end
+  end)
+end)

@@ -204,10 +204,14 @@ local function our_shell(src)
   return assert(shell.new({ router = r, src = src, now = function() return STAMP end, log = function() end }))
 end
 
--- what our shell writes for the page options: the src, or nil
+-- what our shell writes for the page options: the src, or nil (a src the
+-- shell refuses, a blank one, is never written into)
 local function our_src(case, options)
   VALUE = case.lua
-  local s = our_shell(case.src)
+  local s = our_shell(SRC)
+  if not s:set_src(case.src) then
+    return nil
+  end
   local src = s:on_load(options)
   return src or nil
 end

@@ -213,8 +213,9 @@ describe("running returns nil, \"CODE: message\", code", function()
       { "s:for_session(src '')", "EURL", function() return s:for_session("session", "") end },
       { "s:for_session(src hostile)", "EARG", function() return s:for_session("session", hostile()) end },
       { "s:on_load(done 5)", "EARG", function() return s:on_load({ cmd = "{}" }, 5) end },
-      { "s:on_load(no src can be written)", "EURL", function()
-        local view = s:for_session("blank", " ")
+      { "s:on_load(no src can be written)", "EREPLY", function()
+        -- a src with no room left for a reply
+        local view = s:for_session("full", SRC .. string.rep("a", shell.defaults.max_src - #SRC))
         return view:on_load({ cmd = core.encode_uri_component('{"req":"H5Req_1","api":"echo"}') }, done)
       end },
     })
@@ -231,11 +232,12 @@ describe("running returns nil, \"CODE: message\", code", function()
     local out = s:on_load({ cmd = core.encode_uri_component('{"req":"H5Req_w","api":"wait","mph":2}') },
       function(...) heard[#heard + 1] = { n = select("#", ...), ... } end)
     assert.is_false(out)
-    assert.is_true(s:set_src(" "))
+    -- a src with no room left for a reply
+    assert.is_true(s:set_src(SRC .. string.rep("a", shell.defaults.max_src - #SRC)))
     reply("late")
     assert.same(1, #heard)
     error_object("done", heard[1][1])
-    assert.same("EURL", heard[1][1].code)
+    assert.same("EREPLY", heard[1][1].code)
     assert.is_nil(heard[1][2])
   end)
 

@@ -373,6 +373,8 @@ describe("the OpenResty gateway", function()
         return srv:request("POST", "/mphybrid", json({ cmd = 7, src = SRC, session = SESSION })) end, 400, "EFIELD" },
       { "no src", function() return srv:request("POST", "/mphybrid", json({ cmd = "x", session = SESSION })) end, 400, "EFIELD" },
       { "an empty src", function() return post("x", "") end, 400, "EFIELD" },
+      { "a blank src", function() return post("x", " \t ") end, 400, "EFIELD" },
+      { "a src over max_src", function() return post("x", SRC .. ("a"):rep(16384 - #SRC + 1)) end, 400, "EFIELD" },
       { "no session", function() return srv:request("POST", "/mphybrid", json({ cmd = "x", src = SRC })) end, 400, "EFIELD" },
       { "a session id too short", function() return post("x", SRC, "short") end, 400, "ESESSION" },
       { "a session id with other characters", function() return post("x", SRC, "sess/0123456789abcdef") end, 400, "ESESSION" },

@@ -288,7 +288,6 @@ function _M.new(opts)
   end
   self.shell = shell.new(sopts)
   self.body_opts = { max_size = self.max_body, max_depth = 2 }
-  self.max_src = self.shell.max_src
   return setmetatable(self, mt)
 end
 
@@ -387,8 +386,9 @@ local function read_fields(self)
   if type(cmd) ~= "string" then
     return nil, 400, "EFIELD", "cmd must be a string"
   end
-  if type(src) ~= "string" or src == "" or #src > self.max_src then
-    return nil, 400, "EFIELD", "src must be a string of 1 to " .. self.max_src .. " bytes"
+  if type(src) ~= "string" then
+    -- (what else the shell takes as a src, s:for_session says)
+    return nil, 400, "EFIELD", "src must be a string"
   end
   if type(session) ~= "string" then
     return nil, 400, "EFIELD", "session must be a string"
@@ -489,7 +489,12 @@ function _M.serve(self)
   if cmd == nil then
     return refuse_request(self, src, session, message)
   end
-  local view = self.shell:for_session(session, src)
+  local view, why = self.shell:for_session(session, src)
+  if view == nil then
+    -- a src the shell refuses: blank, or over max_src
+    local _, what = errors.parse(why)
+    return refuse_request(self, 400, "EFIELD", what)
+  end
   local out, back = view:on_load({ cmd = cmd }, function(_, written)
     -- a batch is answered once all its entries have replied (each
     -- entry, on a view of its own, wakes its own waiter)

@@ -60,6 +60,25 @@ end
 -- the session of a shell made without opts.session
 local DEFAULT_SESSION = "default"
 
+-- nil, or the code and why of a src the shell cannot write into: EARG for
+-- no string; ESIZE for one over max_src; EURL for a blank one, what the
+-- core's encode_reply refuses (nothing left once trimmed as JavaScript
+-- trims: core.trim, which copies, only for a src that does not start with a
+-- visible ASCII character)
+local function bad_src(src, max_src)
+  if type(src) ~= "string" then
+    return "EARG", "must be a string, got " .. type(src)
+  end
+  if #src > max_src then
+    return "ESIZE", "of " .. #src .. " bytes is over max_src (" .. max_src .. " bytes)"
+  end
+  local b = str_byte(src, 1)
+  if not (b and b > 32 and b < 127) and core.trim(src) == "" then
+    return "EURL", src == "" and "must not be empty" or "must not be blank"
+  end
+  return nil
+end
+
 -- opts[name] (or its default), checked as options.<kind> checks it
 local function limit(opts, name, kind, min)
   return limits[kind]("shell.new", _M.defaults, opts, name, min)
@@ -84,6 +103,11 @@ function _M.new(opts)
   local router = limits.router("shell.new", opts.router)
   if type(opts.src) ~= "string" or opts.src == "" then
     error("shell.new: opts.src must be a non-empty string (the web-view src)", 2)
+  end
+  local max_src = limit(opts, "max_src", "size")
+  local _, why = bad_src(opts.src, max_src)
+  if why then
+    error("shell.new: opts.src (the web-view src) " .. why, 2)
   end
   if opts.now ~= nil and type(opts.now) ~= "function" then
     error("shell.new: opts.now must be a function", 2)
@@ -116,7 +140,7 @@ function _M.new(opts)
     env = opts.env,
     max_cmd = limit(opts, "max_cmd", "size"),
     max_depth = limit(opts, "max_depth", "depth"),
-    max_src = limit(opts, "max_src", "size"),
+    max_src = max_src,
     max_hash = limit(opts, "max_hash", "size"),
     max_running = limit(opts, "max_running", "count"),
     store = store,
@@ -137,24 +161,12 @@ function _M.get_src(self)
   return self.src
 end
 
--- nil, or the failure of a src that is not a web-view src: EARG for no
--- string, EURL for an empty one (as the core's encode_reply)
-local function bad_src(who, src)
-  if type(src) ~= "string" then
-    return fail("EARG", who .. ": the web-view src must be a string, got " .. type(src))
-  end
-  if src == "" then
-    return fail("EURL", who .. ": the web-view src must not be empty")
-  end
-  return nil
-end
-
---- s:set_src(url) -> true | nil, err, code (EARG, EURL): the web-view now
--- shows another url
+--- s:set_src(url) -> true | nil, err, code (EARG, EURL for a blank url,
+-- ESIZE for one over max_src): the web-view now shows another url
 function _M.set_src(self, url)
-  local _, err, code = bad_src("set_src", url)
-  if err then
-    return nil, err, code
+  local code, why = bad_src(url, self.max_src)
+  if code then
+    return fail(code, "set_src: the web-view src " .. why)
   end
   self.src = url
   return true
@@ -187,7 +199,8 @@ local function stamp_of(src)
   return tonumber(str_sub(src, i + 1)) or 0
 end
 
---- s:for_session(session, src) -> shell | nil, err, code (EARG, EURL)
+--- s:for_session(session, src) -> shell | nil, err, code (EARG; EURL, ESIZE
+-- for a src s:set_src refuses)
 -- A shell for another web-view session that shares this one's router,
 -- store, clock, limits and env: what a gateway makes for each request,
 -- with the session id and the web-view src the mini-program page sent.
@@ -196,9 +209,9 @@ function _M.for_session(self, session, src)
   if type(session) ~= "string" or session == "" then
     return fail("EARG", "for_session: session must be a non-empty string")
   end
-  local _, err, code = bad_src("for_session", src)
-  if err then
-    return nil, err, code
+  local code, why = bad_src(src, self.max_src)
+  if code then
+    return fail(code, "for_session: the web-view src " .. why)
   end
   local view_mt = self.view_mt
   if view_mt == nil then
@@ -234,13 +247,18 @@ end
 
 -- req is a usable request id (decode_cmd and the reserved names checked
 -- it), so what the fragment cannot carry is the value: not UTF-8, or over
--- max_src; it is answered EREPLY under its own req
+-- max_src; it is answered EREPLY under its own req. No src over max_src is
+-- written: when even EREPLY does not fit, the failure is EREPLY (as in
+-- version 2)
 local function write_v1(self, req, value)
   local stamp = next_stamp(self)
   -- max_src bounds the encoding itself, so a long result costs no more
   local src, err, code = encode_reply(self.src, { { req, value } }, stamp, self.encode_opts)
   if not src and code ~= "EURL" then
-    src, err = encode_reply(self.src, { { req, "EREPLY" } }, stamp)
+    src, err, code = encode_reply(self.src, { { req, "EREPLY" } }, stamp, self.encode_opts)
+    if code == "ESIZE" then
+      err = "EREPLY: web-view src over max_src even with the reply as EREPLY"
+    end
   end
   if not src then
     return nil, err
