@@ -368,6 +368,11 @@ describe("the OpenResty gateway", function()
       { "an empty body", function() return srv:request("POST", "/mphybrid", "") end, 400, "EBODY" },
       { "a body nested too deep", function()
         return srv:request("POST", "/mphybrid", '{"cmd":"x","src":"y","session":"' .. SESSION .. '","z":[[[1]]]}') end, 400, "EBODY" },
+      { "a body nested two levels (docs/PROTOCOL.md: one level)", function()
+        return srv:request("POST", "/mphybrid", '{"cmd":"x","src":"y","session":"' .. SESSION .. '","a":{"b":1}}') end,
+        400, "EBODY" },
+      { "a body whose only field is nested", function()
+        return srv:request("POST", "/mphybrid", '{"a":{"b":1}}') end, 400, "EBODY" },
       { "no cmd", function() return srv:request("POST", "/mphybrid", json({ src = SRC, session = SESSION })) end, 400, "EFIELD" },
       { "a cmd that is not a string", function()
         return srv:request("POST", "/mphybrid", json({ cmd = 7, src = SRC, session = SESSION })) end, 400, "EFIELD" },

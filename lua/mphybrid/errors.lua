@@ -37,7 +37,7 @@ _M.codes = {
   -- the gateway's transport faults (HTTP answers, never replies)
   EMETHOD = "an HTTP method other than GET and POST",
   ETOOLARGE = "a request body or query over max_body",
-  EBODY = "a POST body that is empty, not JSON or not an object",
+  EBODY = "a POST body that is empty, not JSON, not an object, or nested",
   EQUERY = "a GET query that cannot be read",
   EFIELD = "cmd, src or session missing or of the wrong type or size",
   ESESSION = "a session id of the wrong length or characters",

@@ -287,7 +287,8 @@ function _M.new(opts)
     sopts[SHELL_LIMITS[i]] = opts[SHELL_LIMITS[i]]
   end
   self.shell = shell.new(sopts)
-  self.body_opts = { max_size = self.max_body, max_depth = 2 }
+  -- a body is one object of strings: nothing nested in it (EBODY)
+  self.body_opts = { max_size = self.max_body, max_depth = 1 }
   return setmetatable(self, mt)
 end
 
@@ -360,9 +361,11 @@ local function read_fields(self)
       return nil, 413, "ETOOLARGE", "body of " .. #body .. " bytes over the limit of "
         .. self.max_body .. " bytes"
     end
-    local err
-    fields, err = decode_json(body, self.body_opts)
-    if fields == nil then
+    local err, code
+    fields, err, code = decode_json(body, self.body_opts)
+    if code == "EDEPTH" then
+      return nil, 400, "EBODY", "the body must be a JSON object with nothing nested in it {cmd, src, session}"
+    elseif fields == nil then
       return nil, 400, "EBODY", "the body is not JSON (" .. tostring(err) .. ")"
     end
     if type(fields) ~= "table" or getmetatable(fields) == array_mt then
