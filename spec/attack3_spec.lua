@@ -196,3 +196,26 @@ describe("a web-view src over max_src or blank", function()
     end
   end)
 end)
+
+describe("a Redis database number Redis does not accept", function()
+  local redis = require "mphybrid.store.redis"
+  local TOO_BIG = { "99999999999999999999", "2147483648", "1" .. string.rep("0", 400) }
+
+  it("is refused by redis.parse_url with EARG, never read as a huge or inexact number", function()
+    for _, db in ipairs(TOO_BIG) do
+      local u, err, code = redis.parse_url("redis://10.0.0.5:6379/" .. db)
+      assert.same({ nil, "EARG" }, { u, code }, db)
+      assert.is_string(err)
+    end
+    assert.same(2147483647, redis.parse_url("redis://10.0.0.5:6379/2147483647").db)
+    assert.same(15, redis.parse_url("redis://10.0.0.5/015").db)
+  end)
+
+  it("is refused by redis.new, which raises, as opts.db or in opts.url", function()
+    for _, db in ipairs({ 2 ^ 31, 1e20, math.huge }) do
+      assert.has_error(function() redis.new({ db = db }) end, "redis.new: db must be a whole number from 0 to 2147483647")
+    end
+    assert.has_error(function() redis.new({ url = "redis://h/99999999999999999999" }) end)
+    assert.same(2147483647, redis.new({ db = 2147483647 }).db)
+  end)
+end)

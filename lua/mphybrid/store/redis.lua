@@ -175,9 +175,12 @@ local function text_option(opts, name, pattern, what)
   return v
 end
 
+-- the highest database number Redis takes (SELECT reads a C int)
+local DB_MAX = 2147483647
+
 --- redis.parse_url(url) -> { host =, port =, db =, password = } | nil, err, code
 -- redis://[:password@]host[:port][/db]; the port defaults to 6379 and the
--- database to 0. Fails with nil, err, "EARG".
+-- database to 0 (at most 2147483647). Fails with nil, err, "EARG".
 function _M.parse_url(url)
   if type(url) ~= "string" then
     return fail_with("EARG", "a Redis URL must be a string")
@@ -205,6 +208,9 @@ function _M.parse_url(url)
   db = db ~= "" and tonumber(db) or 0
   if port < 1 or port > 65535 then
     return fail_with("EARG", "a Redis port is 1 to 65535: " .. shown)
+  end
+  if db > DB_MAX then
+    return fail_with("EARG", "a Redis database is 0 to " .. DB_MAX .. ": " .. shown)
   end
   return { host = host, port = port, db = db, password = password ~= "" and password or nil }
 end
@@ -251,8 +257,8 @@ function _M.new(opts)
   if self.port ~= math_floor(self.port) or self.port > 65535 then
     error("redis.new: port must be a whole number from 1 to 65535", 2)
   end
-  if self.db ~= math_floor(self.db) then
-    error("redis.new: db must be a whole number", 2)
+  if self.db ~= math_floor(self.db) or self.db > DB_MAX then
+    error("redis.new: db must be a whole number from 0 to " .. DB_MAX, 2)
   end
   self.where = "redis " .. self.host .. ":" .. self.port .. "/" .. self.db
   -- one pool per server and database, so that SELECT is done once per connection
