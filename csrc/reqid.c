@@ -1,5 +1,6 @@
 #include "reqid.h"
 #include "url.h"
+#include "utf8.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -108,10 +109,12 @@ size_t mph_reqid_next(char *out) {
 }
 
 int mph_id_valid(const char *s, size_t n) {
-  size_t i, a, b;
+  size_t i, a, b, bad;
   if (n == 0 || n > MPH_ID_MAX) return 0;
   for (i = 0; i < n; i++)
     if ((unsigned char)s[i] < 0x20 || s[i] == 0x7F) return 0;
+  /* a command's JSON is UTF-8: no other id or api name can come in one */
+  if (!mph_utf8_valid((const unsigned char *)s, n, &bad)) return 0;
   mph_js_trim(s, n, &a, &b);
   return a == 0 && b == n;
 }

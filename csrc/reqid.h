@@ -13,10 +13,11 @@
 #define MPH_ID_MAX 128     /* bytes of a request id or an api name */
 #define MPH_REQID_PREFIX "H5Req_" /* the published prefix, new_req_id's default */
 
-/* The one rule for request ids and api names: 1 to MPH_ID_MAX bytes, no
-   control character (C0 or DEL), and no space at either end (what
-   JavaScript's trim removes: a command's req and api are read trimmed, so
-   an id with spaces around it would be answered under another). */
+/* The one rule for request ids and api names: 1 to MPH_ID_MAX bytes of
+   UTF-8 (a command's JSON is UTF-8), no control character (C0 or DEL), and
+   no space at either end (what JavaScript's trim removes: a command's req
+   and api are read trimmed, so an id with spaces around it would be
+   answered under another). */
 int mph_id_valid(const char *s, size_t n);
 
 /* Writes the part after the prefix into out; returns its length (9 or 10). */

@@ -219,3 +219,28 @@ describe("a Redis database number Redis does not accept", function()
     assert.same(2147483647, redis.new({ db = 2147483647 }).db)
   end)
 end)
+
+describe("an api name that is not UTF-8", function()
+  local core = require "mphybrid.core"
+  local NAMES = { "\255", "echo\255", "\237\160\128", "\192\128", "ok\244\144\128\128" }
+
+  it("is refused by r:register, which raises, as every name decode_cmd could never read", function()
+    for _, name in ipairs(NAMES) do
+      local r = router.new({ log = function() end })
+      assert.has_error(function() r:register(name, function() end) end, nil, ("%q"):format(name))
+      assert.same({}, r:apis())
+      local got, _, code = r:load({ [name] = function() end })
+      assert.same({ nil, "ELOAD" }, { got, code }, ("%q"):format(name))
+    end
+  end)
+
+  it("is refused by the one id rule, core.valid_id (ECMD), which encode_reply keeps too", function()
+    for _, name in ipairs(NAMES) do
+      local ok, err, code = core.valid_id(name)
+      assert.same({ nil, "ECMD" }, { ok, code }, ("%q"):format(name))
+      assert.is_string(err)
+      assert.same("ECMD", select(3, core.encode_reply(SRC, { { name, "0" } }, 1)))
+    end
+    assert.is_true(core.valid_id("中文 ok"))
+  end)
+end)

@@ -429,13 +429,13 @@ local function new_id(self, who, taken)
     return fail("ECMD", who .. ": new_req_id raised: " .. text(id))
   end
   if not valid_id(id) then
+    if type(id) == "string" and #id <= protocol.max_id and not encode_json(id) then
+      -- a command's JSON text holds the id: one that is not UTF-8 has none
+      return fail("EUTF8", who .. ": new_req_id returned a request id that is not UTF-8")
+    end
     -- the shell trims a request id, as the published driver does:
     -- one with spaces around it would be answered under another
     return fail("ECMD", who .. ": new_req_id returned an unusable request id")
-  end
-  if not encode_json(id) then
-    -- a command's JSON text holds the id: one that is not UTF-8 has none
-    return fail("EUTF8", who .. ": new_req_id returned a request id that is not UTF-8")
   end
   if protocol.reserved[id] then
     return fail("ECMD", who .. ": new_req_id returned a name that fragments reserve: " .. id)

@@ -148,7 +148,7 @@ local function check_api_name(api, fname)
   if not valid_id(api) then
     -- the rule of request ids: decode_cmd reads no other api
     error(fname .. ": api must be a non-empty string of at most " .. max_id
-      .. " bytes, without control characters or spaces around it", 3)
+      .. " bytes of UTF-8, without control characters or spaces around it", 3)
   end
 end
 
