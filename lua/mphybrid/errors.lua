@@ -130,10 +130,11 @@ end
 
 --- errors.call(log, what, req, f, err, result) -> calls f(err, result);
 -- when it raises, logs ("error", "<what> (request <req>) raised: <error>",
--- without the request when req is nil) instead. How the layer calls a program's callback (on_load's and
--- dispatch's done): one that raises must not stop the layer, nor leave its
--- state half changed, nor be called again (the client defers and logs its
--- callbacks the same way). The message is made only when f raises.
+-- without the request when req is nil) instead. How the layer calls a
+-- program's callback (on_load's and dispatch's done): one that raises must
+-- not stop the layer, nor leave its state half changed, nor be called again
+-- (the client defers and logs its callbacks the same way). The message is
+-- made only when f raises.
 function _M.call(log, what, req, f, err, result)
   local ok, e = pcall(f, err, result)
   if not ok then

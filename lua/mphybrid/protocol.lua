@@ -75,8 +75,8 @@ _M.max_batch = 32
 
 --- protocol.valid_id(v) -> true | nil, "ECMD: ...", "ECMD": whether v is a
 -- request id (or an api name): 1 to max_id bytes of UTF-8, no control
--- character, no space at either end. The rule is the core's (core.valid_id), the one
--- decode_cmd and encode_reply keep.
+-- character, no space at either end. The rule is the core's
+-- (core.valid_id), the one decode_cmd and encode_reply keep.
 _M.valid_id = valid_id
 
 -- keys a fragment keeps for itself, in version 2: mph (what marks it), hash
