@@ -57,7 +57,7 @@ static const luaL_Reg functions[] = {
   { NULL, NULL },
 };
 
-int luaopen_mphybrid_core(lua_State *L) {
+__attribute__((visibility("default"))) int luaopen_mphybrid_core(lua_State *L) {
   mph_arena_hook_cjson();
   lua_createtable(L, 0, 20); /* the module */
 

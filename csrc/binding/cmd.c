@@ -60,22 +60,31 @@ static int refuse_cmd(lua_State *L, int cmd, const char *lone, const char *fmt, 
 }
 
 static int l_decode_cmd(lua_State *L) {
-  size_t n, max_depth, at = 0;
-  const char *s = luaL_checklstring(L, 1, &n);
-  mph_buf *from = NULL, *to;
+  size_t n, n0, max_depth, at = 0;
+  const char *s = luaL_checklstring(L, 1, &n), *s0;
+  mph_buf *from, *to;
+  small_scratch ss;
   scratch *S;
-  int sidx, round, cmd, r, version, has_lone = 0;
+  int sidx = 0, round, cmd, r, version, has_lone = 0;
   char msg[200], lone[200];
   mph_status st;
   if ((r = decode_limits(L, n, "cmd", CMD_MAX_DEPTH, CMD_MAX_SIZE, &max_depth)) != 0) return r;
-  S = take_scratch(L, 2, &sidx);
-
   { /* trimmed first, as the published driver trims it */
     size_t a, b;
     mph_js_trim(s, n, &a, &b);
     s += a;
     n = b - a;
   }
+  S = n <= SMALL_TEXT ? small(&ss) : take_scratch(L, 2, &sidx);
+  if (0) {
+  pooled: /* the small scratch was too small: again, on a pooled one */
+    S = take_scratch(L, 2, &sidx);
+    s = s0; /* the trimmed argument */
+    n = n0;
+  }
+  s0 = s;
+  n0 = n;
+  from = NULL;
   /* percent-decoded until it starts with '{': the platform may have decoded
      it once already, and decoding it again would break a literal '%' */
   for (round = 0;; round++) {
@@ -90,6 +99,7 @@ static int l_decode_cmd(lua_State *L) {
     to = (from == &S->out) ? &S->tmp : &S->out;
     to->len = 0;
     st = mph_uri_decode(to, s, n, 0, &at);
+    if (out_of_room(S, st)) goto pooled;
     if (st != MPH_OK) {
       give_back(L, sidx, S);
       return decode_error(L, st, at);
@@ -100,6 +110,7 @@ static int l_decode_cmd(lua_State *L) {
   }
 
   st = decode_json(L, S, s, n, max_depth, msg, sizeof msg);
+  if (out_of_room(S, st)) goto pooled;
   if (st == MPH_EJSON && strstr(msg, "lone surrogate") != NULL) {
     /* JSON.parse reads it, and the published library sends one for a string
        cut within a surrogate pair: the rest is read with the surrogates
@@ -108,11 +119,13 @@ static int l_decode_cmd(lua_State *L) {
     memcpy(lone, msg, sizeof lone);
     copy->len = 0;
     if (mph_buf_put(copy, s, n)) {
+      if (S->fixed) goto pooled;
       give_back(L, sidx, S);
       return push_error(L, MPH_ENOMEM, "");
     }
     mph_json_mask_lone_surrogates(copy->p, copy->len);
     st = decode_json(L, S, copy->p, copy->len, max_depth, msg, sizeof msg);
+    if (out_of_room(S, st)) goto pooled;
     if (st == MPH_OK) {
       has_lone = 1;
     } else if (st == MPH_EJSON || st == MPH_EDEPTH) {

@@ -8,6 +8,8 @@
 #include "../jsoncheck.h"
 
 #define KEY_CACHE 32 /* object keys remembered while a tree is converted */
+/* texts up to this long are first tried on a small scratch (shared.c) */
+#define SMALL_TEXT 4096
 
 /* A text is converted a piece at a time, so that cJSON's tree (about 64
    bytes a value: 30 times a text like [0,0,...]) never holds more than a
@@ -324,14 +326,19 @@ static int decode_limits(lua_State *L, size_t n, const char *what, size_t depth_
 static int l_decode_json(lua_State *L) {
   size_t n, max_depth;
   const char *s = luaL_checklstring(L, 1, &n);
+  small_scratch ss;
   scratch *S;
-  int sidx, r;
+  int sidx = 0, r;
   char msg[200];
   mph_status st;
   if ((r = decode_limits(L, n, "text", DEFAULT_MAX_DEPTH, DEFAULT_MAX_SIZE, &max_depth)) != 0)
     return r;
-  S = take_scratch(L, 2, &sidx);
+  S = n <= SMALL_TEXT ? small(&ss) : take_scratch(L, 2, &sidx);
   st = decode_json(L, S, s, n, max_depth, msg, sizeof msg);
+  if (out_of_room(S, st)) {
+    S = take_scratch(L, 2, &sidx);
+    st = decode_json(L, S, s, n, max_depth, msg, sizeof msg);
+  }
   if (st != MPH_OK) {
     give_back(L, sidx, S);
     return push_error(L, st, "%s", msg);

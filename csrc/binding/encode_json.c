@@ -308,15 +308,20 @@ static mph_status encode_json(lua_State *L, scratch *S, mph_buf *out, int idx,
 
 static int l_encode_json(lua_State *L) {
   size_t max_depth, max_size;
+  small_scratch ss;
   scratch *S;
-  int sidx;
+  int sidx = 0;
   char msg[160];
   mph_status st;
   luaL_checkany(L, 1);
   max_depth = opt_size(L, 2, "max_depth", DEFAULT_MAX_DEPTH, MPH_JSON_MAX_DEPTH);
   max_size = opt_size(L, 2, "max_size", DEFAULT_MAX_SIZE, MAX_SIZE_LIMIT);
-  S = take_scratch(L, 2, &sidx);
+  S = small(&ss);
   st = encode_json(L, S, &S->out, 1, max_depth, max_size, msg, sizeof msg);
+  if (out_of_room(S, st)) {
+    S = take_scratch(L, 2, &sidx);
+    st = encode_json(L, S, &S->out, 1, max_depth, max_size, msg, sizeof msg);
+  }
   if (st != MPH_OK) {
     give_back(L, sidx, S);
     return push_error(L, st, "%s", msg);
