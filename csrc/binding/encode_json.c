@@ -103,7 +103,9 @@ static int enc_array(enc *e, int idx, size_t n, size_t depth) {
   return enc_char(e, ']');
 }
 
-/* Writes the object whose count sorted keys are in aux at base. */
+/* Writes the object whose count sorted keys are in aux at base: each
+   entry's slot is its value's stack index, or (keytab) its key's index in
+   the table keytab. */
 static int enc_object(enc *e, int idx, size_t base, size_t count, int keytab,
                       size_t depth) {
   lua_State *L = e->L;
@@ -114,8 +116,11 @@ static int enc_object(enc *e, int idx, size_t base, size_t count, int keytab,
     ents = (mph_key *)(e->S->aux.p + base); /* aux may move as we recurse */
     if (i > 0 && enc_char(e, ',')) return -1;
     if (enc_string(e, ents[i].s, ents[i].len) || enc_char(e, ':')) return -1;
-    if (keytab) lua_rawgeti(L, keytab, ents[i].slot);
-    else lua_pushvalue(L, ents[i].slot);
+    if (!keytab) { /* the value lua_next gave, still on the stack */
+      if (enc_value(e, ents[i].slot, depth)) return -1;
+      continue;
+    }
+    lua_rawgeti(L, keytab, ents[i].slot);
     lua_rawget(L, idx);
     if (enc_value(e, lua_gettop(L), depth)) return -1;
     lua_pop(L, 1);
@@ -125,7 +130,8 @@ static int enc_object(enc *e, int idx, size_t base, size_t count, int keytab,
 
 /* One pass over the table at idx tells an array from an object and, for an
    object, collects its keys. The keys are anchored while their bytes are
-   compared: on the stack, or past STACK_KEYS keys in a table. */
+   compared: on the stack with their values, or past STACK_KEYS keys in a
+   table. */
 static int enc_table(enc *e, int idx, size_t depth) {
   lua_State *L = e->L;
   mph_buf *aux = &e->S->aux;
@@ -160,24 +166,25 @@ static int enc_table(enc *e, int idx, size_t depth) {
   lua_pushnil(L);
   while (lua_next(L, idx)) {
     int kt = lua_type(L, -2);
-    lua_pop(L, 1);
     if (kt == LUA_TSTRING) {
       if (nint || marked) goto mixed;
       if (!keytab &&
           (count >= STACK_KEYS || lua_gettop(L) >= KEY_SLOTS_MAX || !lua_checkstack(L, 4))) {
         /* too many keys for the stack: move them into a table */
+        lua_pop(L, 1); /* the value */
         lua_createtable(L, (int)count * 2, 0);
         for (i = 0; i < count; i++) {
-          lua_pushvalue(L, top + 1 + (int)i);
+          lua_pushvalue(L, top + 1 + 2 * (int)i);
           lua_rawseti(L, -2, (int)i + 1);
           ((mph_key *)(aux->p + base))[i].slot = (int)i + 1;
         }
-        lua_insert(L, top + 1); /* keytab, anchors..., key */
+        lua_insert(L, top + 1); /* keytab, key, value, ..., key */
         if (count > 0) {
           lua_replace(L, top + 2);
           lua_settop(L, top + 2);
         }
         keytab = top + 1;
+        lua_pushnil(L); /* in the value's place, popped below */
       }
       if (mph_buf_reserve(aux, sizeof(mph_key))) {
         lua_settop(L, top);
@@ -185,19 +192,23 @@ static int enc_table(enc *e, int idx, size_t depth) {
       }
       ent = (mph_key *)(aux->p + aux->len);
       aux->len += sizeof(mph_key);
-      ent->s = lua_tolstring(L, -1, &ent->len);
+      ent->s = lua_tolstring(L, -2, &ent->len);
       ent->index = mph_key_index(ent->s, ent->len);
-      lua_pushvalue(L, -1);
       if (keytab) {
+        lua_pop(L, 1);
+        lua_pushvalue(L, -1);
         lua_rawseti(L, keytab, (int)count + 1);
         ent->slot = (int)count + 1;
       } else {
-        ent->slot = lua_gettop(L) - 1; /* the copy below stays as the anchor */
+        ent->slot = lua_gettop(L); /* key and value stay as they are */
+        lua_pushvalue(L, -2);      /* the key lua_next goes on from */
       }
       /* n members take at least 5n + 1 bytes: stop before collecting more */
       if (++count > enc_room(e) / 5) goto too_long;
     } else if (kt == LUA_TNUMBER) {
-      lua_Number k = lua_tonumber(L, -1);
+      lua_Number k;
+      lua_pop(L, 1);
+      k = lua_tonumber(L, -1);
       if (count) goto mixed;
       if (!(k >= 1 && k <= TWO53 && k == floor(k))) {
         lua_settop(L, top);
