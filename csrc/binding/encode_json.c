@@ -138,6 +138,7 @@ static int enc_table(enc *e, int idx, size_t depth) {
   size_t nint = 0, count = 0, i, base;
   lua_Number max = 0;
   int top, keytab = 0, r, marked = 0; /* marked: has array_mt */
+  size_t max_members, max_items, stack_keys;
   const void *self = lua_topointer(L, idx);
   mph_key *ent;
 
@@ -160,6 +161,13 @@ static int enc_table(enc *e, int idx, size_t depth) {
   }
 
   top = lua_gettop(L);
+  /* n members take at least 5n + 1 bytes, n items 2n + 1: no more are
+     collected than the room left could hold */
+  max_members = enc_room(e) / 5;
+  max_items = enc_room(e) / 2;
+  /* keys (with their values) kept on the stack: room made once, here */
+  stack_keys = top < KEY_SLOTS_MAX - 2 * STACK_KEYS - 4 && lua_checkstack(L, 2 * STACK_KEYS + 4)
+               ? STACK_KEYS : 0;
   base = (aux->len + 15) & ~(size_t)15; /* aux: a stack of key arrays */
   if (mph_buf_reserve(aux, base - aux->len)) return enc_fail(e, MPH_ENOMEM, "out of memory");
   aux->len = base;
@@ -168,8 +176,7 @@ static int enc_table(enc *e, int idx, size_t depth) {
     int kt = lua_type(L, -2);
     if (kt == LUA_TSTRING) {
       if (nint || marked) goto mixed;
-      if (!keytab &&
-          (count >= STACK_KEYS || lua_gettop(L) >= KEY_SLOTS_MAX || !lua_checkstack(L, 4))) {
+      if (!keytab && count >= stack_keys) {
         /* too many keys for the stack: move them into a table */
         lua_pop(L, 1); /* the value */
         lua_createtable(L, (int)count * 2, 0);
@@ -203,8 +210,7 @@ static int enc_table(enc *e, int idx, size_t depth) {
         ent->slot = lua_gettop(L); /* key and value stay as they are */
         lua_pushvalue(L, -2);      /* the key lua_next goes on from */
       }
-      /* n members take at least 5n + 1 bytes: stop before collecting more */
-      if (++count > enc_room(e) / 5) goto too_long;
+      if (++count > max_members) goto too_long;
     } else if (kt == LUA_TNUMBER) {
       lua_Number k;
       lua_pop(L, 1);
@@ -215,7 +221,7 @@ static int enc_table(enc *e, int idx, size_t depth) {
         aux->len = base;
         return enc_fail(e, MPH_EVALUE, "table has a key that is not a string or an array index");
       }
-      if (++nint > enc_room(e) / 2) goto too_long; /* n items: 2n + 1 bytes */
+      if (++nint > max_items) goto too_long;
       if (k > max) max = k;
     } else {
       lua_settop(L, top);
