@@ -218,11 +218,12 @@ static int reply_pair(lua_State *L, void *ud, int k, int v, size_t no) {
   if (!mph_id_valid(req, n) || (n == 1 && req[0] == 'v'))
     return push_error(L, MPH_ECMD, "reply %lu: bad request id", (unsigned long)no);
   if (S->out.len && S->out.p[S->out.len - 1] != '#' && mph_buf_putc(&S->out, '&'))
-    return push_error(L, MPH_ENOMEM, "");
+    return S->fixed ? SCRATCH_RETRY : push_error(L, MPH_ENOMEM, "");
   st = mph_uri_encode(&S->out, req, n, &at);
   if (st == MPH_EUTF8)
     return push_error(L, MPH_ECMD, "reply %lu: request id is not valid UTF-8", (unsigned long)no);
-  if (st != MPH_OK || mph_buf_putc(&S->out, '=')) return push_error(L, MPH_ENOMEM, "");
+  if (st != MPH_OK || mph_buf_putc(&S->out, '='))
+    return S->fixed ? SCRATCH_RETRY : push_error(L, MPH_ENOMEM, "");
   if (S->out.len > max_size) return src_too_long(L, max_size);
   if (lua_type(L, v) == LUA_TSTRING) {
     const char *s = lua_tolstring(L, v, &n);
@@ -240,9 +241,11 @@ static int reply_pair(lua_State *L, void *ud, int k, int v, size_t no) {
     st = encode_json(L, S, &S->tmp, v, DEFAULT_MAX_DEPTH,
                      max_size - S->out.len, msg, sizeof msg);
     if (st == MPH_ESIZE) return src_too_long(L, max_size);
+    if (out_of_room(S, st)) return SCRATCH_RETRY;
     if (st != MPH_OK) return push_error(L, st, "reply %lu: %s", (unsigned long)no, msg);
     st = mph_uri_encode(&S->out, S->tmp.p, S->tmp.len, &at);
   }
+  if (out_of_room(S, st)) return SCRATCH_RETRY;
   if (st != MPH_OK) return push_error(L, st, "reply %lu", (unsigned long)no);
   if (S->out.len > max_size) return src_too_long(L, max_size);
   return 0;
@@ -259,9 +262,10 @@ static int l_encode_reply(lua_State *L) {
   const char *src = luaL_checklstring(L, 1, &n);
   double stamp;
   char num[MPH_NUMBER_MAX];
+  small_scratch ss;
   scratch *S;
   reply_src rp;
-  int sidx, r;
+  int sidx = 0, r;
   luaL_checktype(L, 2, LUA_TTABLE);
   stamp = lua_isnoneornil(L, 3) ? now_ms() : (double)luaL_checknumber(L, 3);
   if (!isfinite(stamp)) luaL_argerror(L, 3, "stamp must be finite");
@@ -270,14 +274,24 @@ static int l_encode_reply(lua_State *L) {
   if (a == b) return push_error(L, MPH_EURL, "web-view src is empty");
   h = mph_url_hash_at(src + a, b - a);
   if (h >= max_size) return src_too_long(L, max_size);
-  S = take_scratch(L, 4, &sidx);
+  /* a small scratch for a list of {req, value} pairs (a table of replies
+     sorts its keys in aux, and raises when that cannot grow) */
+  lua_rawgeti(L, 2, 1);
+  S = lua_type(L, -1) == LUA_TTABLE ? small(&ss) : NULL;
+  lua_pop(L, 1);
+  if (S == NULL) {
+  pooled:
+    S = take_scratch(L, 4, &sidx);
+  }
   if (mph_buf_put(&S->out, src + a, h) || mph_buf_putc(&S->out, '#')) {
+    if (S->fixed) goto pooled;
     give_back(L, sidx, S);
     return push_error(L, MPH_ENOMEM, "");
   }
   rp.S = S;
   rp.max_size = max_size;
   r = each_pair(L, S, 2, 0, reply_pair, &rp, &i);
+  if (r == SCRATCH_RETRY) goto pooled;
   if (r != 0) {
     give_back(L, sidx, S);
     if (r == PAIRS_NOT_PAIR)
@@ -288,6 +302,7 @@ static int l_encode_reply(lua_State *L) {
   len = mph_js_number(num, stamp);
   if ((S->out.p[S->out.len - 1] != '#' && mph_buf_putc(&S->out, '&')) ||
       mph_buf_put(&S->out, "v=", 2) || mph_buf_put(&S->out, num, len)) {
+    if (S->fixed) goto pooled;
     give_back(L, sidx, S);
     return push_error(L, MPH_ENOMEM, "");
   }
