@@ -100,7 +100,8 @@ size_t mph_js_number(char *out, double d) {
 
   if (d == 0) { out[0] = '0'; return 1; } /* +0 and -0 */
   if (d < 0) { out[len++] = '-'; d = -d; }
-  if (d < TWO53 && d == floor(d)) /* exact integers are their own shortest */
+  /* exact integers are their own shortest (a cast, not a call to floor) */
+  if (d < TWO53 && d == (double)(uint64_t)d)
     return len + put_uint(out + len, (uint64_t)d);
   if (d >= DBL_MIN && short_decimal(d, digits, &k, &e10)) goto format;
 

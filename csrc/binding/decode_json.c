@@ -83,7 +83,7 @@ static void forget_keys(conv *c) {
 
 static void push_number(lua_State *L, double d) {
 #if MPH_HAS_INTEGERS
-  if (d == floor(d) && fabs(d) <= TWO53 && !(d == 0 && signbit(d))) {
+  if (fabs(d) <= TWO53 && d == (double)(int64_t)d && !(d == 0 && signbit(d))) {
     lua_pushinteger(L, (lua_Integer)d);
     return;
   }

@@ -21,7 +21,7 @@ typedef struct enc {
   size_t max_depth, max_size;
   mph_status st;
   char msg[160];
-  const void *ancestors[MPH_JSON_MAX_DEPTH + 1];
+  int ancestors[MPH_JSON_MAX_DEPTH + 1]; /* stack indices of the tables being written */
 } enc;
 
 static int enc_fail(enc *e, mph_status st, const char *fmt, ...) {
@@ -93,11 +93,12 @@ static int enc_value(enc *e, int idx, size_t depth);
 static int enc_array(enc *e, int idx, size_t n, size_t depth) {
   lua_State *L = e->L;
   size_t i;
+  int item = lua_gettop(L) + 1; /* where each item is pushed */
   if (enc_char(e, '[')) return -1;
   for (i = 1; i <= n; i++) {
     if (i > 1 && enc_char(e, ',')) return -1;
     mph_rawget_index(L, idx, i);
-    if (enc_value(e, lua_gettop(L), depth)) return -1;
+    if (enc_value(e, item, depth)) return -1;
     lua_pop(L, 1);
   }
   return enc_char(e, ']');
@@ -139,19 +140,22 @@ static int enc_table(enc *e, int idx, size_t depth) {
   lua_Number max = 0;
   int top, keytab = 0, r, marked = 0; /* marked: has array_mt */
   size_t max_members, max_items, stack_keys;
-  const void *self = lua_topointer(L, idx);
   mph_key *ent;
 
   if (depth >= e->max_depth) {
     for (i = 0; i < depth; i++)
-      if (e->ancestors[i] == self)
+      if (lua_rawequal(L, e->ancestors[i], idx))
         return enc_fail(e, MPH_EDEPTH, "table contains itself (a cycle) at depth %lu",
                         (unsigned long)depth + 1);
     return enc_fail(e, MPH_EDEPTH, "nesting deeper than max_depth (%lu)",
                     (unsigned long)e->max_depth);
   }
-  e->ancestors[depth] = self;
-  if (!lua_checkstack(L, 6))
+  e->ancestors[depth] = idx;
+  top = lua_gettop(L);
+  /* keys (with their values) kept on the stack: room made once, here */
+  stack_keys = top < KEY_SLOTS_MAX - 2 * STACK_KEYS - 4 && lua_checkstack(L, 2 * STACK_KEYS + 4)
+               ? STACK_KEYS : 0;
+  if (stack_keys == 0 && !lua_checkstack(L, 6))
     return enc_fail(e, MPH_EDEPTH, "nesting too deep for the Lua stack at depth %lu",
                     (unsigned long)depth + 1);
 
@@ -160,14 +164,10 @@ static int enc_table(enc *e, int idx, size_t depth) {
     lua_pop(L, 1);
   }
 
-  top = lua_gettop(L);
   /* n members take at least 5n + 1 bytes, n items 2n + 1: no more are
      collected than the room left could hold */
   max_members = enc_room(e) / 5;
   max_items = enc_room(e) / 2;
-  /* keys (with their values) kept on the stack: room made once, here */
-  stack_keys = top < KEY_SLOTS_MAX - 2 * STACK_KEYS - 4 && lua_checkstack(L, 2 * STACK_KEYS + 4)
-               ? STACK_KEYS : 0;
   base = (aux->len + 15) & ~(size_t)15; /* aux: a stack of key arrays */
   if (mph_buf_reserve(aux, base - aux->len)) return enc_fail(e, MPH_ENOMEM, "out of memory");
   aux->len = base;
@@ -216,7 +216,7 @@ static int enc_table(enc *e, int idx, size_t depth) {
       lua_pop(L, 1);
       k = lua_tonumber(L, -1);
       if (count) goto mixed;
-      if (!(k >= 1 && k <= TWO53 && k == floor(k))) {
+      if (!(k >= 1 && k <= TWO53 && k == (lua_Number)(int64_t)k)) {
         lua_settop(L, top);
         aux->len = base;
         return enc_fail(e, MPH_EVALUE, "table has a key that is not a string or an array index");
