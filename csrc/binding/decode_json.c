@@ -36,10 +36,11 @@ typedef struct conv {
                               when the text has none */
   const mph_json_nul *nuls;
   size_t nul_count, nul_next, ordinal;
-  /* Objects in an array tend to repeat their keys. A key seen before is
-     pushed from a stack slot instead of being hashed and interned again. */
+  /* Objects in an array tend to repeat their keys. A key seen twice is
+     kept in a stack slot, and pushed from there from then on instead of
+     being hashed and interned again. */
   int cache_base; /* first of KEY_CACHE stack slots */
-  struct { const char *s; size_t len; } keys[KEY_CACHE];
+  struct { const char *s; size_t len; int kept; } keys[KEY_CACHE];
 } conv;
 
 static size_t string_length(conv *c, const char *s) {
@@ -66,14 +67,20 @@ static void push_key(conv *c, const char *s) {
   }
   h = ((unsigned)len * 31u + (unsigned char)s[0] * 7u + (unsigned char)s[len - 1]) % KEY_CACHE;
   if (c->keys[h].len == len && memcmp(c->keys[h].s, s, len) == 0) {
-    lua_pushvalue(c->L, c->cache_base + (int)h);
+    if (c->keys[h].kept) {
+      lua_pushvalue(c->L, c->cache_base + (int)h);
+      return;
+    }
+    lua_pushlstring(c->L, s, len); /* seen twice: kept from now on */
+    lua_pushvalue(c->L, -1);
+    lua_replace(c->L, c->cache_base + (int)h);
+    c->keys[h].kept = 1;
     return;
   }
-  lua_pushlstring(c->L, s, len);
-  lua_pushvalue(c->L, -1);
-  lua_replace(c->L, c->cache_base + (int)h);
+  lua_pushlstring(c->L, s, len); /* seen once: only remembered */
   c->keys[h].s = s;
   c->keys[h].len = len;
+  c->keys[h].kept = 0;
 }
 
 /* The cached keys point into cJSON's strings: forgotten when these go. */
