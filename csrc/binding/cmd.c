@@ -153,14 +153,15 @@ static int l_decode_cmd(lua_State *L) {
     mph_js_trim(req, rn, &a, &b);
     if (a == b) {
       lua_pushnil(L);
+      lua_setfield(L, cmd, "req");
     } else if (!mph_id_valid(req + a, b - a)) {
       lua_pushnil(L);
       lua_setfield(L, cmd, "req");
       return refuse_cmd(L, cmd, has_lone ? lone : NULL, "req " ID_RULE, MPH_ID_MAX);
-    } else {
+    } else if (b - a != rn) { /* set again only when trimmed */
       lua_pushlstring(L, req + a, b - a);
+      lua_setfield(L, cmd, "req");
     }
-    lua_setfield(L, cmd, "req");
   } else if (lua_type(L, -1) == LUA_TLIGHTUSERDATA && lua_touserdata(L, -1) == NULL) {
     lua_pushnil(L);
     lua_setfield(L, cmd, "req");
