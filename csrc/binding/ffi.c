@@ -31,7 +31,7 @@ static double ffi_uri_decode(const char *s, size_t n, char *out) {
 static const char ffi_chunk[] =
   "local core, encode_p, decode_p, keep = ...\n"
   "local ok, ffi = pcall(require, 'ffi')\n"
-  "local off = os.getenv('MPH_NO_FFI')\n"
+  "local off = os and os.getenv and os.getenv('MPH_NO_FFI')\n"
   "if not ok or (off and off ~= '') then return end\n"
   "local type, new, str = type, ffi.new, ffi.string\n"
   "local codec_t = ffi.typeof('double (*)(const char *, size_t, char *)')\n"
