@@ -23,7 +23,9 @@
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN     = -std=gnu99 -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes
-PIC      = -fPIC
+# hidden: calls between the files of the core go straight, not through the
+# PLT; only luaopen_mphybrid_core is exported
+PIC      = -fPIC -fvisibility=hidden
 LDSHARED = -shared
 LIBS     = -lcjson -lpthread -lm
 

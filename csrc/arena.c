@@ -16,6 +16,7 @@ struct mph_chunk {
 
 #define HEADER ROUND_UP(sizeof(mph_chunk))
 #define DATA(c) ((char *)(c) + HEADER)
+_Static_assert(HEADER <= MPH_ARENA_HEADER, "MPH_ARENA_HEADER holds a chunk header");
 
 void mph_arena_init(mph_arena *a, mph_alloc_fn alloc, void *ud) {
   a->head = NULL;
@@ -23,9 +24,19 @@ void mph_arena_init(mph_arena *a, mph_alloc_fn alloc, void *ud) {
   a->ud = ud;
 }
 
+void mph_arena_init_fixed(mph_arena *a, void *mem, size_t size) {
+  mph_chunk *c = (mph_chunk *)mem;
+  c->next = NULL;
+  c->size = size - HEADER;
+  c->used = 0;
+  a->head = c;
+  a->alloc = NULL;
+  a->ud = NULL;
+}
+
 static mph_chunk *new_chunk(mph_arena *a, size_t size) {
   mph_chunk *c;
-  if (size > (size_t)-1 - HEADER) return NULL;
+  if (a->alloc == NULL || size > (size_t)-1 - HEADER) return NULL;
   c = (mph_chunk *)a->alloc(a->ud, NULL, 0, HEADER + size);
   if (c == NULL) return NULL;
   c->size = size;
@@ -63,6 +74,10 @@ size_t mph_arena_used(const mph_arena *a) {
 void mph_arena_reset(mph_arena *a, size_t keep_max) {
   mph_chunk *c, *next;
   if (a->head == NULL) return;
+  if (a->alloc == NULL) { /* fixed: one chunk, not ours to free */
+    a->head->used = 0;
+    return;
+  }
   for (c = a->head->next; c; c = next) {
     next = c->next;
     a->alloc(a->ud, c, HEADER + c->size, 0);

@@ -18,6 +18,10 @@ typedef struct mph_arena {
 } mph_arena;
 
 void mph_arena_init(mph_arena *a, mph_alloc_fn alloc, void *ud);
+/* An arena of one chunk over size bytes at mem (16-byte aligned, more
+   than MPH_ARENA_HEADER) that never grows: past it, allocation fails. */
+void mph_arena_init_fixed(mph_arena *a, void *mem, size_t size);
+#define MPH_ARENA_HEADER 32
 /* Room for `bytes` more in one chunk; 0 on success, -1 out of memory. */
 int mph_arena_reserve(mph_arena *a, size_t bytes);
 void *mph_arena_alloc(mph_arena *a, size_t n);

@@ -1,4 +1,5 @@
-/* A growable byte buffer over a caller-supplied allocator (lua_Alloc shape). */
+/* A growable byte buffer over a caller-supplied allocator (lua_Alloc shape),
+   or a fixed one over memory the caller owns. */
 #ifndef MPH_BUF_H
 #define MPH_BUF_H
 
@@ -15,6 +16,15 @@ typedef struct mph_buf {
 } mph_buf;
 
 void mph_buf_init(mph_buf *b, mph_alloc_fn alloc, void *ud);
+/* A buffer over cap bytes at mem (not NULL) that never grows: a write
+   past cap fails as out of memory. */
+static inline void mph_buf_init_fixed(mph_buf *b, void *mem, size_t cap) {
+  b->p = (char *)mem;
+  b->len = 0;
+  b->cap = cap;
+  b->alloc = NULL;
+  b->ud = NULL;
+}
 void mph_buf_free(mph_buf *b);
 /* Makes room for `extra` more bytes; 0 on success, -1 when out of memory. */
 int mph_buf_grow(mph_buf *b, size_t extra);

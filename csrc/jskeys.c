@@ -9,6 +9,8 @@ static int cmp_keys(const void *pa, const void *pb) {
   int c;
   if (a->index != b->index) return a->index < b->index ? -1 : 1;
   m = a->len < b->len ? a->len : b->len;
+  if (m && a->s[0] != b->s[0]) /* most keys differ at once: no memcmp call */
+    return (unsigned char)a->s[0] < (unsigned char)b->s[0] ? -1 : 1;
   c = memcmp(a->s, b->s, m);
   if (c) return c;
   return (a->len > b->len) - (a->len < b->len);

@@ -104,17 +104,21 @@ static mph_status check_string(state *st) {
       continue;
     }
     if (s[st->i] < 0x20) return fail(st, st->i, "raw control character in string");
-    /* three-byte forms whose second byte needs no range check (CJK) */
-    if (((s[st->i] >= 0xE1 && s[st->i] <= 0xEC) || s[st->i] >= 0xEE) && s[st->i] <= 0xEF &&
-        st->n - st->i >= 3 && (s[st->i + 1] & 0xC0) == 0x80 && (s[st->i + 2] & 0xC0) == 0x80) {
-      decoded += 3;
-      st->i += 3;
-      continue;
-    }
-    if ((k = mph_utf8_seq(s + st->i, st->n - st->i, &cp)) == 0)
-      return fail(st, st->i, "invalid UTF-8 in string");
-    decoded += k;
-    st->i += k;
+    /* multi-byte forms, as many as follow one another (CJK text) */
+    do {
+      unsigned char c0 = s[st->i];
+      /* three-byte forms whose second byte needs no range check */
+      if (((c0 >= 0xE1 && c0 <= 0xEC) || c0 >= 0xEE) && c0 <= 0xEF && st->n - st->i >= 3 &&
+          (s[st->i + 1] & 0xC0) == 0x80 && (s[st->i + 2] & 0xC0) == 0x80) {
+        decoded += 3;
+        st->i += 3;
+        continue;
+      }
+      if ((k = mph_utf8_seq(s + st->i, st->n - st->i, &cp)) == 0)
+        return fail(st, st->i, "invalid UTF-8 in string");
+      decoded += k;
+      st->i += k;
+    } while (st->i < st->n && s[st->i] >= 0x80);
   }
   st->i++; /* the closing quote */
   st->c->string_bytes += st->i - start;

@@ -8,12 +8,30 @@
 
 #define TWO53 9007199254740992.0
 
+static const char two_digits[] =
+  "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+  "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+  "8081828384858687888990919293949596979899";
+
+/* two digits a division: a stamp in ms has 13 */
 static size_t put_uint(char *out, uint64_t v) {
   char tmp[24];
-  size_t n = 0, i;
-  do { tmp[n++] = (char)('0' + v % 10); v /= 10; } while (v);
-  for (i = 0; i < n; i++) out[i] = tmp[n - 1 - i];
-  return n;
+  size_t n = sizeof tmp, len;
+  while (v >= 100) {
+    unsigned d = (unsigned)(v % 100);
+    v /= 100;
+    tmp[--n] = two_digits[2 * d + 1];
+    tmp[--n] = two_digits[2 * d];
+  }
+  if (v >= 10) {
+    tmp[--n] = two_digits[2 * v + 1];
+    tmp[--n] = two_digits[2 * v];
+  } else {
+    tmp[--n] = (char)('0' + v);
+  }
+  len = sizeof tmp - n;
+  memcpy(out, tmp + n, len);
+  return len;
 }
 
 /* Does digits * 10^exp read back as d? Written without a decimal point, so
@@ -82,7 +100,8 @@ size_t mph_js_number(char *out, double d) {
 
   if (d == 0) { out[0] = '0'; return 1; } /* +0 and -0 */
   if (d < 0) { out[len++] = '-'; d = -d; }
-  if (d < TWO53 && d == floor(d)) /* exact integers are their own shortest */
+  /* exact integers are their own shortest (a cast, not a call to floor) */
+  if (d < TWO53 && d == (double)(uint64_t)d)
     return len + put_uint(out + len, (uint64_t)d);
   if (d >= DBL_MIN && short_decimal(d, digits, &k, &e10)) goto format;
 

@@ -12,16 +12,14 @@ static const unsigned char kind[256] = {
 
 mph_status mph_json_string(mph_buf *out, const char *str, size_t n, size_t *err_at) {
   const unsigned char *s = (const unsigned char *)str;
-  size_t i = 0, run, k;
+  size_t i = 0, k;
   char *o;
   /* the longest form is six bytes per input byte, plus the quotes */
   if (n > ((size_t)-1 - 2) / 6 || mph_buf_reserve(out, 6 * n + 2)) return MPH_ENOMEM;
   o = out->p + out->len;
   *o++ = '"';
   while (i < n) {
-    run = i;
-    while (run < n && kind[s[run]] == 0) run++;
-    if (run > i) { memcpy(o, s + i, run - i); o += run - i; i = run; }
+    while (i < n && kind[s[i]] == 0) *o++ = (char)s[i++]; /* short runs: no memcpy */
     if (i >= n) break;
     if (kind[s[i]] == 2) {
       if ((k = mph_utf8_copy(o, s + i, n - i)) == 0) {

@@ -29,6 +29,7 @@
 #include "binding/url.c"         /* trim, set_fragment, get_fragment */
 #include "binding/cmd.c"         /* decode_cmd, encode_reply */
 #include "binding/reqid.c"       /* new_req_id, valid_id */
+#include "binding/ffi.c"         /* the FFI path on LuaJIT */
 
 /* ------------------------------------------------------------------ open */
 
@@ -57,7 +58,7 @@ static const luaL_Reg functions[] = {
   { NULL, NULL },
 };
 
-int luaopen_mphybrid_core(lua_State *L) {
+__attribute__((visibility("default"))) int luaopen_mphybrid_core(lua_State *L) {
   mph_arena_hook_cjson();
   lua_createtable(L, 0, 20); /* the module */
 
@@ -109,5 +110,6 @@ int luaopen_mphybrid_core(lua_State *L) {
 
   push_codes(L);
   lua_setfield(L, -2, "codes");
+  open_ffi(L);
   return 1;
 }

@@ -60,22 +60,31 @@ static int refuse_cmd(lua_State *L, int cmd, const char *lone, const char *fmt, 
 }
 
 static int l_decode_cmd(lua_State *L) {
-  size_t n, max_depth, at = 0;
-  const char *s = luaL_checklstring(L, 1, &n);
-  mph_buf *from = NULL, *to;
+  size_t n, n0, max_depth, at = 0;
+  const char *s = luaL_checklstring(L, 1, &n), *s0;
+  mph_buf *from, *to;
+  small_scratch ss;
   scratch *S;
-  int sidx, round, cmd, r, version, has_lone = 0;
+  int sidx = 0, round, cmd, r, version, has_lone = 0;
   char msg[200], lone[200];
   mph_status st;
   if ((r = decode_limits(L, n, "cmd", CMD_MAX_DEPTH, CMD_MAX_SIZE, &max_depth)) != 0) return r;
-  S = take_scratch(L, 2, &sidx);
-
   { /* trimmed first, as the published driver trims it */
     size_t a, b;
     mph_js_trim(s, n, &a, &b);
     s += a;
     n = b - a;
   }
+  S = n <= SMALL_TEXT ? small(&ss) : take_scratch(L, 2, &sidx);
+  if (0) {
+  pooled: /* the small scratch was too small: again, on a pooled one */
+    S = take_scratch(L, 2, &sidx);
+    s = s0; /* the trimmed argument */
+    n = n0;
+  }
+  s0 = s;
+  n0 = n;
+  from = NULL;
   /* percent-decoded until it starts with '{': the platform may have decoded
      it once already, and decoding it again would break a literal '%' */
   for (round = 0;; round++) {
@@ -90,6 +99,7 @@ static int l_decode_cmd(lua_State *L) {
     to = (from == &S->out) ? &S->tmp : &S->out;
     to->len = 0;
     st = mph_uri_decode(to, s, n, 0, &at);
+    if (out_of_room(S, st)) goto pooled;
     if (st != MPH_OK) {
       give_back(L, sidx, S);
       return decode_error(L, st, at);
@@ -100,6 +110,7 @@ static int l_decode_cmd(lua_State *L) {
   }
 
   st = decode_json(L, S, s, n, max_depth, msg, sizeof msg);
+  if (out_of_room(S, st)) goto pooled;
   if (st == MPH_EJSON && strstr(msg, "lone surrogate") != NULL) {
     /* JSON.parse reads it, and the published library sends one for a string
        cut within a surrogate pair: the rest is read with the surrogates
@@ -108,11 +119,13 @@ static int l_decode_cmd(lua_State *L) {
     memcpy(lone, msg, sizeof lone);
     copy->len = 0;
     if (mph_buf_put(copy, s, n)) {
+      if (S->fixed) goto pooled;
       give_back(L, sidx, S);
       return push_error(L, MPH_ENOMEM, "");
     }
     mph_json_mask_lone_surrogates(copy->p, copy->len);
     st = decode_json(L, S, copy->p, copy->len, max_depth, msg, sizeof msg);
+    if (out_of_room(S, st)) goto pooled;
     if (st == MPH_OK) {
       has_lone = 1;
     } else if (st == MPH_EJSON || st == MPH_EDEPTH) {
@@ -140,14 +153,15 @@ static int l_decode_cmd(lua_State *L) {
     mph_js_trim(req, rn, &a, &b);
     if (a == b) {
       lua_pushnil(L);
+      lua_setfield(L, cmd, "req");
     } else if (!mph_id_valid(req + a, b - a)) {
       lua_pushnil(L);
       lua_setfield(L, cmd, "req");
       return refuse_cmd(L, cmd, has_lone ? lone : NULL, "req " ID_RULE, MPH_ID_MAX);
-    } else {
+    } else if (b - a != rn) { /* set again only when trimmed */
       lua_pushlstring(L, req + a, b - a);
+      lua_setfield(L, cmd, "req");
     }
-    lua_setfield(L, cmd, "req");
   } else if (lua_type(L, -1) == LUA_TLIGHTUSERDATA && lua_touserdata(L, -1) == NULL) {
     lua_pushnil(L);
     lua_setfield(L, cmd, "req");
@@ -205,11 +219,12 @@ static int reply_pair(lua_State *L, void *ud, int k, int v, size_t no) {
   if (!mph_id_valid(req, n) || (n == 1 && req[0] == 'v'))
     return push_error(L, MPH_ECMD, "reply %lu: bad request id", (unsigned long)no);
   if (S->out.len && S->out.p[S->out.len - 1] != '#' && mph_buf_putc(&S->out, '&'))
-    return push_error(L, MPH_ENOMEM, "");
+    return S->fixed ? SCRATCH_RETRY : push_error(L, MPH_ENOMEM, "");
   st = mph_uri_encode(&S->out, req, n, &at);
   if (st == MPH_EUTF8)
     return push_error(L, MPH_ECMD, "reply %lu: request id is not valid UTF-8", (unsigned long)no);
-  if (st != MPH_OK || mph_buf_putc(&S->out, '=')) return push_error(L, MPH_ENOMEM, "");
+  if (st != MPH_OK || mph_buf_putc(&S->out, '='))
+    return S->fixed ? SCRATCH_RETRY : push_error(L, MPH_ENOMEM, "");
   if (S->out.len > max_size) return src_too_long(L, max_size);
   if (lua_type(L, v) == LUA_TSTRING) {
     const char *s = lua_tolstring(L, v, &n);
@@ -227,9 +242,11 @@ static int reply_pair(lua_State *L, void *ud, int k, int v, size_t no) {
     st = encode_json(L, S, &S->tmp, v, DEFAULT_MAX_DEPTH,
                      max_size - S->out.len, msg, sizeof msg);
     if (st == MPH_ESIZE) return src_too_long(L, max_size);
+    if (out_of_room(S, st)) return SCRATCH_RETRY;
     if (st != MPH_OK) return push_error(L, st, "reply %lu: %s", (unsigned long)no, msg);
     st = mph_uri_encode(&S->out, S->tmp.p, S->tmp.len, &at);
   }
+  if (out_of_room(S, st)) return SCRATCH_RETRY;
   if (st != MPH_OK) return push_error(L, st, "reply %lu", (unsigned long)no);
   if (S->out.len > max_size) return src_too_long(L, max_size);
   return 0;
@@ -246,9 +263,10 @@ static int l_encode_reply(lua_State *L) {
   const char *src = luaL_checklstring(L, 1, &n);
   double stamp;
   char num[MPH_NUMBER_MAX];
+  small_scratch ss;
   scratch *S;
   reply_src rp;
-  int sidx, r;
+  int sidx = 0, r;
   luaL_checktype(L, 2, LUA_TTABLE);
   stamp = lua_isnoneornil(L, 3) ? now_ms() : (double)luaL_checknumber(L, 3);
   if (!isfinite(stamp)) luaL_argerror(L, 3, "stamp must be finite");
@@ -257,14 +275,24 @@ static int l_encode_reply(lua_State *L) {
   if (a == b) return push_error(L, MPH_EURL, "web-view src is empty");
   h = mph_url_hash_at(src + a, b - a);
   if (h >= max_size) return src_too_long(L, max_size);
-  S = take_scratch(L, 4, &sidx);
+  /* a small scratch for a list of {req, value} pairs (a table of replies
+     sorts its keys in aux, and raises when that cannot grow) */
+  lua_rawgeti(L, 2, 1);
+  S = lua_type(L, -1) == LUA_TTABLE ? small(&ss) : NULL;
+  lua_pop(L, 1);
+  if (S == NULL) {
+  pooled:
+    S = take_scratch(L, 4, &sidx);
+  }
   if (mph_buf_put(&S->out, src + a, h) || mph_buf_putc(&S->out, '#')) {
+    if (S->fixed) goto pooled;
     give_back(L, sidx, S);
     return push_error(L, MPH_ENOMEM, "");
   }
   rp.S = S;
   rp.max_size = max_size;
   r = each_pair(L, S, 2, 0, reply_pair, &rp, &i);
+  if (r == SCRATCH_RETRY) goto pooled;
   if (r != 0) {
     give_back(L, sidx, S);
     if (r == PAIRS_NOT_PAIR)
@@ -275,6 +303,7 @@ static int l_encode_reply(lua_State *L) {
   len = mph_js_number(num, stamp);
   if ((S->out.p[S->out.len - 1] != '#' && mph_buf_putc(&S->out, '&')) ||
       mph_buf_put(&S->out, "v=", 2) || mph_buf_put(&S->out, num, len)) {
+    if (S->fixed) goto pooled;
     give_back(L, sidx, S);
     return push_error(L, MPH_ENOMEM, "");
   }

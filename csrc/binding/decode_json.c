@@ -8,6 +8,8 @@
 #include "../jsoncheck.h"
 
 #define KEY_CACHE 32 /* object keys remembered while a tree is converted */
+/* texts up to this long are first tried on a small scratch (shared.c) */
+#define SMALL_TEXT 4096
 
 /* A text is converted a piece at a time, so that cJSON's tree (about 64
    bytes a value: 30 times a text like [0,0,...]) never holds more than a
@@ -34,10 +36,11 @@ typedef struct conv {
                               when the text has none */
   const mph_json_nul *nuls;
   size_t nul_count, nul_next, ordinal;
-  /* Objects in an array tend to repeat their keys. A key seen before is
-     pushed from a stack slot instead of being hashed and interned again. */
+  /* Objects in an array tend to repeat their keys. A key seen twice is
+     kept in a stack slot, and pushed from there from then on instead of
+     being hashed and interned again. */
   int cache_base; /* first of KEY_CACHE stack slots */
-  struct { const char *s; size_t len; } keys[KEY_CACHE];
+  struct { const char *s; size_t len; int kept; } keys[KEY_CACHE];
 } conv;
 
 static size_t string_length(conv *c, const char *s) {
@@ -64,14 +67,20 @@ static void push_key(conv *c, const char *s) {
   }
   h = ((unsigned)len * 31u + (unsigned char)s[0] * 7u + (unsigned char)s[len - 1]) % KEY_CACHE;
   if (c->keys[h].len == len && memcmp(c->keys[h].s, s, len) == 0) {
-    lua_pushvalue(c->L, c->cache_base + (int)h);
+    if (c->keys[h].kept) {
+      lua_pushvalue(c->L, c->cache_base + (int)h);
+      return;
+    }
+    lua_pushlstring(c->L, s, len); /* seen twice: kept from now on */
+    lua_pushvalue(c->L, -1);
+    lua_replace(c->L, c->cache_base + (int)h);
+    c->keys[h].kept = 1;
     return;
   }
-  lua_pushlstring(c->L, s, len);
-  lua_pushvalue(c->L, -1);
-  lua_replace(c->L, c->cache_base + (int)h);
+  lua_pushlstring(c->L, s, len); /* seen once: only remembered */
   c->keys[h].s = s;
   c->keys[h].len = len;
+  c->keys[h].kept = 0;
 }
 
 /* The cached keys point into cJSON's strings: forgotten when these go. */
@@ -81,7 +90,7 @@ static void forget_keys(conv *c) {
 
 static void push_number(lua_State *L, double d) {
 #if MPH_HAS_INTEGERS
-  if (d == floor(d) && fabs(d) <= TWO53 && !(d == 0 && signbit(d))) {
+  if (fabs(d) <= TWO53 && d == (double)(int64_t)d && !(d == 0 && signbit(d))) {
     lua_pushinteger(L, (lua_Integer)d);
     return;
   }
@@ -324,14 +333,19 @@ static int decode_limits(lua_State *L, size_t n, const char *what, size_t depth_
 static int l_decode_json(lua_State *L) {
   size_t n, max_depth;
   const char *s = luaL_checklstring(L, 1, &n);
+  small_scratch ss;
   scratch *S;
-  int sidx, r;
+  int sidx = 0, r;
   char msg[200];
   mph_status st;
   if ((r = decode_limits(L, n, "text", DEFAULT_MAX_DEPTH, DEFAULT_MAX_SIZE, &max_depth)) != 0)
     return r;
-  S = take_scratch(L, 2, &sidx);
+  S = n <= SMALL_TEXT ? small(&ss) : take_scratch(L, 2, &sidx);
   st = decode_json(L, S, s, n, max_depth, msg, sizeof msg);
+  if (out_of_room(S, st)) {
+    S = take_scratch(L, 2, &sidx);
+    st = decode_json(L, S, s, n, max_depth, msg, sizeof msg);
+  }
   if (st != MPH_OK) {
     give_back(L, sidx, S);
     return push_error(L, st, "%s", msg);

@@ -21,7 +21,7 @@ typedef struct enc {
   size_t max_depth, max_size;
   mph_status st;
   char msg[160];
-  const void *ancestors[MPH_JSON_MAX_DEPTH + 1];
+  int ancestors[MPH_JSON_MAX_DEPTH + 1]; /* stack indices of the tables being written */
 } enc;
 
 static int enc_fail(enc *e, mph_status st, const char *fmt, ...) {
@@ -93,17 +93,20 @@ static int enc_value(enc *e, int idx, size_t depth);
 static int enc_array(enc *e, int idx, size_t n, size_t depth) {
   lua_State *L = e->L;
   size_t i;
+  int item = lua_gettop(L) + 1; /* where each item is pushed */
   if (enc_char(e, '[')) return -1;
   for (i = 1; i <= n; i++) {
     if (i > 1 && enc_char(e, ',')) return -1;
     mph_rawget_index(L, idx, i);
-    if (enc_value(e, lua_gettop(L), depth)) return -1;
+    if (enc_value(e, item, depth)) return -1;
     lua_pop(L, 1);
   }
   return enc_char(e, ']');
 }
 
-/* Writes the object whose count sorted keys are in aux at base. */
+/* Writes the object whose count sorted keys are in aux at base: each
+   entry's slot is its value's stack index, or (keytab) its key's index in
+   the table keytab. */
 static int enc_object(enc *e, int idx, size_t base, size_t count, int keytab,
                       size_t depth) {
   lua_State *L = e->L;
@@ -114,8 +117,11 @@ static int enc_object(enc *e, int idx, size_t base, size_t count, int keytab,
     ents = (mph_key *)(e->S->aux.p + base); /* aux may move as we recurse */
     if (i > 0 && enc_char(e, ',')) return -1;
     if (enc_string(e, ents[i].s, ents[i].len) || enc_char(e, ':')) return -1;
-    if (keytab) lua_rawgeti(L, keytab, ents[i].slot);
-    else lua_pushvalue(L, ents[i].slot);
+    if (!keytab) { /* the value lua_next gave, still on the stack */
+      if (enc_value(e, ents[i].slot, depth)) return -1;
+      continue;
+    }
+    lua_rawgeti(L, keytab, ents[i].slot);
     lua_rawget(L, idx);
     if (enc_value(e, lua_gettop(L), depth)) return -1;
     lua_pop(L, 1);
@@ -125,26 +131,31 @@ static int enc_object(enc *e, int idx, size_t base, size_t count, int keytab,
 
 /* One pass over the table at idx tells an array from an object and, for an
    object, collects its keys. The keys are anchored while their bytes are
-   compared: on the stack, or past STACK_KEYS keys in a table. */
+   compared: on the stack with their values, or past STACK_KEYS keys in a
+   table. */
 static int enc_table(enc *e, int idx, size_t depth) {
   lua_State *L = e->L;
   mph_buf *aux = &e->S->aux;
   size_t nint = 0, count = 0, i, base;
   lua_Number max = 0;
   int top, keytab = 0, r, marked = 0; /* marked: has array_mt */
-  const void *self = lua_topointer(L, idx);
+  size_t max_members, max_items, stack_keys;
   mph_key *ent;
 
   if (depth >= e->max_depth) {
     for (i = 0; i < depth; i++)
-      if (e->ancestors[i] == self)
+      if (lua_rawequal(L, e->ancestors[i], idx))
         return enc_fail(e, MPH_EDEPTH, "table contains itself (a cycle) at depth %lu",
                         (unsigned long)depth + 1);
     return enc_fail(e, MPH_EDEPTH, "nesting deeper than max_depth (%lu)",
                     (unsigned long)e->max_depth);
   }
-  e->ancestors[depth] = self;
-  if (!lua_checkstack(L, 6))
+  e->ancestors[depth] = idx;
+  top = lua_gettop(L);
+  /* keys (with their values) kept on the stack: room made once, here */
+  stack_keys = top < KEY_SLOTS_MAX - 2 * STACK_KEYS - 4 && lua_checkstack(L, 2 * STACK_KEYS + 4)
+               ? STACK_KEYS : 0;
+  if (stack_keys == 0 && !lua_checkstack(L, 6))
     return enc_fail(e, MPH_EDEPTH, "nesting too deep for the Lua stack at depth %lu",
                     (unsigned long)depth + 1);
 
@@ -153,31 +164,34 @@ static int enc_table(enc *e, int idx, size_t depth) {
     lua_pop(L, 1);
   }
 
-  top = lua_gettop(L);
+  /* n members take at least 5n + 1 bytes, n items 2n + 1: no more are
+     collected than the room left could hold */
+  max_members = enc_room(e) / 5;
+  max_items = enc_room(e) / 2;
   base = (aux->len + 15) & ~(size_t)15; /* aux: a stack of key arrays */
   if (mph_buf_reserve(aux, base - aux->len)) return enc_fail(e, MPH_ENOMEM, "out of memory");
   aux->len = base;
   lua_pushnil(L);
   while (lua_next(L, idx)) {
     int kt = lua_type(L, -2);
-    lua_pop(L, 1);
     if (kt == LUA_TSTRING) {
       if (nint || marked) goto mixed;
-      if (!keytab &&
-          (count >= STACK_KEYS || lua_gettop(L) >= KEY_SLOTS_MAX || !lua_checkstack(L, 4))) {
+      if (!keytab && count >= stack_keys) {
         /* too many keys for the stack: move them into a table */
+        lua_pop(L, 1); /* the value */
         lua_createtable(L, (int)count * 2, 0);
         for (i = 0; i < count; i++) {
-          lua_pushvalue(L, top + 1 + (int)i);
+          lua_pushvalue(L, top + 1 + 2 * (int)i);
           lua_rawseti(L, -2, (int)i + 1);
           ((mph_key *)(aux->p + base))[i].slot = (int)i + 1;
         }
-        lua_insert(L, top + 1); /* keytab, anchors..., key */
+        lua_insert(L, top + 1); /* keytab, key, value, ..., key */
         if (count > 0) {
           lua_replace(L, top + 2);
           lua_settop(L, top + 2);
         }
         keytab = top + 1;
+        lua_pushnil(L); /* in the value's place, popped below */
       }
       if (mph_buf_reserve(aux, sizeof(mph_key))) {
         lua_settop(L, top);
@@ -185,26 +199,29 @@ static int enc_table(enc *e, int idx, size_t depth) {
       }
       ent = (mph_key *)(aux->p + aux->len);
       aux->len += sizeof(mph_key);
-      ent->s = lua_tolstring(L, -1, &ent->len);
+      ent->s = lua_tolstring(L, -2, &ent->len);
       ent->index = mph_key_index(ent->s, ent->len);
-      lua_pushvalue(L, -1);
       if (keytab) {
+        lua_pop(L, 1);
+        lua_pushvalue(L, -1);
         lua_rawseti(L, keytab, (int)count + 1);
         ent->slot = (int)count + 1;
       } else {
-        ent->slot = lua_gettop(L) - 1; /* the copy below stays as the anchor */
+        ent->slot = lua_gettop(L); /* key and value stay as they are */
+        lua_pushvalue(L, -2);      /* the key lua_next goes on from */
       }
-      /* n members take at least 5n + 1 bytes: stop before collecting more */
-      if (++count > enc_room(e) / 5) goto too_long;
+      if (++count > max_members) goto too_long;
     } else if (kt == LUA_TNUMBER) {
-      lua_Number k = lua_tonumber(L, -1);
+      lua_Number k;
+      lua_pop(L, 1);
+      k = lua_tonumber(L, -1);
       if (count) goto mixed;
-      if (!(k >= 1 && k <= TWO53 && k == floor(k))) {
+      if (!(k >= 1 && k <= TWO53 && k == (lua_Number)(int64_t)k)) {
         lua_settop(L, top);
         aux->len = base;
         return enc_fail(e, MPH_EVALUE, "table has a key that is not a string or an array index");
       }
-      if (++nint > enc_room(e) / 2) goto too_long; /* n items: 2n + 1 bytes */
+      if (++nint > max_items) goto too_long;
       if (k > max) max = k;
     } else {
       lua_settop(L, top);
@@ -308,15 +325,20 @@ static mph_status encode_json(lua_State *L, scratch *S, mph_buf *out, int idx,
 
 static int l_encode_json(lua_State *L) {
   size_t max_depth, max_size;
+  small_scratch ss;
   scratch *S;
-  int sidx;
+  int sidx = 0;
   char msg[160];
   mph_status st;
   luaL_checkany(L, 1);
   max_depth = opt_size(L, 2, "max_depth", DEFAULT_MAX_DEPTH, MPH_JSON_MAX_DEPTH);
   max_size = opt_size(L, 2, "max_size", DEFAULT_MAX_SIZE, MAX_SIZE_LIMIT);
-  S = take_scratch(L, 2, &sidx);
+  S = small(&ss);
   st = encode_json(L, S, &S->out, 1, max_depth, max_size, msg, sizeof msg);
+  if (out_of_room(S, st)) {
+    S = take_scratch(L, 2, &sidx);
+    st = encode_json(L, S, &S->out, 1, max_depth, max_size, msg, sizeof msg);
+  }
   if (st != MPH_OK) {
     give_back(L, sidx, S);
     return push_error(L, st, "%s", msg);

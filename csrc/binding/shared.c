@@ -7,7 +7,12 @@
    __gc, so nothing malloc'd is lost when a Lua call raises. A scratch is
    taken out of a one-slot pool for the length of a call and put back after,
    so that a call made from a finalizer in the middle of another one gets a
-   scratch of its own. */
+   scratch of its own.
+
+   A small call needs no pool: it runs on a "small" scratch whose buffers
+   are fixed arrays on the C stack. When these prove too short, the call
+   sees MPH_ENOMEM before it has pushed anything, answers SCRATCH_RETRY,
+   and is run again on a scratch from the pool. */
 
 #include "../arena.h"
 #include "../buf.h"
@@ -69,7 +74,41 @@ typedef struct scratch {
   mph_buf out, tmp, aux, long_text, work; /* long_text, work: long numbers */
   mph_buf big;                            /* long containers of a JSON text */
   mph_arena arena;
+  int fixed; /* a small scratch: its buffers never grow */
 } scratch;
+
+/* what a call on a small scratch answers when it needs a pooled one */
+#define SCRATCH_RETRY (-100)
+
+#define SMALL_OUT 8192
+#define SMALL_TMP 4096
+#define SMALL_AUX 4096
+#define SMALL_ARENA 16384
+
+typedef struct small_scratch {
+  scratch S;
+  char out[SMALL_OUT], tmp[SMALL_TMP];
+  char aux[SMALL_AUX] __attribute__((aligned(16)));
+  char arena[SMALL_ARENA] __attribute__((aligned(16)));
+} small_scratch;
+
+static inline scratch *small(small_scratch *ss) {
+  scratch *S = &ss->S;
+  mph_buf_init_fixed(&S->out, ss->out, SMALL_OUT);
+  mph_buf_init_fixed(&S->tmp, ss->tmp, SMALL_TMP);
+  mph_buf_init_fixed(&S->aux, ss->aux, SMALL_AUX);
+  mph_buf_init_fixed(&S->long_text, ss->aux, 0);
+  mph_buf_init_fixed(&S->work, ss->aux, 0);
+  mph_buf_init_fixed(&S->big, ss->aux, 0);
+  mph_arena_init_fixed(&S->arena, ss->arena, SMALL_ARENA);
+  S->fixed = 1;
+  return S;
+}
+
+/* 1 when status st, met on scratch S, means: run again on a pooled one */
+static inline int out_of_room(const scratch *S, mph_status st) {
+  return st == MPH_ENOMEM && S->fixed;
+}
 
 static int scratch_gc(lua_State *L) {
   scratch *S = (scratch *)lua_touserdata(L, 1);
@@ -105,6 +144,7 @@ static scratch *take_scratch(lua_State *L, int nargs, int *sidx) {
     mph_buf_init(&S->work, (mph_alloc_fn)f, ud);
     mph_buf_init(&S->big, (mph_alloc_fn)f, ud);
     mph_arena_init(&S->arena, (mph_alloc_fn)f, ud);
+    S->fixed = 0;
     lua_rawgeti(L, POOL, 2);
     lua_setmetatable(L, -2);
   }
@@ -119,6 +159,7 @@ static void shrink(mph_buf *b) {
 
 /* Puts the scratch at stack index idx back into the pool. */
 static void give_back(lua_State *L, int idx, scratch *S) {
+  if (S->fixed) return; /* on the C stack */
   shrink(&S->out);
   shrink(&S->tmp);
   shrink(&S->aux);

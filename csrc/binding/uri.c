@@ -13,8 +13,10 @@ static int decode_error(lua_State *L, mph_status st, size_t at) {
 static int uri_component(lua_State *L, int decode) {
   size_t n, at;
   const char *s = luaL_checklstring(L, 1, &n);
-  int sidx;
-  scratch *S = take_scratch(L, 1, &sidx);
+  int sidx = 0;
+  small_scratch ss;
+  /* the output takes at most n bytes decoded, 3n encoded */
+  scratch *S = n <= (decode ? SMALL_OUT : SMALL_OUT / 3) ? small(&ss) : take_scratch(L, 1, &sidx);
   mph_status st = decode ? mph_uri_decode(&S->out, s, n, 0, &at)
                          : mph_uri_encode(&S->out, s, n, &at);
   if (st != MPH_OK) {
