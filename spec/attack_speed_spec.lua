@@ -2,6 +2,7 @@
 -- path on LuaJIT, the small scratch on the C stack, and the number
 -- formatting that now casts instead of calling floor.
 local core = require "mphybrid.core"
+local jit = rawget(_G, "jit")
 
 describe("the URI codecs reached through LuaJIT's FFI", function()
   it("encode a string whose encoded form could pass 2 GB as the C API path does", function()
