@@ -9,7 +9,8 @@
    argument, and any input the codec refuses, is handed to the C API
    function, which raises or returns nil, "ECODE: message", "ECODE" as
    always. The codec writes into a buffer the chunk owns, sized for the
-   longest output (n bytes decoded, 3n encoded) before the call. */
+   longest output (n bytes decoded, 3n encoded) before the call; an input
+   whose longest output passes SCRATCH_KEEP goes to the C API function. */
 
 /* The codec over s[0..n) into out, which holds the longest output. Returns
    the output's length, or -1 when the codec refuses s (the C API function
@@ -37,13 +38,14 @@ static const char ffi_chunk[] =
   "local codec_t = ffi.typeof('double (*)(const char *, size_t, char *)')\n"
   "local buf_t = ffi.typeof('char[?]')\n"
   "local buf, cap = new(buf_t, 4096), 4096\n"
-  /* a buffer of at least need bytes: the kept one, or a larger one, kept
-     unless it passes `keep` bytes */
+  /* a buffer of at least need bytes: the kept one, grown up to `keep`
+     bytes; nil past that (the C API path takes longer inputs, which
+     ffi.new could not hold past 2 GB) */
   "local function out_buf(need)\n"
   "  if need <= cap then return buf end\n"
-  "  local b = new(buf_t, need)\n"
-  "  if need <= keep then buf, cap = b, need end\n"
-  "  return b\n"
+  "  if need > keep then return nil end\n"
+  "  buf, cap = new(buf_t, need), need\n"
+  "  return buf\n"
   "end\n"
   /* NAME: the C API function, called as before when the argument is no
      string, so that it raises the same error (a tail call, as the caller
@@ -55,6 +57,7 @@ static const char ffi_chunk[] =
   "  if type(s) ~= 'string' then return NAME(...) end\n"
   "  local n = #s\n"
   "  local b = out_buf(n * factor + 1)\n"
+  "  if not b then return NAME(s) end\n"
   "  local len = codec(s, n, b)\n"
   "  if len < 0 then\n"
   "    local r, e, c = NAME(s)\n"
