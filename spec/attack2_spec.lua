@@ -112,6 +112,7 @@ describe("a client whose clock or hash() is broken", function()
       error(setmetatable({}, { __tostring = function() error("no text") end }))
     end },
     { "gives a string that is no number", function() return "soon" end },
+    { "gives a string that reads as a number", function() return "5000" end },
     { "gives a table", function() return {} end },
     { "gives NaN", function() return 0 / 0 end },
   }

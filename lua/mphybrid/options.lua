@@ -7,7 +7,6 @@ local core = require "mphybrid.core"
 
 local type = type
 local pcall = pcall
-local tonumber = tonumber
 local error = error
 local rawget = rawget
 local os_time = os.time
@@ -44,7 +43,7 @@ local TIME_MAX = 2 ^ 53
 -- reading it never raises.
 function _M.read_clock(now, last)
   local ok, t = pcall(now)
-  t = ok and tonumber(t) or nil
+  t = ok and type(t) == "number" and t or nil
   if t == nil or not (t > -TIME_MAX and t < TIME_MAX) then
     return last
   end
